@@ -1,0 +1,207 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, dr.asr contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one Azure client factory: credentials, cloud, subscription, and any management client on demand.
+
+    clients = AzureClients(module.params, wait_sleep=10)
+    vaults = clients.client("recoveryservices").vaults
+
+Authentication follows azure.azcollection: `auth_source` auto|env|credential_file|cli|msi, the
+AZURE_* variables, `~/.azure/credentials` profiles. Credentials are azure-identity objects.
+"""
+
+from __future__ import annotations
+
+import configparser
+import importlib
+import json
+import os
+import shutil
+import subprocess
+
+from ansible_collections.dr.asr.plugins.module_utils._errors import AzureError, InputError
+from ansible_collections.dr.asr.plugins.module_utils._azure.cloud import resolve_cloud
+
+USER_AGENT = "dr.asr-ansible"
+
+# name -> (module, class); every client takes (credential, subscription_id, base_url=, ...)
+CLIENTS = {
+    "compute": ("azure.mgmt.compute", "ComputeManagementClient"),
+    "network": ("azure.mgmt.network", "NetworkManagementClient"),
+    "recoveryservices": ("azure.mgmt.recoveryservices", "RecoveryServicesClient"),
+    "siterecovery": ("azure.mgmt.recoveryservicessiterecovery", "SiteRecoveryManagementClient"),
+    "resource": ("azure.mgmt.resource", "ResourceManagementClient"),
+}
+
+REQUIRED_LIBRARIES = {
+    "azure.identity": "azure-identity",
+    "azure.mgmt.compute": "azure-mgmt-compute",
+    "azure.mgmt.network": "azure-mgmt-network",
+    "azure.mgmt.recoveryservices": "azure-mgmt-recoveryservices",
+    "azure.mgmt.recoveryservicessiterecovery": "azure-mgmt-recoveryservicessiterecovery",
+    "azure.mgmt.resource": "azure-mgmt-resource",
+}
+
+CREDENTIAL_FILE = os.path.join("~", ".azure", "credentials")
+
+
+def missing_library(module_name):
+    """The pip name of an SDK that cannot be imported, or None."""
+    try:
+        importlib.import_module(module_name)
+    except ImportError:
+        return REQUIRED_LIBRARIES.get(module_name, module_name)
+    return None
+
+
+def read_credential_file(profile, path=None):
+    path = os.path.expanduser(path or os.environ.get("AZURE_CREDENTIAL_FILE") or CREDENTIAL_FILE)
+    if not os.path.exists(path):
+        return None
+    parser = configparser.ConfigParser()
+    parser.read(path)
+    section = profile or "default"
+    if not parser.has_section(section):
+        if profile:
+            raise InputError("profile", profile, "a section of %s (found: %s)" % (path, ", ".join(parser.sections()) or "none"))
+        return None
+    return dict(parser.items(section))
+
+
+class AzureClients(object):
+    """Resolves auth once, then creates management clients lazily, one per kind."""
+
+    def __init__(self, params, wait_sleep=None, credential=None):
+        self._params = dict(params)
+        self._wait_sleep = wait_sleep
+        self._clients = {}
+        self._credential = credential
+        self._subscription_id = None
+        self._cloud = None
+        self._settings = None
+
+    # -- TLS ---------------------------------------------------------------------------------
+    @property
+    def verify(self):
+        if self._params.get("cert_validation_mode") == "ignore":
+            return False
+        return self._params.get("ca_bundle") or True
+
+    # -- auth -------------------------------------------------------------------------------
+    def _resolve_settings(self):
+        """Which credential material to use, per auth_source. Returns a dict (never logged)."""
+        if self._settings is not None:
+            return self._settings
+        p = self._params
+        source = p.get("auth_source") or "auto"
+        explicit = dict((k, p.get(k)) for k in ("subscription_id", "client_id", "secret", "tenant") if p.get(k))
+        settings = None
+        if source in ("auto", "env") and explicit.get("client_id") and explicit.get("secret"):
+            settings = dict(explicit, kind="secret")
+        elif source == "env":
+            raise AzureError("auth_source=env needs client_id, secret and tenant (or AZURE_CLIENT_ID, AZURE_SECRET, AZURE_TENANT).",
+                             code="CredentialUnavailable")
+        if settings is None and source in ("auto", "credential_file"):
+            from_file = read_credential_file(p.get("profile"))
+            if from_file:
+                settings = dict(from_file, kind="secret" if from_file.get("secret") else "msi")
+                settings.update(dict((k, v) for k, v in explicit.items() if k == "subscription_id"))
+                if from_file.get("cloud_environment") and p.get("cloud_environment") in (None, "AzureCloud"):
+                    self._params["cloud_environment"] = from_file["cloud_environment"]
+            elif source == "credential_file":
+                raise AzureError("auth_source=credential_file but no profile '%s' in %s."
+                                 % (p.get("profile") or "default", CREDENTIAL_FILE), code="CredentialUnavailable")
+        if settings is None and source in ("auto", "cli") and (source == "cli" or shutil.which("az")):
+            settings = dict(explicit, kind="cli")
+        if settings is None and source in ("auto", "msi"):
+            settings = dict(explicit, kind="msi")
+        self._settings = settings
+        return settings
+
+    @property
+    def cloud(self):
+        if self._cloud is None:
+            self._cloud = resolve_cloud(self._params.get("cloud_environment"), verify=self.verify)
+        return self._cloud
+
+    def _transport_kwargs(self):
+        kwargs = {"connection_verify": self.verify}
+        return kwargs
+
+    @property
+    def credential(self):
+        if self._credential is not None:
+            return self._credential
+        settings = self._resolve_settings()
+        try:
+            from azure import identity
+        except ImportError:
+            raise AzureError("azure-identity is required.", code="MissingLibrary")
+        cloud = self.cloud
+        common = dict(self._transport_kwargs())
+        common["authority"] = cloud.authority
+        if cloud.custom or self._params.get("disable_instance_discovery"):
+            common["disable_instance_discovery"] = True
+        kind = settings["kind"]
+        if kind == "secret":
+            if not settings.get("tenant"):
+                raise InputError("tenant", None, "the Azure AD tenant id of the service principal (or AZURE_TENANT)")
+            self._credential = identity.ClientSecretCredential(settings["tenant"], settings["client_id"],
+                                                               settings["secret"], **common)
+        elif kind == "cli":
+            self._credential = identity.AzureCliCredential(tenant_id=settings.get("tenant"))
+        else:
+            msi = dict(self._transport_kwargs())
+            if settings.get("client_id"):
+                msi["client_id"] = settings["client_id"]
+            self._credential = identity.ManagedIdentityCredential(**msi)
+        return self._credential
+
+    @property
+    def subscription_id(self):
+        if self._subscription_id:
+            return self._subscription_id
+        settings = self._resolve_settings()
+        sub = settings.get("subscription_id")
+        if not sub and settings["kind"] == "cli":
+            sub = self._cli_subscription()
+        if not sub:
+            raise InputError("subscription_id", None, "an Azure subscription id (or AZURE_SUBSCRIPTION_ID)")
+        self._subscription_id = sub
+        return sub
+
+    @staticmethod
+    def _cli_subscription():
+        try:
+            out = subprocess.run(["az", "account", "show", "--output", "json"], check=True,
+                                 capture_output=True, text=True, timeout=60).stdout
+            return json.loads(out).get("id")
+        except Exception as exc:  # pylint: disable=broad-except
+            raise AzureError("auth_source=cli: could not read the subscription from 'az account show': %s" % exc,
+                             code="CredentialUnavailable", recommended_action="Run 'az login' or set subscription_id.")
+
+    # -- clients ----------------------------------------------------------------------------
+    def client(self, kind):
+        """A management client (compute, network, recoveryservices, siterecovery, resource), cached."""
+        if kind in self._clients:
+            return self._clients[kind]
+        if kind not in CLIENTS:
+            raise ValueError("unknown Azure client %r" % kind)
+        module_name, class_name = CLIENTS[kind]
+        cls = getattr(importlib.import_module(module_name), class_name)
+        cloud = self.cloud
+        kwargs = dict(self._transport_kwargs())
+        kwargs.update(base_url=cloud.resource_manager, credential_scopes=[cloud.scope], user_agent=USER_AGENT)
+        if self._wait_sleep is not None:
+            kwargs["polling_interval"] = self._wait_sleep
+        client = cls(self.credential, self.subscription_id, **kwargs)
+        self._clients[kind] = client
+        return client
+
+    def close(self):
+        for client in self._clients.values():
+            try:
+                client.close()
+            except Exception:  # pylint: disable=broad-except
+                pass
+        self._clients = {}

@@ -1,0 +1,115 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, dr.asr contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""DrAsrModule: wraps (does not inherit) AnsibleModule.
+
+It merges the shared argument specs a module declares it uses (azure, vsphere, wait), reports
+missing SDKs with missing_required_lib, hands out the client factories lazily, and turns a
+DrAsrError into fail_json with code, message, possible causes and recommended action.
+"""
+
+from __future__ import annotations
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.dr.asr.plugins.module_utils._errors import DrAsrError, WaitTimeout
+from ansible_collections.dr.asr.plugins.module_utils._waiter import WAIT_ARGUMENT_SPEC, Waiter
+from ansible_collections.dr.asr.plugins.module_utils._azure.argspec import azure_argument_spec
+from ansible_collections.dr.asr.plugins.module_utils._vsphere.argspec import vsphere_argument_spec
+
+
+class DrAsrModule(object):
+    """The module object every dr.asr module uses.
+
+    uses: iterable of "azure", "vsphere", "wait" (shared option sets to merge).
+    azure_libraries: import names of the Azure SDK packages the module needs.
+    """
+
+    def __init__(self, argument_spec=None, uses=(), azure_libraries=(), supports_check_mode=True, **kwargs):
+        spec = {}
+        if "azure" in uses:
+            spec.update(azure_argument_spec())
+        if "vsphere" in uses:
+            spec.update(vsphere_argument_spec())
+        if "wait" in uses:
+            spec.update(WAIT_ARGUMENT_SPEC)
+        spec.update(argument_spec or {})
+        self._module = AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
+        self._uses = tuple(uses)
+        self._azure = None
+        self._vsphere = None
+        self._check_libraries(azure_libraries)
+
+    def _check_libraries(self, azure_libraries):
+        if "azure" in self._uses:
+            from ansible_collections.dr.asr.plugins.module_utils._azure.client import missing_library
+            for name in ("azure.identity",) + tuple(azure_libraries):
+                missing = missing_library(name)
+                if missing:
+                    self._module.fail_json(msg=missing_required_lib(missing))
+        if "vsphere" in self._uses:
+            from ansible_collections.dr.asr.plugins.module_utils._vsphere.client import HAS_PYVMOMI
+            if not HAS_PYVMOMI:
+                self._module.fail_json(msg=missing_required_lib("pyvmomi"))
+
+    # -- AnsibleModule pass-through -------------------------------------------------------------
+    @property
+    def params(self):
+        return self._module.params
+
+    @property
+    def check_mode(self):
+        return self._module.check_mode
+
+    def warn(self, message):
+        self._module.warn(message)
+
+    def exit_json(self, **result):
+        self.close()
+        self._module.exit_json(**result)
+
+    def fail_json(self, msg, **result):
+        self.close()
+        self._module.fail_json(msg=msg, **result)
+
+    def fail_from(self, error, **result):
+        """Report a DrAsrError: summary line as msg, structured fields under `error`."""
+        if isinstance(error, WaitTimeout) and error.partial is not None:
+            result.setdefault("partial", error.partial)
+        self.fail_json(msg=error.summary(), error=error.to_dict(), **result)
+
+    # -- clients --------------------------------------------------------------------------------
+    def azure(self):
+        """The AzureClients factory for this run (auth resolved on first use)."""
+        if self._azure is None:
+            from ansible_collections.dr.asr.plugins.module_utils._azure.client import AzureClients
+            wait_sleep = self.params.get("wait_sleep") if "wait" in self._uses else None
+            self._azure = AzureClients(self.params, wait_sleep=wait_sleep)
+        return self._azure
+
+    def vsphere(self):
+        """The connected vSphere session for this run (connects on first use)."""
+        if self._vsphere is None:
+            from ansible_collections.dr.asr.plugins.module_utils._vsphere.client import VSphereSession
+            self._vsphere = VSphereSession(self.params)
+        return self._vsphere
+
+    def waiter(self):
+        return Waiter.from_params(self.params)
+
+    def close(self):
+        if self._azure is not None:
+            self._azure.close()
+            self._azure = None
+        if self._vsphere is not None:
+            self._vsphere.close()
+            self._vsphere = None
+
+
+def run(module_factory, runner):
+    """The shape of every main(): build the module, run, report the one domain error."""
+    module = module_factory()
+    try:
+        module.exit_json(**runner(module))
+    except DrAsrError as error:
+        module.fail_from(error)

@@ -1,0 +1,19 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, dr.asr contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The shared vSphere argument spec. Documented, option for option, by doc fragment dr.asr.vsphere."""
+
+from __future__ import annotations
+
+from ansible.module_utils.basic import env_fallback
+
+
+def vsphere_argument_spec():
+    return dict(
+        hostname=dict(type="str", fallback=(env_fallback, ["VMWARE_HOST"])),
+        username=dict(type="str", aliases=["user"], fallback=(env_fallback, ["VMWARE_USER"])),
+        password=dict(type="str", aliases=["pass", "pwd"], no_log=True, fallback=(env_fallback, ["VMWARE_PASSWORD"])),
+        port=dict(type="int", default=443, fallback=(env_fallback, ["VMWARE_PORT"])),
+        validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["VMWARE_VALIDATE_CERTS"])),
+        ca_path=dict(type="path", fallback=(env_fallback, ["VMWARE_CA_PATH"])),
+    )
