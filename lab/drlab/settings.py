@@ -1,0 +1,57 @@
+"""Where the lab lives and how it is reached.
+
+Every value can be overridden by an environment variable (DRLAB_*), so tests and benchmarks can run
+a second lab beside the first one.
+"""
+import os
+from dataclasses import dataclass, field
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _env(name, default):
+    return os.environ.get("DRLAB_" + name, default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    state_dir: str = field(default_factory=lambda: os.path.abspath(_env("STATE_DIR", os.path.join(REPO_ROOT, ".lab"))))
+    host: str = field(default_factory=lambda: _env("HOST", "127.0.0.1"))
+    azure_port: int = field(default_factory=lambda: int(_env("AZURE_PORT", "18443")))
+    vcenter_port: int = field(default_factory=lambda: int(_env("VCENTER_PORT", "18989")))
+    # Identity the lab hands out. These are lab-only values, not secrets of any real system.
+    tenant_id: str = "72f988bf-0000-4000-8000-00000000d2a5"
+    subscription_id: str = "8d5b1c2e-0000-4000-8000-0000000000a1"
+    client_id: str = "0c0ffee0-0000-4000-8000-000000000c1d"
+    client_secret: str = field(default_factory=lambda: _env("AZURE_SECRET", "lab-client-secret"))
+    vcenter_user: str = "administrator@vsphere.local"
+    vcenter_password: str = field(default_factory=lambda: _env("VCENTER_PASSWORD", "lab-Passw0rd!"))
+    vcenter_inventory: str = field(default_factory=lambda: _env(
+        "VCENTER_INVENTORY", os.path.join(REPO_ROOT, "lab", "config", "vcenter.yml")))
+
+    @property
+    def ca_dir(self):
+        return os.path.join(self.state_dir, "ca")
+
+    @property
+    def ca_pem(self):
+        return os.path.join(self.ca_dir, "ca.pem")
+
+    @property
+    def azure_url(self):
+        return "https://%s:%d" % (self.host, self.azure_port)
+
+    @property
+    def azure_metadata_url(self):
+        return self.azure_url + "/metadata/endpoints?api-version=2022-09-01"
+
+    @property
+    def vcenter_url(self):
+        return "https://%s:%d/sdk" % (self.host, self.vcenter_port)
+
+    def path(self, *parts):
+        return os.path.join(self.state_dir, *parts)
+
+
+def get_settings():
+    return Settings()
