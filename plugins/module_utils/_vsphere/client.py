@@ -1,0 +1,274 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, dr.asr contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The vSphere connection: one pyvmomi session per module run, and the one error translation point.
+
+    session = VSphereSession(module.params)          # connects, or raises VSphereError / InputError
+    with vsphere_errors("listing virtual machines"):
+        contents = session.retrieve(object_specs, property_specs)
+    session.close()
+
+Nothing outside `_vsphere` sees a pyvmomi exception: `vsphere_errors` turns `vmodl.MethodFault`
+(and so `vmodl.RuntimeFault`), socket, TLS and HTTP errors into `VSphereError`.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+from contextlib import contextmanager
+
+try:
+    from pyVim.connect import Disconnect, SmartConnect
+    from pyVmomi import vim, vmodl
+    HAS_PYVMOMI = True
+except ImportError:  # reported by DrAsrModule with missing_required_lib("pyvmomi")
+    Disconnect = SmartConnect = vim = vmodl = None
+    HAS_PYVMOMI = False
+
+from ansible_collections.dr.asr.plugins.module_utils._errors import DrAsrError, InputError, VSphereError
+
+# Objects per page of RetrievePropertiesEx; the server may return fewer (and a continuation token).
+PAGE_SIZE = 500
+
+_TLS_CAUSES = ("The vCenter certificate is signed by a CA this machine does not trust (self-signed or a "
+               "private CA), it has expired, or it does not name the host you connect to.")
+_TLS_ACTION = ("Set ca_path to the PEM file of the CA that signed the vCenter certificate (for the dr.asr lab: "
+               ".lab/ca/ca.pem) and connect with a host name the certificate names. Use validate_certs=false "
+               "only against a throwaway lab.")
+
+# Hints for the faults an operator can act on; anything else is reported with its own message.
+_FAULT_HINTS = {
+    "InvalidLogin": ("The user name or password is wrong, the account is locked or its password expired.",
+                     "Check username and password (or VMWARE_USER / VMWARE_PASSWORD); an SSO user is "
+                     "written user@domain, e.g. administrator@vsphere.local."),
+    "NotAuthenticated": ("The session expired or was closed by the server.", "Run the task again."),
+    "NoPermission": ("The vSphere user lacks a privilege on the object.",
+                     "Grant the user a role with the privilege named in the error on that object."),
+    "ManagedObjectNotFound": ("The object was deleted meanwhile, or the managed object id is wrong.",
+                              "Check the object still exists and run again."),
+    "HostConnectFault": ("The vSphere API endpoint could not be reached or answered unexpectedly.",
+                         "Check hostname and port and that the vCenter services are running."),
+}
+
+
+def fault_name(fault):
+    """The WSDL name of a fault (InvalidLogin, NoPermission, ...)."""
+    return getattr(fault, "_wsdlName", None) or type(fault).__name__
+
+
+def fault_message(fault):
+    message = getattr(fault, "localizedMessage", None) or getattr(fault, "msg", None)
+    if not message:
+        for item in getattr(fault, "faultMessage", None) or []:
+            message = getattr(item, "message", None)
+            if message:
+                break
+    return message or fault_name(fault)
+
+
+def _fault_details(fault):
+    details = {"fault": fault_name(fault)}
+    if getattr(fault, "privilegeId", None):
+        details["privilege"] = fault.privilegeId
+    obj = getattr(fault, "object", None) or getattr(fault, "obj", None)
+    if obj is not None and hasattr(obj, "_moId"):
+        details["object"] = obj._moId
+    return details
+
+
+def error_from_fault(fault, action):
+    """VSphereError for a vmodl.MethodFault raised while doing `action`."""
+    name = fault_name(fault)
+    causes, recommended = _FAULT_HINTS.get(name, (None, None))
+    message = "vSphere error while %s: %s" % (action, fault_message(fault)) if action else fault_message(fault)
+    if name == "HostConnectFault" and _looks_like_tls(fault_message(fault)):
+        causes, recommended = _TLS_CAUSES, _TLS_ACTION
+    return VSphereError(message, code=name, possible_causes=causes, recommended_action=recommended,
+                        details=_fault_details(fault))
+
+
+def _looks_like_tls(text):
+    text = str(text or "")
+    return "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text
+
+
+def error_from_transport(error, action, endpoint=None):
+    """VSphereError for a socket/TLS/HTTP error raised while doing `action` (None if it is none of those)."""
+    where = " at %s" % endpoint if endpoint else ""
+    if isinstance(error, ssl.SSLCertVerificationError) or (isinstance(error, ssl.SSLError) and _looks_like_tls(error)):
+        reason = getattr(error, "verify_message", None) or str(error)
+        return VSphereError("TLS certificate verification failed for the vSphere API%s while %s: %s."
+                            % (where, action, reason), code="TLSVerificationFailed",
+                            possible_causes=_TLS_CAUSES, recommended_action=_TLS_ACTION)
+    if isinstance(error, ssl.SSLError):
+        return VSphereError("TLS error talking to the vSphere API%s while %s: %s." % (where, action, error),
+                            code="TLSError", possible_causes="The endpoint does not speak HTTPS, or no common "
+                            "TLS version or cipher.", recommended_action="Check hostname and port.")
+    if isinstance(error, socket.gaierror):
+        return VSphereError("Cannot resolve the vSphere host%s while %s: %s." % (where, action, error),
+                            code="NameResolutionFailed", recommended_action="Check hostname (and DNS).")
+    if isinstance(error, (socket.timeout, TimeoutError)):
+        return VSphereError("Timed out reaching the vSphere API%s while %s." % (where, action),
+                            code="ConnectionTimeout", possible_causes="The host is down or a firewall drops "
+                            "the traffic.", recommended_action="Check hostname, port and the network path.")
+    if isinstance(error, ConnectionRefusedError):
+        return VSphereError("The vSphere API%s refused the connection while %s: %s." % (where, action, error),
+                            code="ConnectionRefused", possible_causes="Nothing listens on that port: the port "
+                            "is wrong or the vCenter services are down.",
+                            recommended_action="Check hostname and port and that the vCenter is up.")
+    if isinstance(error, (OSError, http.client.HTTPException)):
+        reason = str(error) or type(error).__name__
+        return VSphereError("Cannot reach the vSphere API%s while %s: %s." % (where, action, reason),
+                            code="ConnectionFailed", possible_causes="The host is down, the port is wrong, "
+                            "or a firewall blocks it.",
+                            recommended_action="Check hostname and port and that the vCenter is up.")
+    return None
+
+
+@contextmanager
+def vsphere_errors(action, endpoint=None):
+    """Translate pyvmomi faults and transport errors raised inside the block into VSphereError."""
+    try:
+        yield
+    except DrAsrError:
+        raise
+    except Exception as error:  # pylint: disable=broad-except
+        if HAS_PYVMOMI and isinstance(error, vmodl.MethodFault):
+            raise error_from_fault(error, action) from None
+        translated = error_from_transport(error, action, endpoint)
+        if translated is None:
+            raise
+        raise translated from None
+
+
+def ssl_context(params):
+    """Default verification; ca_path adds that CA file; validate_certs false: no verification."""
+    if not params.get("validate_certs", True):
+        return ssl._create_unverified_context()  # pylint: disable=protected-access  # user asked for it
+    ca_path = params.get("ca_path")
+    try:
+        return ssl.create_default_context(cafile=ca_path) if ca_path else ssl.create_default_context()
+    except (OSError, ssl.SSLError) as error:
+        raise InputError("ca_path", ca_path, "a readable PEM file of CA certificates", hint=str(error)) from None
+
+
+def _require(params, name, expected):
+    value = params.get(name)
+    if value in (None, ""):
+        raise InputError(name, value, expected, hint="Set it on the task, through module_defaults "
+                         "(group/dr.asr.vsphere) or in the environment.")
+    return value
+
+
+class VSphereSession(object):
+    """A logged-in pyvmomi session. `si` is the ServiceInstance, `content` its ServiceContent."""
+
+    def __init__(self, params):
+        self.hostname = _require(params, "hostname", "the vCenter host name or address (VMWARE_HOST)")
+        if "://" in self.hostname or "/" in self.hostname:
+            raise InputError("hostname", self.hostname, "a host name or address without scheme or path",
+                             hint="For example vcenter.example.com, not https://vcenter.example.com/sdk.")
+        self.username = _require(params, "username", "the vSphere user name (VMWARE_USER)")
+        password = _require(params, "password", "the vSphere password (VMWARE_PASSWORD)")
+        self.port = params.get("port") or 443
+        self.endpoint = "https://%s:%s/sdk" % (self.hostname, self.port)
+        self._si = self._connect(password, ssl_context(params))
+        try:
+            with self.errors("reading the service content"):
+                self._content = self._si.RetrieveContent()
+        except DrAsrError:
+            self.close()
+            raise
+
+    def _connect(self, password, context):
+        try:
+            with self.errors("connecting as %s" % self.username):
+                try:
+                    return SmartConnect(host=self.hostname, port=self.port, user=self.username, pwd=password,
+                                        sslContext=context)
+                except vim.fault.InvalidLogin as fault:
+                    causes, action = _FAULT_HINTS["InvalidLogin"]
+                    raise VSphereError("vCenter %s rejected the login of user '%s': %s"
+                                       % (self.endpoint, self.username, fault_message(fault)), code="InvalidLogin",
+                                       possible_causes=causes, recommended_action=action) from None
+        except DrAsrError:
+            raise
+        except Exception as error:  # pylint: disable=broad-except
+            # SmartConnect raises a bare Exception when the endpoint serves no vimServiceVersions.xml.
+            raise VSphereError("Cannot connect to the vSphere API at %s: %s" % (self.endpoint, error),
+                               code="ConnectionFailed", possible_causes="The endpoint is not a vCenter or ESXi "
+                               "SDK (wrong port?) or it is still starting.",
+                               recommended_action="Check hostname and port.") from None
+
+    def errors(self, action):
+        """vsphere_errors(action) naming this session's endpoint."""
+        return vsphere_errors(action, endpoint=self.endpoint)
+
+    @property
+    def si(self):
+        return self._si
+
+    @property
+    def content(self):
+        return self._content
+
+    @property
+    def stub(self):
+        return self._si._stub  # pylint: disable=protected-access
+
+    def ref(self, vim_type, moid):
+        """A managed object reference bound to this session (no round trip)."""
+        return vim_type(moid, self.stub)
+
+    # -- property collector ---------------------------------------------------------------------
+    def retrieve(self, object_specs, property_specs, action="reading inventory properties"):
+        """All ObjectContent for one filter spec: one RetrievePropertiesEx, then continuation pages."""
+        pc = vmodl.query.PropertyCollector
+        spec = pc.FilterSpec(objectSet=list(object_specs), propSet=list(property_specs),
+                             reportMissingObjectsInResults=True)
+        collector = self._content.propertyCollector
+        objects = []
+        with self.errors(action):
+            result = collector.RetrievePropertiesEx(specSet=[spec], options=pc.RetrieveOptions(maxObjects=PAGE_SIZE))
+            while result is not None:
+                objects.extend(result.objects or [])
+                if not result.token:
+                    break
+                result = collector.ContinueRetrievePropertiesEx(token=result.token)
+        return objects
+
+    @contextmanager
+    def container_view(self, container, types, recursive=True):
+        """A ContainerView over `container` (default: the root folder), destroyed on exit."""
+        with self.errors("creating a container view"):
+            view = self._content.viewManager.CreateContainerView(container or self._content.rootFolder,
+                                                                 list(types), recursive)
+        try:
+            yield view
+        finally:
+            try:
+                view.DestroyView()
+            except Exception:  # pylint: disable=broad-except  # the session ends soon anyway
+                pass
+
+    def view_object_spec(self, view):
+        """ObjectSpec selecting every object of a ContainerView (not the view itself)."""
+        pc = vmodl.query.PropertyCollector
+        return pc.ObjectSpec(obj=view, skip=True,
+                             selectSet=[pc.TraversalSpec(name="view", type=vim.view.ContainerView, path="view",
+                                                         skip=False)])
+
+    def close(self):
+        if self._si is not None:
+            try:
+                Disconnect(self._si)
+            except Exception:  # pylint: disable=broad-except  # logging out must not hide the result
+                pass
+            self._si = None
+
+
+def properties(content):
+    """ObjectContent -> {path: value} (missing and unset properties are absent)."""
+    return dict((prop.name, prop.val) for prop in (content.propSet or []))

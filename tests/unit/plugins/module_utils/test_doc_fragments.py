@@ -1,0 +1,33 @@
+"""Every shared argument spec is documented by exactly its doc fragment, option for option."""
+import importlib
+
+import pytest
+import yaml
+
+from ansible_collections.dr.asr.plugins.module_utils._azure.argspec import azure_argument_spec
+from ansible_collections.dr.asr.plugins.module_utils._vsphere.argspec import vsphere_argument_spec
+from ansible_collections.dr.asr.plugins.module_utils._waiter import WAIT_ARGUMENT_SPEC
+
+
+def fragment(name):
+    module = importlib.import_module("ansible_collections.dr.asr.plugins.doc_fragments." + name)
+    return yaml.safe_load(module.ModuleDocFragment.DOCUMENTATION)["options"]
+
+
+@pytest.mark.parametrize("name,spec", [("azure", azure_argument_spec()), ("vsphere", vsphere_argument_spec()),
+                                       ("wait", WAIT_ARGUMENT_SPEC)])
+def test_fragment_matches_spec(name, spec):
+    doc = fragment(name)
+    assert sorted(doc) == sorted(spec)
+    for option, s in spec.items():
+        d = doc[option]
+        assert d["type"] == s["type"], option
+        assert d.get("default") == s.get("default"), option
+        assert d.get("choices") == s.get("choices"), option
+        assert sorted(d.get("aliases", [])) == sorted(s.get("aliases", [])), option
+        assert d.get("required", False) == s.get("required", False), option
+
+
+def test_secrets_are_no_log():
+    assert azure_argument_spec()["secret"]["no_log"] is True
+    assert vsphere_argument_spec()["password"]["no_log"] is True
