@@ -1,0 +1,92 @@
+"""Configuration of the simulator: built-in defaults, then `lab/config/azure.yml` (or --config).
+
+The file is documented in lab/config/azure.yml. A part can be changed at runtime through the
+admin API (`PATCH /_lab/config`, `/_lab/throttle`, `/_lab/faults`, `/_lab/clock`); those changes
+last until the next restart or `POST /_lab/reset {"all": true}`.
+"""
+import copy
+import json
+import os
+
+from drlab.azure import throttle
+from drlab.settings import REPO_ROOT
+
+DEFAULT_FILE = os.path.join(REPO_ROOT, "lab", "config", "azure.yml")
+
+DEFAULTS = {
+    "time_scale": 60.0,
+    "retry_after": 1,
+    "page_size": 100,
+    "token_lifetime_seconds": 3599,
+    "audiences": ["https://management.core.windows.net/", "https://management.azure.com/"],
+    "tenant_domains": ["drlab.onmicrosoft.com"],
+    "cloud_name": "AzureDrLab",
+    "subscriptions": [],          # [] -> the lab subscription from drlab.settings
+    "locations": [],              # [] -> the regions of providers/catalog.py (or a built-in list)
+    "durations": {},              # {"Microsoft.RecoveryServices/vaults": {"put": 30, "patch": 10, "delete": 20}}
+    "throttle": throttle.DEFAULTS,
+    "faults": {"seed": None, "rules": []},
+    "request_log": {"max_entries": 20000},
+    "log_requests": False,
+}
+
+#: keys PATCH /_lab/config may change at runtime
+RUNTIME_KEYS = ("retry_after", "page_size", "token_lifetime_seconds", "durations", "log_requests")
+
+
+def merge(base, override):
+    out = copy.deepcopy(base)
+    for k, v in (override or {}).items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict) and k != "durations":
+            out[k] = merge(out[k], v)
+        elif k == "durations" and isinstance(v, dict):
+            d = dict(out.get(k) or {})
+            for t, spec in v.items():
+                if spec is None:
+                    d.pop(t, None)
+                else:
+                    d[t] = dict(d.get(t) or {}, **spec)
+            out[k] = d
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def load_file(path):
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    if path.endswith(".json"):
+        data = json.loads(text)
+    else:
+        import yaml  # PyYAML is a lab requirement (tests/requirements.txt)
+        data = yaml.safe_load(text)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ValueError("%s: the configuration must be a mapping" % path)
+    return data.get("azure", data) if isinstance(data.get("azure"), dict) else data
+
+
+def load(path=None):
+    """Defaults merged with the given file, else with lab/config/azure.yml when it exists."""
+    cfg = copy.deepcopy(DEFAULTS)
+    if path is None and os.path.exists(DEFAULT_FILE):
+        path = DEFAULT_FILE
+    if path:
+        cfg = merge(cfg, load_file(path))
+    validate(cfg)
+    return cfg
+
+
+def validate(cfg):
+    for key in ("time_scale", "retry_after", "page_size", "token_lifetime_seconds"):
+        if not isinstance(cfg.get(key), (int, float)) or cfg[key] < 0:
+            raise ValueError("config: %s must be a number >= 0" % key)
+    if cfg["page_size"] < 1:
+        raise ValueError("config: page_size must be >= 1")
+    if cfg["retry_after"] < 1:
+        # azure-core treats Retry-After: 0 as absent and falls back to its 30 s polling interval
+        raise ValueError("config: retry_after must be >= 1 (0 makes the SDK wait 30 s)")
+    for t, spec in (cfg.get("durations") or {}).items():
+        if not isinstance(spec, dict) or any(k not in ("put", "patch", "delete", "action") for k in spec):
+            raise ValueError("config: durations.%s takes put/patch/delete/action (lab seconds)" % t)

@@ -1,0 +1,303 @@
+"""Microsoft Entra ID (AAD) as far as the SDKs need it, and the bearer checks of ARM.
+
+* `GET /{tenant}/v2.0/.well-known/openid-configuration` (and v1 `/{tenant}/.well-known/...`)
+* `POST /{tenant}/oauth2/v2.0/token`, client credentials (client_secret_post or _basic) with a
+  `<audience>/.default` scope; `POST /{tenant}/oauth2/token` (v1, `resource=`)
+* `GET /common/discovery/instance` (MSAL's instance discovery, when not disabled)
+* `GET /{tenant}/discovery/v2.0/keys`
+
+`{tenant}` is the lab tenant id, `organizations` or `common`. Tokens are JWTs signed with a key
+kept in the state database (so they stay valid across restarts); ARM requests are checked for
+signature, expiry (real time), audience and tenant, and answered 401 exactly like ARM otherwise.
+"""
+import base64
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import time
+import uuid
+from urllib.parse import unquote_plus
+
+from drlab.azure.rp import ArmError
+from drlab.azure.wire import Response
+
+GUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+_TENANT_ALIASES = ("organizations", "common")
+
+
+def _b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _norm_aud(value):
+    return value.rstrip("/").lower()
+
+
+def _dotnet_time(epoch):
+    """ARM prints token times the .NET way: 1/2/2026 3:04:05 PM."""
+    t = time.gmtime(epoch)
+    hour = t.tm_hour % 12 or 12
+    return "%d/%d/%d %d:%02d:%02d %s" % (t.tm_mon, t.tm_mday, t.tm_year, hour, t.tm_min, t.tm_sec,
+                                         "AM" if t.tm_hour < 12 else "PM")
+
+
+class Identity:
+    def __init__(self, app):
+        self.app = app
+        key = app.store.meta_get("token_key")
+        if not key:
+            key = _b64(secrets.token_bytes(32))
+            app.store.meta_set("token_key", key)
+        self._key = _unb64(key)
+
+    # -- configuration --------------------------------------------------------------------------
+    @property
+    def settings(self):
+        return self.app.settings
+
+    @property
+    def tenant_id(self):
+        return self.settings.tenant_id
+
+    def audiences(self):
+        auds = list(self.app.config["audiences"])
+        auds.append(self.app.base_url + "/")
+        return auds
+
+    def known_tenant(self, tenant):
+        t = tenant.lower()
+        return t == self.tenant_id.lower() or t in _TENANT_ALIASES or \
+            t in [d.lower() for d in self.app.config.get("tenant_domains", [])]
+
+    # -- routing --------------------------------------------------------------------------------
+    def route(self, req):
+        """A Response when the request is an identity endpoint, else None."""
+        segs = [s for s in req.path.split("/") if s]
+        low = [s.lower() for s in segs]
+        if len(segs) < 2:
+            return None
+        if low[:3] == ["common", "discovery", "instance"] and req.method == "GET":
+            req.resource_type = "identity/instance-discovery"
+            return self._instance_discovery(req)
+        tenant = segs[0]
+        if low[0] in ("subscriptions", "providers", "metadata", "_lab"):
+            return None
+        rest = low[1:]
+        openid = (["v2.0", ".well-known", "openid-configuration"], [".well-known", "openid-configuration"])
+        if req.method == "GET" and rest in openid:
+            req.resource_type = "identity/openid-configuration"
+            return self._openid(req, tenant, v2=rest[0] == "v2.0")
+        if req.method == "POST" and rest in (["oauth2", "v2.0", "token"], ["oauth2", "token"]):
+            req.resource_type = "identity/token"
+            return self._token(req, tenant, v2=rest[1] == "v2.0")
+        if req.method == "GET" and rest in (["discovery", "v2.0", "keys"], ["discovery", "keys"]):
+            req.kind = "identity"
+            req.resource_type = "identity/keys"
+            return Response(200, {"keys": []})
+        return None
+
+    # -- AAD answers ----------------------------------------------------------------------------
+    def _aad_error(self, status, error, code, description, correlation_id=None):
+        now = time.time()
+        trace = str(uuid.uuid4())
+        corr = correlation_id or str(uuid.uuid4())
+        stamp = time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(now))
+        desc = "AADSTS%d: %s Trace ID: %s Correlation ID: %s Timestamp: %s" % (code, description, trace, corr, stamp)
+        return Response(status, {"error": error, "error_description": desc, "error_codes": [code],
+                                 "timestamp": stamp, "trace_id": trace, "correlation_id": corr,
+                                 "error_uri": self.app.base_url + "/error?code=%d" % code},
+                        headers={"x-ms-request-id": trace, "Cache-Control": "no-store, no-cache", "Pragma": "no-cache"})
+
+    def _unknown_tenant(self, tenant, corr=None):
+        return self._aad_error(400, "invalid_request", 90002,
+                               "Tenant '%s' not found. Check to make sure you have the correct tenant ID and are "
+                               "signing into the correct cloud." % tenant, corr)
+
+    def _openid(self, req, tenant, v2=True):
+        req.kind = "identity"
+        if not self.known_tenant(tenant):
+            return self._unknown_tenant(tenant)
+        base = self.app.base_url
+        ver = "/v2.0" if v2 else ""
+        tid = self.tenant_id if tenant.lower() not in _TENANT_ALIASES else "{tenantid}"
+        issuer = "%s/%s%s" % (base, tid, ver) if v2 else "%s/%s/" % (base, tid)
+        doc = {
+            "token_endpoint": "%s/%s/oauth2%s/token" % (base, tenant, ver),
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+            "jwks_uri": "%s/%s/discovery%s/keys" % (base, tenant, ver),
+            "response_modes_supported": ["query", "fragment", "form_post"],
+            "subject_types_supported": ["pairwise"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+            "scopes_supported": ["openid", "profile", "email", "offline_access"],
+            "issuer": issuer,
+            "request_uri_parameter_supported": False,
+            "userinfo_endpoint": "%s/oidc/userinfo" % base,
+            "authorization_endpoint": "%s/%s/oauth2%s/authorize" % (base, tenant, ver),
+            "device_authorization_endpoint": "%s/%s/oauth2%s/devicecode" % (base, tenant, ver),
+            "http_logout_supported": True,
+            "frontchannel_logout_supported": True,
+            "end_session_endpoint": "%s/%s/oauth2%s/logout" % (base, tenant, ver),
+            "claims_supported": ["sub", "iss", "cloud_instance_name", "cloud_instance_host_name", "cloud_graph_host_name",
+                                 "msgraph_host", "aud", "exp", "iat", "auth_time", "acr", "nonce", "preferred_username",
+                                 "name", "tid", "ver", "at_hash", "c_hash", "email"],
+            "kerberos_endpoint": "%s/%s/kerberos" % (base, tenant),
+            "tenant_region_scope": "EU",
+            "cloud_instance_name": "drlab",
+            "cloud_graph_host_name": "graph.windows.net",
+            "msgraph_host": "graph.microsoft.com",
+            "rbac_url": "https://pas.windows.net",
+        }
+        return Response(200, doc, headers={"Cache-Control": "max-age=86400, private",
+                                           "Access-Control-Allow-Origin": "*"})
+
+    def _instance_discovery(self, req):
+        req.kind = "identity"
+        base = self.app.base_url
+        host = base.split("://", 1)[1]
+        return Response(200, {
+            "tenant_discovery_endpoint": "%s/%s/v2.0/.well-known/openid-configuration" % (base, self.tenant_id),
+            "api-version": req.query.get("api-version", "1.1"),
+            "metadata": [{"preferred_network": host, "preferred_cache": host, "aliases": [host]}]})
+
+    def _token(self, req, tenant, v2=True):
+        req.kind = "identity"
+        corr = req.headers.get("client-request-id")
+        try:
+            form = req.form()
+        except UnicodeDecodeError:
+            form = {}
+        if not self.known_tenant(tenant):
+            return self._unknown_tenant(tenant, corr)
+        client_id = form.get("client_id")
+        secret = form.get("client_secret")
+        auth = req.headers.get("Authorization", "")
+        if auth.lower().startswith("basic "):
+            try:
+                user, pw = (base64.b64decode(auth[6:]).decode("utf-8").split(":", 1) + [""])[:2]
+                client_id, secret = unquote_plus(user), unquote_plus(pw)
+            except (ValueError, UnicodeDecodeError):
+                pass
+        grant = form.get("grant_type")
+        if grant != "client_credentials":
+            return self._aad_error(400, "unsupported_grant_type", 70003,
+                                   "The app requested an unsupported grant type '%s'." % (grant or ""), corr)
+        if not client_id:
+            return self._aad_error(400, "invalid_request", 900144,
+                                   "The request body must contain the following parameter: 'client_id'.", corr)
+        if client_id.lower() != self.settings.client_id.lower():
+            return self._aad_error(400, "unauthorized_client", 700016,
+                                   "Application with identifier '%s' was not found in the directory '%s'. This can "
+                                   "happen if the application has not been installed by the administrator of the "
+                                   "tenant or consented to by any user in the tenant. You may have sent your "
+                                   "authentication request to the wrong tenant." % (client_id, self.tenant_id), corr)
+        if form.get("client_assertion"):
+            return self._aad_error(401, "invalid_client", 700027,
+                                   "The certificate with identifier used to sign the client assertion is not "
+                                   "registered on application.", corr)
+        if not secret:
+            return self._aad_error(401, "invalid_client", 7000218,
+                                   "The request body must contain the following parameter: 'client_assertion' or "
+                                   "'client_secret'.", corr)
+        if not hmac.compare_digest(secret.encode("utf-8"), self.settings.client_secret.encode("utf-8")):
+            return self._aad_error(401, "invalid_client", 7000215,
+                                   "Invalid client secret provided. Ensure the secret being sent in the request is the "
+                                   "client secret value, not the client secret ID, for a secret added to app '%s'."
+                                   % client_id, corr)
+        if v2:
+            scopes = (form.get("scope") or "").split()
+            resources = [s[:-len(".default")] for s in scopes if s.endswith("/.default")]
+            bad = [s for s in scopes if not s.endswith("/.default") and s not in ("openid", "profile", "offline_access")]
+            if bad or len(resources) != 1:
+                return self._aad_error(400, "invalid_scope", 1002012,
+                                       "The provided value for scope %s is not valid. Client credential flows must have "
+                                       "a scope value with /.default suffixed to the resource identifier (application ID "
+                                       "URI)." % (form.get("scope") or "''"), corr)
+            resource = resources[0]
+        else:
+            resource = form.get("resource") or ""
+        known = {_norm_aud(a): a for a in self.audiences()}
+        if _norm_aud(resource) not in known:
+            return self._aad_error(400, "invalid_resource", 500011,
+                                   "The resource principal named %s was not found in the tenant named %s. This can "
+                                   "happen if the application has not been installed by the administrator of the "
+                                   "tenant or consented to by any user in the tenant. You might have sent your "
+                                   "authentication request to the wrong tenant." % (resource, self.tenant_id), corr)
+        aud = known[_norm_aud(resource)]
+        lifetime = int(self.app.config["token_lifetime_seconds"])
+        token = self.issue(aud, lifetime)
+        body = {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": token}
+        if not v2:
+            now = int(time.time())
+            body.update({"expires_on": str(now + lifetime), "not_before": str(now), "resource": resource,
+                         "expires_in": str(lifetime), "ext_expires_in": str(lifetime)})
+        return Response(200, body, headers={"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"})
+
+    # -- tokens ---------------------------------------------------------------------------------
+    def issue(self, audience, lifetime, now=None):
+        now = int(time.time() if now is None else now)
+        header = {"typ": "JWT", "alg": "HS256", "kid": "drlab"}
+        claims = {"aud": audience, "iss": "https://sts.windows.net/%s/" % self.tenant_id, "iat": now, "nbf": now,
+                  "exp": now + int(lifetime), "aio": _b64(secrets.token_bytes(12)), "appid": self.settings.client_id,
+                  "appidacr": "1", "idp": "https://sts.windows.net/%s/" % self.tenant_id, "idtyp": "app",
+                  "oid": self.object_id, "sub": self.object_id, "tid": self.tenant_id,
+                  "uti": _b64(secrets.token_bytes(16)), "ver": "1.0"}
+        signing_input = _b64(json.dumps(header, separators=(",", ":")).encode()) + "." + \
+            _b64(json.dumps(claims, separators=(",", ":")).encode())
+        sig = hmac.new(self._key, signing_input.encode("ascii"), hashlib.sha256).digest()
+        return signing_input + "." + _b64(sig)
+
+    @property
+    def object_id(self):
+        # a stable object id for the lab's service principal, derived from its client id
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, "drlab-sp:" + self.settings.client_id))
+
+    def _challenge(self, code, message, description=None):
+        desc = (description or message).replace('"', "'")
+        header = 'Bearer authorization_uri="%s/%s", error="invalid_token", error_description="%s"' % (
+            self.app.base_url, self.tenant_id, desc)
+        return ArmError(401, code, message, headers={"WWW-Authenticate": header})
+
+    def authenticate(self, req):
+        """The principal of an ARM request ({tenant_id, client_id, object_id}); raises ArmError 401."""
+        auth = req.headers.get("Authorization")
+        if not auth:
+            raise self._challenge("AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.",
+                                  "The authentication failed because of missing 'Authorization' header.")
+        scheme, token = (auth.split(" ", 1) + [""])[:2]
+        if scheme.lower() != "bearer" or not token.strip():
+            raise self._challenge("AuthenticationFailed",
+                                  "Authentication failed. The 'Authorization' header is provided in an invalid format.")
+        token = token.strip()
+        invalid = self._challenge("InvalidAuthenticationToken", "The access token is invalid.")
+        parts = token.split(".")
+        if len(parts) != 3:
+            raise invalid
+        try:
+            expected = hmac.new(self._key, (parts[0] + "." + parts[1]).encode("ascii"), hashlib.sha256).digest()
+            if not hmac.compare_digest(expected, _unb64(parts[2])):
+                raise invalid
+            claims = json.loads(_unb64(parts[1]))
+        except (ValueError, UnicodeError):
+            raise invalid
+        now = time.time()
+        exp = float(claims.get("exp", 0))
+        if exp <= now:
+            raise self._challenge("ExpiredAuthenticationToken",
+                                  "The access token expiry UTC time '%s' is earlier than current UTC time '%s'."
+                                  % (_dotnet_time(exp), _dotnet_time(now)))
+        if float(claims.get("nbf", 0)) > now + 300:
+            raise invalid
+        allowed = self.audiences()
+        if _norm_aud(str(claims.get("aud", ""))) not in {_norm_aud(a) for a in allowed}:
+            listed = ",".join("'%s','%s'" % (a, a.rstrip("/")) for a in allowed)
+            raise self._challenge("InvalidAuthenticationTokenAudience",
+                                  "The access token has been obtained for wrong audience or resource '%s'. It should "
+                                  "exactly match with one of the allowed audiences %s." % (claims.get("aud"), listed))
+        return {"tenant_id": claims.get("tid"), "client_id": claims.get("appid"), "object_id": claims.get("oid")}
