@@ -1,0 +1,3 @@
+from drlab.cli import main
+
+main()

@@ -1,0 +1,169 @@
+"""`lab up | down | status | reset | env | prepare`: the lab's one command.
+
+up       prepare, start the Azure and vCenter simulators, seed the Azure side, write the Ansible inventory
+down     stop both simulators (by pid)
+status   what runs where
+reset    wipe the Azure state and restart the vCenter simulator from its inventory
+env      shell exports (AZURE_*, VMWARE_*) for tools that read the environment
+prepare  create the lab CA and build the vCenter simulator (what scripts/setup calls)
+"""
+import argparse
+import json
+import os
+import ssl
+import sys
+import urllib.request
+
+from drlab import ca, procs
+from drlab.settings import REPO_ROOT, get_settings
+
+AZURE = "azure-sim"
+VCENTER = "vcsim-lab"
+
+
+def _azure_argv(settings):
+    return [sys.executable, "-m", "drlab.azure", "--state-dir", settings.state_dir,
+            "--host", settings.host, "--port", str(settings.azure_port)]
+
+
+def _env():
+    env = dict(os.environ)
+    lab = os.path.join(REPO_ROOT, "lab")
+    env["PYTHONPATH"] = lab + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
+def prepare(settings):
+    ca.ensure_ca(settings.ca_dir)
+    ca.ensure_server_cert(settings.ca_dir, "azure", (settings.host, "localhost"))
+    ca.ensure_server_cert(settings.ca_dir, "vcenter", (settings.host, "localhost"))
+    from drlab.vcenter import build
+    return build.build(settings)
+
+
+def _vcenter_argv(settings):
+    from drlab.vcenter import inventory, build
+    inv = inventory.write_json(settings)
+    return build.command(settings, inv)
+
+
+def admin(settings, method, path, body=None):
+    """Call the Azure simulator's /_lab admin API."""
+    ctx = ssl.create_default_context(cafile=settings.ca_pem)
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(settings.azure_url + path, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, context=ctx, timeout=30) as resp:
+        raw = resp.read()
+        return json.loads(raw) if raw else None
+
+
+def up(settings):
+    prepare(settings)
+    procs.start(settings, AZURE, _azure_argv(settings), marker="drlab.azure",
+                ready_line="AZURE-SIM READY", env=_env())
+    procs.start(settings, VCENTER, _vcenter_argv(settings), marker="vcsim-lab",
+                ready_line="VCSIM-LAB READY", env=_env())
+    from drlab import seed
+    seed.seed_azure(settings)
+    path = write_inventory(settings)
+    status(settings)
+    print("inventory: %s" % path)
+
+
+def down(settings):
+    for name, marker in ((VCENTER, "vcsim-lab"), (AZURE, "drlab.azure")):
+        print("%s: %s" % (name, "stopped" if procs.stop(settings, name, marker) else "not running"))
+
+
+def status(settings):
+    ok = True
+    for name, marker, url in ((AZURE, "drlab.azure", settings.azure_url),
+                              (VCENTER, "vcsim-lab", settings.vcenter_url)):
+        pid = procs.running_pid(settings, name, marker)
+        ok = ok and bool(pid)
+        print("%-10s %-8s %s" % (name, ("pid %d" % pid) if pid else "down", url))
+    return ok
+
+
+def reset(settings):
+    admin(settings, "POST", "/_lab/reset")
+    procs.stop(settings, VCENTER, "vcsim-lab")
+    procs.start(settings, VCENTER, _vcenter_argv(settings), marker="vcsim-lab",
+                ready_line="VCSIM-LAB READY", env=_env())
+    from drlab import seed
+    seed.seed_azure(settings)
+    print("lab reset")
+
+
+def connection_vars(settings):
+    """What points the collection at the lab: the dicts applied with module_defaults."""
+    return {
+        "dr_asr_azure": {
+            "auth_source": "env",
+            "cloud_environment": settings.azure_metadata_url,
+            "subscription_id": settings.subscription_id,
+            "tenant": settings.tenant_id,
+            "client_id": settings.client_id,
+            "secret": settings.client_secret,
+            "ca_bundle": settings.ca_pem,
+        },
+        "dr_asr_vsphere": {
+            "hostname": settings.host,
+            "port": settings.vcenter_port,
+            "username": settings.vcenter_user,
+            "password": settings.vcenter_password,
+            "ca_path": settings.ca_pem,
+        },
+        "dr_asr_lab": {
+            "azure_url": settings.azure_url,
+            "vcenter_url": settings.vcenter_url,
+            "state_dir": settings.state_dir,
+        },
+    }
+
+
+def write_inventory(settings):
+    from drlab import seed
+    os.makedirs(settings.path("ansible"), exist_ok=True)
+    lab_vars = connection_vars(settings)
+    lab_vars.update(seed.inventory_vars(settings))
+    inventory = {"all": {
+        "hosts": {"localhost": {"ansible_connection": "local",
+                                "ansible_python_interpreter": os.path.join(REPO_ROOT, ".venv", "bin", "python")}},
+        "vars": lab_vars}}
+    path = settings.path("ansible", "inventory.yml")
+    fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write("# Written by `lab up`: points dr.asr at the lab. Lab-only credentials.\n")
+        json.dump(inventory, f, indent=2)  # JSON is YAML
+        f.write("\n")
+    os.replace(path + ".tmp", path)
+    return path
+
+
+def env(settings):
+    v = connection_vars(settings)
+    a, s = v["dr_asr_azure"], v["dr_asr_vsphere"]
+    exports = {
+        "AZURE_CLOUD_ENVIRONMENT": a["cloud_environment"], "AZURE_SUBSCRIPTION_ID": a["subscription_id"],
+        "AZURE_TENANT": a["tenant"], "AZURE_CLIENT_ID": a["client_id"], "AZURE_SECRET": a["secret"],
+        "AZURE_CA_BUNDLE": a["ca_bundle"], "VMWARE_HOST": s["hostname"], "VMWARE_PORT": s["port"],
+        "VMWARE_USER": s["username"], "VMWARE_PASSWORD": s["password"], "VMWARE_CA_PATH": s["ca_path"],
+    }
+    for key, value in exports.items():
+        print("export %s=%s" % (key, json.dumps(str(value))))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="lab", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["up", "down", "status", "reset", "env", "prepare"])
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    try:
+        if args.command == "status":
+            sys.exit(0 if status(settings) else 3)
+        {"up": up, "down": down, "reset": reset, "env": env, "prepare": prepare}[args.command](settings)
+    except procs.LabProcessError as exc:
+        print("lab: %s" % exc, file=sys.stderr)
+        sys.exit(1)
