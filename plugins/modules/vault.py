@@ -295,7 +295,7 @@ def run_module(module):
 def main():
     run(lambda: DrAsrModule(ARGUMENT_SPEC, uses=("azure", "wait"),
                             azure_libraries=("azure.mgmt.recoveryservices", "azure.mgmt.recoveryservicessiterecovery",
-                                             "azure.mgmt.resource")),
+                                             "azure.mgmt.resource.resources")),
         run_module)
 
 

@@ -30,7 +30,7 @@ CLIENTS = {
     "network": ("azure.mgmt.network", "NetworkManagementClient"),
     "recoveryservices": ("azure.mgmt.recoveryservices", "RecoveryServicesClient"),
     "siterecovery": ("azure.mgmt.recoveryservicessiterecovery", "SiteRecoveryManagementClient"),
-    "resource": ("azure.mgmt.resource", "ResourceManagementClient"),
+    "resource": ("azure.mgmt.resource.resources", "ResourceManagementClient"),
 }
 
 REQUIRED_LIBRARIES = {
@@ -39,7 +39,7 @@ REQUIRED_LIBRARIES = {
     "azure.mgmt.network": "azure-mgmt-network",
     "azure.mgmt.recoveryservices": "azure-mgmt-recoveryservices",
     "azure.mgmt.recoveryservicessiterecovery": "azure-mgmt-recoveryservicessiterecovery",
-    "azure.mgmt.resource": "azure-mgmt-resource",
+    "azure.mgmt.resource.resources": "azure-mgmt-resource",
 }
 
 CREDENTIAL_FILE = os.path.join("~", ".azure", "credentials")
