@@ -1,0 +1,40 @@
+# The two commands of the README:
+#   make demo   set up, start the lab, run the main playbook against it
+#   make test   set up, run the whole test suite (sanity, lint, unit, lab conformance, integration)
+SHELL := /bin/bash
+VENV  := .venv
+PY    := $(VENV)/bin/python
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.lab/collections
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+
+.PHONY: setup demo test unit lab-tests integration sanity lint lab-up lab-down clean
+setup:
+	@scripts/setup
+
+demo: setup
+	@lab/bin/lab up
+	$(VENV)/bin/ansible-playbook -i .lab/ansible/inventory.yml playbooks/site.yml
+
+test: setup
+	$(PY) -m pytest -p no:cacheprovider tests
+
+unit: setup
+	$(PY) -m pytest -p no:cacheprovider tests/unit
+
+lab-tests: setup
+	$(PY) -m pytest -p no:cacheprovider tests/lab
+
+integration: setup
+	$(PY) -m pytest -p no:cacheprovider tests/integration
+
+sanity: setup
+	$(PY) -m pytest -p no:cacheprovider tests/test_sanity.py
+
+lab-up: setup
+	@lab/bin/lab up
+
+lab-down:
+	@lab/bin/lab down
+
+clean: lab-down
+	rm -rf .lab build
