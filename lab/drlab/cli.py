@@ -26,10 +26,14 @@ def _azure_argv(settings):
             "--host", settings.host, "--port", str(settings.azure_port)]
 
 
-def _env():
+def _env(settings=None):
     env = dict(os.environ)
     lab = os.path.join(REPO_ROOT, "lab")
     env["PYTHONPATH"] = lab + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    if settings is not None:
+        # the simulated replication appliance reaches the lab vCenter like a real one does
+        env.update(DRLAB_VCENTER_URL=settings.vcenter_url, DRLAB_VCENTER_USER=settings.vcenter_user,
+                   DRLAB_VCENTER_PASSWORD=settings.vcenter_password, DRLAB_VCENTER_CA=settings.ca_pem)
     return env
 
 
@@ -61,7 +65,7 @@ def admin(settings, method, path, body=None):
 def up(settings):
     prepare(settings)
     procs.start(settings, AZURE, _azure_argv(settings), marker="drlab.azure",
-                ready_line="AZURE-SIM READY", env=_env())
+                ready_line="AZURE-SIM READY", env=_env(settings))
     procs.start(settings, VCENTER, _vcenter_argv(settings), marker="vcsim-lab",
                 ready_line="VCSIM-LAB READY", env=_env())
     from drlab import seed
