@@ -38,6 +38,7 @@ class DrAsrModule(object):
         self._uses = tuple(uses)
         self._azure = None
         self._vsphere = None
+        self._vsphere_rest = None
         self._check_libraries(azure_libraries)
 
     def _check_libraries(self, azure_libraries):
@@ -63,6 +64,18 @@ class DrAsrModule(object):
 
     def warn(self, message):
         self._module.warn(message)
+
+    def run_command(self, args, **kwargs):
+        return self._module.run_command(args, **kwargs)
+
+    @property
+    def tmpdir(self):
+        return self._module.tmpdir
+
+    @property
+    def ansible_module(self):
+        """The AnsibleModule itself, for ansible.module_utils helpers that take one (fetch_url)."""
+        return self._module
 
     def exit_json(self, **result):
         self.close()
@@ -94,6 +107,13 @@ class DrAsrModule(object):
             self._vsphere = VSphereSession(self.params)
         return self._vsphere
 
+    def vsphere_rest(self):
+        """The logged-in vSphere Automation REST session for this run (tags; logs in on first use)."""
+        if self._vsphere_rest is None:
+            from ansible_collections.dr.asr.plugins.module_utils._vsphere.rest import VSphereRest
+            self._vsphere_rest = VSphereRest(self.params)
+        return self._vsphere_rest
+
     def waiter(self):
         return Waiter.from_params(self.params)
 
@@ -101,6 +121,9 @@ class DrAsrModule(object):
         if self._azure is not None:
             self._azure.close()
             self._azure = None
+        if self._vsphere_rest is not None:
+            self._vsphere_rest.close()
+            self._vsphere_rest = None
         if self._vsphere is not None:
             self._vsphere.close()
             self._vsphere = None

@@ -14,6 +14,8 @@ description:
     controller, mode, sharing, datastore) and the OS disk, NICs with their networks and guest IP
     addresses, VMware Tools state, and placement (datacenter, cluster, host, ESXi version, folder).
   - Reads the whole inventory in scope in two property-collector round trips, however many VMs match.
+  - Filters by vSphere tag and returns each VM's tags through the vSphere Automation REST API (see O(tags),
+    O(include_tags)); neither costs a call per VM.
   - Changes nothing.
 version_added: 1.0.0
 author:
@@ -49,10 +51,31 @@ options:
       - Also return VM templates.
     type: bool
     default: false
+  tags:
+    description:
+      - Only VMs that carry B(all) of these vSphere tags (not any of them).
+      - Each is a tag name (V(tier-1)) or a category and tag name separated by a colon (V(DR-Tier:tier-1)).
+        A bare name must be unique across categories, otherwise write the category too. When the part before
+        the first colon names no category, the whole value is taken as a tag name.
+      - Tag and category names are case-sensitive.
+      - A tag that does not exist is an error that lists the known tags, not an empty result.
+      - Costs one tag-association call for all listed tags, plus one read per tag category and per tag it has
+        to look at (the API reads tags by id only), however many VMs there are.
+    type: list
+    elements: str
+  include_tags:
+    description:
+      - Also return each VM's tags, in RV(vms[].tags).
+      - Costs one tag-association call for all returned VMs, plus one read per distinct tag and category
+        among them.
+    type: bool
+    default: false
 notes:
-  - VMware tags are not supported as a filter yet.
-  - O(folder), O(cluster) and O(datacenter) combine (a VM must match all that are set); O(names) then
+  - O(folder), O(cluster), O(datacenter) and O(tags) combine (a VM must match all that are set); O(names) then
     filters by name.
+  - Tags are read through the vSphere Automation REST API of the vCenter (the C(/api) endpoints of vSphere
+    7.0 U2 and later, else the deprecated C(/rest) ones), with the same host, port, credentials and
+    certificate checks as the SOAP API. An ESXi host serves no tags. The session is logged out at the end.
   - The OS disk (RV(vms[].os_disk)) is the first disk of the VM's boot order when the boot order names a
     disk. Otherwise it is the first disk by controller kind (IDE, SATA, SCSI, NVMe), then controller bus
     number, then unit number; RV(vms[].os_disk_basis) says which rule applied. Set the VM's boot order
@@ -98,6 +121,14 @@ EXAMPLES = r'''
     cluster: Prod-Cluster
     folder: Production/Web
   register: prod_web
+
+- name: Tier-1 production VMs, with their tags
+  dr.asr.source_vm_info:
+    tags:
+      - DR-Tier:tier-1
+      - production
+    include_tags: true
+  register: tier1
 
 - name: Fail early on VMs Azure cannot boot
   ansible.builtin.assert:
@@ -217,6 +248,11 @@ vms:
           description: V(sharingNone) or V(sharingMultiWriter).
           type: str
           sample: sharingNone
+        bus_sharing:
+          description: SCSI bus sharing of the disk's controller (guest clusters).
+          returned: when the controller shares its bus
+          type: str
+          sample: physicalSharing
         thin:
           description: Whether the disk is thin provisioned.
           type: bool
@@ -333,10 +369,26 @@ vms:
       description: Name of the VM's resource pool (V(Resources) is a cluster's root pool).
       type: str
       sample: Resources
+    tags:
+      description: The VM's vSphere tags, sorted by category then name (V([]) for a VM without tags).
+      returned: when O(include_tags=true)
+      type: list
+      elements: dict
+      contains:
+        category:
+          description: Name of the tag's category.
+          type: str
+          sample: DR-Tier
+        name:
+          description: Name of the tag.
+          type: str
+          sample: tier-1
+      sample: [{"category": "DR-Tier", "name": "tier-1"}, {"category": "Environment", "name": "production"}]
 '''
 
 from ansible_collections.dr.asr.plugins.module_utils._module import DrAsrModule, run
 from ansible_collections.dr.asr.plugins.module_utils._vsphere.facts import collect_vm_facts
+from ansible_collections.dr.asr.plugins.module_utils._vsphere.rest import Tagging
 
 ARGUMENT_SPEC = dict(
     names=dict(type="list", elements="str", aliases=["name"]),
@@ -344,9 +396,11 @@ ARGUMENT_SPEC = dict(
     cluster=dict(type="str"),
     datacenter=dict(type="str"),
     include_templates=dict(type="bool", default=False),
+    tags=dict(type="list", elements="str"),
+    include_tags=dict(type="bool", default=False),
 )
 
-FILTERS = tuple(ARGUMENT_SPEC)
+FILTERS = ("names", "folder", "cluster", "datacenter", "include_templates", "tags")
 
 
 def build_module():
@@ -355,7 +409,10 @@ def build_module():
 
 def list_vms(module):
     filters = dict((key, module.params[key]) for key in FILTERS)
-    return {"changed": False, "vms": collect_vm_facts(module.vsphere(), filters)}
+    include_tags = module.params["include_tags"]
+    session = module.vsphere()
+    tagging = Tagging(module.vsphere_rest()) if filters["tags"] or include_tags else None
+    return {"changed": False, "vms": collect_vm_facts(session, filters, tagging=tagging, include_tags=include_tags)}
 
 
 def main():

@@ -39,7 +39,7 @@ _TLS_ACTION = ("Set ca_path to the PEM file of the CA that signed the vCenter ce
                "only against a throwaway lab.")
 
 # Hints for the faults an operator can act on; anything else is reported with its own message.
-_FAULT_HINTS = {
+FAULT_HINTS = {
     "InvalidLogin": ("The user name or password is wrong, the account is locked or its password expired.",
                      "Check username and password (or VMWARE_USER / VMWARE_PASSWORD); an SSO user is "
                      "written user@domain, e.g. administrator@vsphere.local."),
@@ -81,7 +81,7 @@ def _fault_details(fault):
 def error_from_fault(fault, action):
     """VSphereError for a vmodl.MethodFault raised while doing `action`."""
     name = fault_name(fault)
-    causes, recommended = _FAULT_HINTS.get(name, (None, None))
+    causes, recommended = FAULT_HINTS.get(name, (None, None))
     message = "vSphere error while %s: %s" % (action, fault_message(fault)) if action else fault_message(fault)
     if name == "HostConnectFault" and _looks_like_tls(fault_message(fault)):
         causes, recommended = _TLS_CAUSES, _TLS_ACTION
@@ -162,17 +162,22 @@ def _require(params, name, expected):
     return value
 
 
+def connection_settings(params):
+    """(hostname, port, username, password) from the shared options, checked: one place for SOAP and REST."""
+    hostname = _require(params, "hostname", "the vCenter host name or address (VMWARE_HOST)")
+    if "://" in hostname or "/" in hostname:
+        raise InputError("hostname", hostname, "a host name or address without scheme or path",
+                         hint="For example vcenter.example.com, not https://vcenter.example.com/sdk.")
+    username = _require(params, "username", "the vSphere user name (VMWARE_USER)")
+    password = _require(params, "password", "the vSphere password (VMWARE_PASSWORD)")
+    return hostname, params.get("port") or 443, username, password
+
+
 class VSphereSession(object):
     """A logged-in pyvmomi session. `si` is the ServiceInstance, `content` its ServiceContent."""
 
     def __init__(self, params):
-        self.hostname = _require(params, "hostname", "the vCenter host name or address (VMWARE_HOST)")
-        if "://" in self.hostname or "/" in self.hostname:
-            raise InputError("hostname", self.hostname, "a host name or address without scheme or path",
-                             hint="For example vcenter.example.com, not https://vcenter.example.com/sdk.")
-        self.username = _require(params, "username", "the vSphere user name (VMWARE_USER)")
-        password = _require(params, "password", "the vSphere password (VMWARE_PASSWORD)")
-        self.port = params.get("port") or 443
+        self.hostname, self.port, self.username, password = connection_settings(params)
         self.endpoint = "https://%s:%s/sdk" % (self.hostname, self.port)
         self._si = self._connect(password, ssl_context(params))
         try:
@@ -189,7 +194,7 @@ class VSphereSession(object):
                     return SmartConnect(host=self.hostname, port=self.port, user=self.username, pwd=password,
                                         sslContext=context)
                 except vim.fault.InvalidLogin as fault:
-                    causes, action = _FAULT_HINTS["InvalidLogin"]
+                    causes, action = FAULT_HINTS["InvalidLogin"]
                     raise VSphereError("vCenter %s rejected the login of user '%s': %s"
                                        % (self.endpoint, self.username, fault_message(fault)), code="InvalidLogin",
                                        possible_causes=causes, recommended_action=action) from None

@@ -11,6 +11,12 @@
 
 Looking up the scope (a folder, cluster or datacenter by name) costs one more round trip each.
 
+Tags live in the vSphere Automation REST API, not in SOAP (rest.Tagging). The `tags` filter costs
+one tag-association call for all listed tags (plus reading the tag and category names it needs,
+once each), never a call per VM; with it, round trip 1 reads the tagged VMs by reference instead of
+every VM in scope, and the scope is still checked. `include_tags` costs one more tag-association
+call for all returned VMs (plus one read per distinct tag and category).
+
 The OS disk (os_disk) is the first disk in the VM's boot order when the boot order names a disk
 (os_disk_basis: boot_order); otherwise the first disk by controller kind (IDE, SATA, SCSI, NVMe,
 the order the firmware enumerates them), then controller bus number, then unit number
@@ -110,6 +116,9 @@ def _controller_kinds():
 
 
 CONTROLLER_ORDER = ("ide", "sata", "scsi", "nvme")
+# SCSI bus sharing (VirtualSCSIController.sharedBus) that lets other VMs (virtualSharing: on the same host;
+# physicalSharing: on any host) use the controller's disks: guest clusters.
+SHARED_BUS = ("virtualSharing", "physicalSharing")
 
 
 def _nic_types():
@@ -133,7 +142,8 @@ def _controllers(devices):
     for device in devices:
         for cls, kind, ctype in kinds:
             if isinstance(device, cls):
-                out[device.key] = {"kind": kind, "type": ctype, "bus": device.busNumber}
+                out[device.key] = {"kind": kind, "type": ctype, "bus": device.busNumber,
+                                   "sharing": getattr(device, "sharedBus", None)}  # SCSI only
                 break
     return out
 
@@ -184,6 +194,8 @@ def disk_facts(devices, controllers, datastore_names):
             "file": getattr(backing, "fileName", None),
             "uuid": getattr(backing, "uuid", None),
         })
+        if controller.get("sharing") in SHARED_BUS:  # only then: a disk other VMs can reach through the bus
+            disks[-1]["bus_sharing"] = controller["sharing"]
     return disks
 
 
@@ -447,24 +459,36 @@ def _in_scope(facts, scope):
     return True
 
 
-def list_vm_properties(session, container):
-    """[(moid, props)] of every VM under container (None: all), one round trip plus pages."""
+def list_vm_properties(session, container, moids=None):
+    """[(moid, props)] of every VM under container (None: all), or of the VMs `moids` (container
+    ignored: the caller checks the scope), one round trip plus pages. Deleted VMs are left out."""
     pc = vmodl.query.PropertyCollector
-    with session.container_view(container, [vim.VirtualMachine]) as view:
-        contents = session.retrieve([session.view_object_spec(view)],
-                                    [pc.PropertySpec(type=vim.VirtualMachine, pathSet=list(VM_PROPERTIES))],
-                                    action="listing virtual machines")
+    prop_specs = [pc.PropertySpec(type=vim.VirtualMachine, pathSet=list(VM_PROPERTIES))]
+    if moids is not None:
+        specs = [pc.ObjectSpec(obj=session.ref(vim.VirtualMachine, moid), skip=False) for moid in sorted(moids)]
+        contents = session.retrieve(specs, prop_specs, action="reading the tagged virtual machines")
+    else:
+        with session.container_view(container, [vim.VirtualMachine]) as view:
+            contents = session.retrieve([session.view_object_spec(view)], prop_specs,
+                                        action="listing virtual machines")
     return [(content.obj._moId, properties(content)) for content in contents]
 
 
-def collect_vm_facts(session, filters):
-    """Facts of the VMs matching filters (names, folder, cluster, datacenter, include_templates).
+def collect_vm_facts(session, filters, tagging=None, include_tags=False):
+    """Facts of the VMs matching filters (names, folder, cluster, datacenter, include_templates, tags).
 
     Sorted by name, then moid. An unknown folder, cluster or datacenter is an error (VSphereError
-    NotFound): a typo must not look like "no VMs".
+    NotFound), so is an unknown tag (InputError): a typo must not look like "no VMs".
+    `tags`: a VM matches when it has all of them. `tagging` (a rest.Tagging) is needed for `tags`
+    and for `include_tags`, which adds `tags: [{category, name}]` to each VM.
     """
+    if (filters.get("tags") or include_tags) and tagging is None:
+        raise ValueError("collect_vm_facts needs tagging for tags and include_tags")
     container, scope = _scope(session, filters)
-    rows = [(moid, props) for moid, props in list_vm_properties(session, container)
+    tagged = tagging.vms_with_all(filters["tags"]) if filters.get("tags") else None
+    if tagged is not None and not tagged:
+        return []
+    rows = [(moid, props) for moid, props in list_vm_properties(session, container, tagged)
             if "name" in props and name_matches(unescape(props["name"]), filters.get("names"))
             and (filters.get("include_templates") or not props.get("config.template", False))]
     nodes = resolve_references(session, [props for _moid, props in rows])
@@ -474,4 +498,8 @@ def collect_vm_facts(session, filters):
         facts = vm_facts(moid, props, nodes, index)
         if _in_scope(facts, scope):
             out.append(dict((key, value) for key, value in facts.items() if not key.startswith("_")))
+    if include_tags:
+        tags = tagging.of_vms(vm["moid"] for vm in out)
+        for vm in out:
+            vm["tags"] = tags.get(vm["moid"], [])
     return sorted(out, key=lambda vm: (vm["name"], vm["moid"]))

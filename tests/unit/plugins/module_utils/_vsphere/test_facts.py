@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, dr.asr contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""VM facts: derivations (family, 64-bit, OS disk), device facts, filters, and the round-trip budget."""
+"""VM facts: derivations (family, 64-bit, OS disk), device facts, filters (tags too), and the round-trip budget."""
 
 from __future__ import annotations
 
@@ -10,9 +10,12 @@ from unittest import mock
 import pytest
 from pyVmomi import vim
 
-from ansible_collections.dr.asr.plugins.module_utils._errors import VSphereError
+from ansible_collections.dr.asr.plugins.module_utils._errors import InputError, VSphereError
 from ansible_collections.dr.asr.plugins.module_utils._vsphere import client, facts
 from ansible_collections.dr.asr.plugins.module_utils._vsphere.client import VSphereSession
+from ansible_collections.dr.asr.plugins.module_utils._vsphere.rest import Tagging, VSphereRest
+from ansible_collections.dr.asr.tests.unit.plugins.module_utils._vsphere.fake_vapi import (
+    REQUEST, SMALL_INVENTORY_TAGS, FakeVapi)
 from ansible_collections.dr.asr.tests.unit.plugins.module_utils._vsphere.fake_vcenter import (
     SMART_CONNECT, FakeVCenter, small_inventory)
 
@@ -293,3 +296,134 @@ def test_scope_lookup_costs_a_fixed_number_of_round_trips():
     vms = facts.collect_vm_facts(connect(fake), {"datacenter": "DC1", "cluster": "C1", "folder": "F1"})
     assert len(vms) == 8
     assert fake.calls["RetrievePropertiesEx"] == 5  # datacenter, cluster, folders, VMs, references
+
+
+# -- tags (vSphere Automation REST) -----------------------------------------------------------------
+@pytest.fixture(params=["api", "rest"])
+def tagged(request, inv):
+    """(fake vCenter, refs, session, Tagging, fake vAPI) over small_inventory, SMALL_INVENTORY_TAGS attached."""
+    fake, refs, session = inv
+    vapi = FakeVapi(dialect=request.param)
+    vapi.tag_vms(refs, SMALL_INVENTORY_TAGS)
+    with mock.patch(REQUEST, vapi.request_class()):
+        tagging = Tagging(VSphereRest(fake.params()))
+        vapi.calls.clear()
+        yield fake, refs, session, tagging, vapi
+
+
+def tag_names(tagged, **filters):
+    session, tagging = tagged[2], tagged[3]
+    return [vm["name"] for vm in facts.collect_vm_facts(session, filters, tagging=tagging)]
+
+
+def test_tag_filter_needs_all_tags(tagged):
+    assert tag_names(tagged, tags=["tier-1"]) == ["fs-archive-01", "ora-rac-01", "win-dc-01"]
+    assert tag_names(tagged, tags=["DR-Tier:tier-1", "Environment:production"]) == ["fs-archive-01"]
+    assert tag_names(tagged, tags=["tier-2", "production"]) == ["web-01"]
+    assert tag_names(tagged, tags=["tier-1", "tier-2"]) == []
+    assert tag_names(tagged, tags=["tier-3"]) == []
+    assert tag_names(tagged, tags=[]) == ALL  # an empty list filters nothing
+
+
+def test_tag_filter_combines_with_the_other_filters(tagged):
+    assert tag_names(tagged, tags=["tier-1"], folder="Infrastructure") == ["fs-archive-01", "win-dc-01"]
+    assert tag_names(tagged, tags=["tier-1"], folder="Production", cluster="Prod-Cluster") == ["ora-rac-01"]
+    assert tag_names(tagged, tags=["tier-1"], names=["win-*"], datacenter="DC1") == ["win-dc-01"]
+    assert tag_names(tagged, tags=["tier-1"], include_templates=True) == [
+        "fs-archive-01", "ora-rac-01", "tmpl-rhel9", "win-dc-01"]
+    assert tag_names(tagged, tags=["test"], folder="Production") == []
+    assert tag_names(tagged, tags=["Environment:test"], cluster="Prod-Cluster") == ["test-vm-01"]
+
+
+def test_unknown_tag_is_an_input_error(tagged):
+    with pytest.raises(InputError) as raised:
+        facts.collect_vm_facts(tagged[2], {"tags": ["tier-1", "tier-9"]}, tagging=tagged[3])
+    assert raised.value.parameter == "tags" and "'tier-9'" in raised.value.message
+    assert "Known tags: DR-Tier:tier-1," in raised.value.message
+
+
+def test_unknown_scope_is_reported_before_tags_are_read(tagged):
+    with pytest.raises(VSphereError):
+        facts.collect_vm_facts(tagged[2], {"tags": ["tier-1"], "cluster": "Nope"}, tagging=tagged[3])
+    assert tagged[4].rest_calls() == 0
+
+
+def test_include_tags(tagged):
+    session, tagging = tagged[2], tagged[3]
+    vms = by_name(facts.collect_vm_facts(session, {}, tagging=tagging, include_tags=True))
+    assert vms["web-01"]["tags"] == [{"category": "DR-Tier", "name": "tier-2"},
+                                     {"category": "Environment", "name": "production"}]
+    assert vms["test-vm-01"]["tags"] == [{"category": "Environment", "name": "test"}]
+    assert vms["app-api-01"]["tags"] == []
+    assert all("tags" not in vm for vm in facts.collect_vm_facts(session, {}, tagging=tagging))
+    assert all("tags" not in vm for vm in facts.collect_vm_facts(session, {}))
+
+
+def test_tags_without_a_rest_session_is_a_programming_error(inv):
+    with pytest.raises(ValueError):
+        facts.collect_vm_facts(inv[2], {"tags": ["tier-1"]})
+    with pytest.raises(ValueError):
+        facts.collect_vm_facts(inv[2], {}, include_tags=True)
+
+
+def test_tagged_vms_deleted_meanwhile_are_left_out(tagged):
+    fake, refs = tagged[0], tagged[1]
+    del fake.objects[refs["win-dc-01"]._moId]
+    assert tag_names(tagged, tags=["tier-1"]) == ["fs-archive-01", "ora-rac-01"]
+
+
+# -- tags: calls ------------------------------------------------------------------------------------
+def tagged_scale(count, dialect):
+    """scaled_inventory(count), VMs tagged in turn tier-1 / tier-2 / tier-3, every other one production."""
+    fake = scaled_inventory(count)
+    vapi = FakeVapi(dialect=dialect)
+    ids = vapi.lab_tags()
+    tiers = [ids["DR-Tier:tier-%d" % n] for n in (1, 2, 3)]
+    vms = [ref for ref, _props in fake.objects.values() if isinstance(ref, vim.VirtualMachine)]
+    for i, ref in enumerate(vms):
+        vapi.attach(tiers[i % 3], ref._moId)
+        if i % 2 == 0:
+            vapi.attach(ids["Environment:production"], ref._moId)
+    return fake, vapi
+
+
+@pytest.mark.parametrize("dialect", ["api", "rest"])
+@pytest.mark.parametrize("filters,include_tags", [
+    ({"tags": ["tier-1"]}, False),
+    ({"tags": ["DR-Tier:tier-1", "production"]}, False),
+    ({"tags": ["tier-1"]}, True),
+    ({}, True),
+    ({"tags": ["tier-1", "production"], "folder": "F1", "cluster": "C1"}, True),
+])
+def test_tag_calls_do_not_grow_with_the_vm_count(dialect, filters, include_tags):
+    soap, rest_calls, found = {}, {}, {}
+    for count in (12, 90):
+        fake, vapi = tagged_scale(count, dialect)
+        session = connect(fake)
+        with mock.patch(REQUEST, vapi.request_class()):
+            tagging = Tagging(VSphereRest(fake.params()))
+            vapi.calls.clear()
+            vms = facts.collect_vm_facts(session, filters, tagging=tagging, include_tags=include_tags)
+        assert vms
+        if include_tags:
+            assert all(vm["tags"] for vm in vms)
+        found[count] = len(vms)
+        soap[count] = dict(fake.calls)
+        rest_calls[count] = dict(vapi.calls)
+        assert vapi.calls["list-attached-objects-on-tags"] == (1 if filters.get("tags") else 0)
+        assert vapi.calls["list-attached-tags-on-objects"] == (1 if include_tags else 0)
+    assert found[90] > found[12]
+    assert soap[12] == soap[90] and rest_calls[12] == rest_calls[90]
+    scope_lookups = 2 if "folder" in filters else 0
+    assert soap[90]["RetrievePropertiesEx"] == 2 + scope_lookups  # the VMs, what they reference
+    # a tag filter reads the tagged VMs by reference: no container view for them
+    assert soap[90].get("CreateContainerView", 0) == (scope_lookups if filters.get("tags") else 1)
+
+
+def test_no_vm_with_all_tags_skips_the_property_collector():
+    fake, vapi = tagged_scale(30, "api")
+    session = connect(fake)
+    with mock.patch(REQUEST, vapi.request_class()):
+        tagging = Tagging(VSphereRest(fake.params()))
+        assert facts.collect_vm_facts(session, {"tags": ["tier-1", "tier-2"]}, tagging=tagging) == []
+    assert fake.calls["RetrievePropertiesEx"] == 0
