@@ -29,11 +29,15 @@ Other fixtures:
 * `azure_sim_factory` (function): `azure_sim_factory(config=None)` starts a separate, private
   simulator (own state dir, CA, port) and stops it after the test; `config` is a dict written as its
   configuration file.
+* `asr_lab` (session): Azure Site Recovery lab: a private vcsim and a private Azure simulator whose
+  replication appliance discovers it, the `lab up` seed (networks, storage account), a vault with the
+  lab appliance registered, SDK clients and helpers (class `AsrLab` below).
 """
 import dataclasses
 import json
 import os
 import sys
+import uuid
 
 import pytest
 
@@ -146,3 +150,228 @@ def azure_sim_factory(tmp_path):
     yield factory
     for sim in started:
         sim.process.stop()
+
+
+# ---------------------------------------------------------------------------------------------
+# Azure Site Recovery lab: `asr_lab` (tests/lab/test_asr_*.py)
+
+ASR_API = "2025-08-01"
+OFFAZURE_API = "2023-06-06"
+ASR_VAULT_GROUP, ASR_VAULT = "drlab-asr", "drlab-vault"   # drlab.mobility.config's default vault
+
+
+class AsrLab:
+    """A private vCenter simulator and a private Azure simulator whose replication appliance reaches it.
+
+    Session fixture `asr_lab` (see the fixture's docstring for what is prepared). Attributes:
+
+        sim                AzureSim (same API as `azure_sim`: .admin, .client(Cls), .url, .ca ...)
+        settings           drlab Settings of this lab: state_dir (shared by both simulators, one CA),
+                           azure_port, vcenter_port, vcenter_url
+        si                 pyVmomi ServiceInstance on the lab vCenter (vcsim), TLS verified
+        asr, rs            SiteRecoveryManagementClient / RecoveryServicesClient (polling_interval=1)
+        rg, vault          resource group and name of the vault ("drlab-asr", "drlab-vault")
+        vault_id, location
+        fabric, container  names of the appliance's InMageRcm fabric and protection container
+        fabric_id, container_id, site_id
+        appliance          appliance name ("drlab-appliance-01"); process_server_id, reprotect_agent_id
+        run_as             {credential name: Microsoft.OffAzure run-as account id} ("linux-root", ...)
+        target_rg_id, recovery_vnet_id, test_vnet_id, storage_account_id    (drlab.seed)
+
+    Helpers: advance(seconds) (lab clock), discover() (the appliance syncs the vCenter now),
+    arm(method, path, body=None, api=...) (raw ARM call -> requests.Response), machines(),
+    machine(vm_name) (the Microsoft.OffAzure machine of a VM), vm(vm_name) (pyVmomi VM),
+    create_vm(name, disk_gb=20, power_on=True, guest_id="ubuntu64Guest") (a new VM in vcsim,
+    discovered), power(vm_name, on) (then discover() to let the appliance see it),
+    register_agent(vm_name, version="9.63.0.0") (what the Mobility service's configurator does),
+    restart() (the Azure simulator; same port and state; fresh SDK clients).
+
+    Tests share the vault: use your own VMs (create_vm with a module prefix), policies and item names.
+    """
+
+    def __init__(self, sim, settings, vc_proc):
+        self.sim = sim
+        self.settings = settings
+        self.vc_proc = vc_proc
+        self.rg, self.vault = ASR_VAULT_GROUP, ASR_VAULT
+        self.location = "westeurope"
+        self.vault_id = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/%s" % (
+            sim.subscription_id, self.rg, self.vault)
+        self._clients()
+        from drlab import vcenter
+        self.si = vcenter.connect(settings)
+
+    def _clients(self):
+        from azure.mgmt.recoveryservices import RecoveryServicesClient
+        from azure.mgmt.recoveryservicessiterecovery import SiteRecoveryManagementClient
+        self.asr = self.sim.client(SiteRecoveryManagementClient, polling_interval=1)
+        self.rs = self.sim.client(RecoveryServicesClient, polling_interval=1)
+
+    # -- ARM ---------------------------------------------------------------------------------
+    def token(self):
+        return self.sim.credential.get_token(self.sim.credential_scopes[0]).token
+
+    def arm(self, method, path, body=None, api=ASR_API, headers=None):
+        import requests
+        url = path if path.startswith("https://") else self.sim.url + path
+        if "api-version=" not in url:
+            url += ("&" if "?" in url else "?") + "api-version=" + api
+        hdrs = {"Authorization": "Bearer " + self.token()}
+        hdrs.update(headers or {})
+        return requests.request(method, url, json=body, headers=hdrs, verify=self.sim.ca, timeout=60)
+
+    def advance(self, seconds):
+        return self.sim.admin.advance(seconds)
+
+    def discover(self):
+        return self.sim.admin.call("POST", "appliance/discover", {"vault_id": self.vault_id})
+
+    def machines(self):
+        out, url = [], self.site_id + "/machines"
+        while url:
+            page = self.arm("GET", url, api=OFFAZURE_API).json()
+            out.extend(page["value"])
+            url = page.get("nextLink")
+        return out
+
+    def machine(self, vm_name):
+        found = [m for m in self.machines() if m["properties"]["displayName"] == vm_name]
+        return found[0] if found else None
+
+    # -- the lab vCenter ----------------------------------------------------------------------
+    def vm(self, name):
+        from pyVmomi import vim
+        content = self.si.RetrieveContent()
+        view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
+        try:
+            return next((v for v in view.view if v.name == name), None)
+        finally:
+            view.Destroy()
+
+    def power(self, name, on):
+        from pyVim.task import WaitForTask
+        vm = self.vm(name)
+        WaitForTask(vm.PowerOnVM_Task() if on else vm.PowerOffVM_Task())
+
+    def create_vm(self, name, disk_gb=20, power_on=True, guest_id="ubuntu64Guest", network="Prod-App"):
+        """A new VM in the lab vCenter (cluster Prod-Cluster, ds-prod-01), then a discovery sync."""
+        from pyVim.task import WaitForTask
+        from pyVmomi import vim
+        content = self.si.RetrieveContent()
+        dc = next(e for e in content.rootFolder.childEntity if isinstance(e, vim.Datacenter))
+        view = content.viewManager.CreateContainerView(dc.hostFolder, [vim.ClusterComputeResource], True)
+        cluster = view.view[0]
+        view.Destroy()
+        net = next(n for n in dc.network if n.name == network)
+        controller = vim.vm.device.VirtualDeviceSpec(
+            operation="add", device=vim.vm.device.ParaVirtualSCSIController(key=1000, busNumber=0,
+                                                                            sharedBus="noSharing"))
+        disk = vim.vm.device.VirtualDeviceSpec(
+            operation="add", fileOperation="create", device=vim.vm.device.VirtualDisk(
+                key=2000, controllerKey=1000, unitNumber=0, capacityInKB=disk_gb * 1024 * 1024,
+                backing=vim.vm.device.VirtualDisk.FlatVer2BackingInfo(diskMode="persistent", thinProvisioned=True,
+                                                                      fileName="[ds-prod-01]")))
+        nic = vim.vm.device.VirtualDeviceSpec(
+            operation="add", device=vim.vm.device.VirtualVmxnet3(
+                key=4000, backing=vim.vm.device.VirtualEthernetCard.NetworkBackingInfo(network=net,
+                                                                                       deviceName=network),
+                connectable=vim.vm.device.VirtualDevice.ConnectInfo(startConnected=True, connected=True),
+                addressType="generated"))
+        spec = vim.vm.ConfigSpec(name=name, memoryMB=2048, numCPUs=2, guestId=guest_id,
+                                 files=vim.vm.FileInfo(vmPathName="[ds-prod-01]"),
+                                 deviceChange=[controller, disk, nic])
+        WaitForTask(dc.vmFolder.CreateVM_Task(config=spec, pool=cluster.resourcePool))
+        if power_on:
+            self.power(name, True)
+        self.discover()
+        return self.vm(name)
+
+    # -- the appliance ------------------------------------------------------------------------
+    def register_agent(self, vm_name, version="9.63.0.0", action="register"):
+        """Register a Mobility agent for the VM with the appliance (the configurator's request)."""
+        import base64
+        from drlab.mobility import config as mconfig
+        machine = self.machine(vm_name)
+        ident = {"BiosId": machine["properties"]["biosGuid"],
+                 "Fqdn": machine["properties"].get("vmFqdn") or vm_name + ".lab.local",
+                 "MachineId": str(uuid.uuid5(uuid.NAMESPACE_URL, "agent:" + vm_name)), "OsName": "Ubuntu 22.04.4 LTS",
+                 "AgentVersion": version}
+        aci = base64.b64encode(json.dumps(ident).encode()).decode()
+        config = mconfig.make_config(self.settings, aci, vault_id=self.vault_id, location=self.location)
+        return self.sim.admin.call("POST", "appliance/agents", {
+            "action": action, "identity": ident, "agentVersion": version, "csType": "CSPrime", "config": config})
+
+    def restart(self):
+        self.sim.restart()
+        self._clients()
+        return self
+
+    def close(self):
+        from pyVim.connect import Disconnect
+        Disconnect(self.si)
+
+
+def _free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def asr_lab(tmp_path_factory):
+    """The ASR lab of the session (one per xdist worker): see AsrLab.
+
+    Prepared: a private vcsim with lab/config/vcenter.yml; a private Azure simulator started with
+    DRLAB_VCENTER_* pointing at it (its appliance discovers that vCenter); the seed of `lab up`
+    (drlab.seed: resource group rg-dr-lab with vnet-dr-recovery, vnet-dr-test and the storage account
+    stdrlabcache01, westeurope); the vault drlab-asr/drlab-vault, into which the lab appliance
+    auto-registered (the clock is advanced past the registration delay) and discovered the vCenter.
+    No policy, mapping or protected item: tests create their own.
+    """
+    pytest.importorskip("pyVmomi")
+    from drlab import seed, vcenter
+    from drlab.settings import get_settings
+    from drlab.vcenter import build as vcbuild
+    from drlab.vcenter import inventory
+    state = str(tmp_path_factory.mktemp("asr-lab"))
+    settings = Settings(state_dir=state, vcenter_port=_free_port(),
+                        vcenter_inventory=os.path.join(ROOT, "lab", "config", "vcenter.yml"))
+    vc_proc = vcenter.start(settings, inventory.write_json(settings, vm_count=0), timeout=60,
+                            binary=vcbuild.build(get_settings()))
+    env = {"DRLAB_VCENTER_URL": settings.vcenter_url, "DRLAB_VCENTER_USER": settings.vcenter_user,
+           "DRLAB_VCENTER_PASSWORD": settings.vcenter_password, "DRLAB_VCENTER_CA": settings.ca_pem}
+    proc = SimulatorProcess(state, port=0, env=env).start()
+    settings = dataclasses.replace(settings, azure_port=proc.port)
+    lab = AsrLab(AzureSim(proc, settings), settings, vc_proc)
+    try:
+        seed.seed_azure(settings)
+        from azure.mgmt.resource.resources import ResourceManagementClient
+        lab.sim.client(ResourceManagementClient).resource_groups.create_or_update(lab.rg, {"location": lab.location})
+        lab.rs.vaults.begin_create_or_update(lab.rg, lab.vault, {"location": lab.location,
+                                                                 "sku": {"name": "RS0"}}).result()
+        lab.advance(lab.sim.admin.config()["asr"]["appliance"]["register_delay_seconds"] + 60)
+        fabric = list(lab.asr.replication_fabrics.list(lab.rg, lab.vault))[0]
+        details = fabric.properties.custom_details
+        lab.fabric, lab.fabric_id = fabric.name, fabric.id
+        lab.site_id = details.vmware_site_id
+        lab.appliance = details.process_servers[0].name
+        lab.process_server_id = details.process_servers[0].id
+        lab.reprotect_agent_id = details.reprotect_agents[0].id
+        container = list(lab.asr.replication_protection_containers.list_by_replication_fabrics(
+            lab.rg, lab.vault, lab.fabric))[0]
+        lab.container, lab.container_id = container.name, container.id
+        accounts = lab.arm("GET", lab.site_id + "/runasaccounts", api=OFFAZURE_API).json()["value"]
+        lab.run_as = {a["properties"]["displayName"]: a["id"] for a in accounts}
+        azure = seed.inventory_vars(settings)["dr_asr_lab_azure"]
+        lab.target_rg_id, lab.recovery_vnet_id = azure["resource_group_id"], azure["recovery_vnet_id"]
+        lab.test_vnet_id, lab.storage_account_id = azure["test_vnet_id"], azure["storage_account_id"]
+        yield lab
+    finally:
+        lab.close()
+        lab.sim.process.stop()
+        if vc_proc.poll() is None:
+            vc_proc.terminate()
+            vc_proc.wait(15)
+        if vc_proc.stdout:
+            vc_proc.stdout.close()

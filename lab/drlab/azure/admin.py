@@ -3,7 +3,7 @@
     GET    /_lab/health                     status, uptime, lab time, counts
     GET    /_lab/config                     effective configuration (no secrets)
     PATCH  /_lab/config                     change retry_after, page_size, token_lifetime_seconds,
-                                            durations, log_requests at runtime
+                                            durations, log_requests, asr at runtime
     DELETE /_lab/config                     runtime config and time scale back to the startup values
     GET    /_lab/clock                      lab time, time scale
     POST   /_lab/clock                      {"advance_seconds": N} and/or {"time_scale": X}
@@ -25,10 +25,16 @@
                                             token endpoint would issue it (e.g. an expired one)
     POST   /_lab/reset                      wipe resources and operations; {"all": true} also
                                             faults, throttle, request log and runtime config
+
+Resource provider modules may add their own endpoints under `/_lab/` with a module-level
+`ADMIN_ROUTES = [(method, path_regex, handler)]` (see drlab/azure/rp.py), e.g. the simulated ASR
+replication appliance (`/_lab/appliance/...`).
 """
+import re
 import time
 
 from drlab.azure import config as configmod
+from drlab.azure.rp import ArmError
 from drlab.azure.wire import Response
 
 
@@ -175,4 +181,27 @@ class Admin:
                 app.reqlog.reset()
                 app.restore_runtime_config()
             return Response(200, {"status": "reset", "all": bool(body.get("all"))})
+        routed = self._provider_route(req, "/".join(parts))
+        if routed is not None:
+            return routed
         raise AdminError(404, "no admin endpoint %s %s" % (m, req.path))
+
+    def _provider_route(self, req, name):
+        """An `ADMIN_ROUTES` entry of a provider module matching the request, run in a transaction."""
+        for module in self.app.engine.modules:
+            for method, pattern, handler in getattr(module, "ADMIN_ROUTES", None) or []:
+                match = re.fullmatch(pattern, name, re.I)
+                if method.upper() != req.method or match is None:
+                    continue
+                body = self._body(req) if req.method in ("PUT", "POST", "PATCH") else None
+                engine = self.app.engine
+                try:
+                    with self.app.store.transaction():
+                        engine.complete_due()
+                        ctx = engine.admin_context(req)
+                        engine.before_request(ctx, req)
+                        out = handler(ctx, match, body)
+                except ArmError as e:
+                    return Response(e.status, e.envelope(), e.headers)
+                return Response(out[0], out[1])
+        return None

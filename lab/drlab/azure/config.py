@@ -28,18 +28,39 @@ DEFAULTS = {
     "faults": {"seed": None, "rules": []},
     "request_log": {"max_entries": 20000},
     "log_requests": False,
+    "asr": {                      # Azure Site Recovery (providers/siterecovery); documented in azure.yml
+        "appliance": {
+            "auto_register": True,
+            "name": "drlab-appliance-01",
+            "register_delay_seconds": 300,
+            "discovery_interval_seconds": 900,
+            "version": "9.66.7614.1",
+            "agent_version": "9.66.7643.1",
+            "credentials": [{"name": "linux-root", "type": "LinuxServer"},
+                            {"name": "windows-admin", "type": "WindowsServer"}],
+        },
+        "durations": {
+            "policy": 20, "mapping": 20, "enable": 180, "push_install": 120, "update": 30,
+            "disable": 60, "purge": 15, "discovery": 30,
+            "initial_replication_base": 300, "initial_replication_per_gb": 45,
+        },
+        "policy_defaults": {"recovery_point_history_minutes": 1440, "crash_consistent_frequency_minutes": 5,
+                            "app_consistent_frequency_minutes": 60, "enable_multi_vm_sync": "true"},
+        "rpo": {"steady_seconds": 45, "warning_seconds": 1800, "critical_seconds": 3600},
+    },
 }
 
 #: keys PATCH /_lab/config may change at runtime
-RUNTIME_KEYS = ("retry_after", "page_size", "token_lifetime_seconds", "durations", "log_requests")
+RUNTIME_KEYS = ("retry_after", "page_size", "token_lifetime_seconds", "durations", "log_requests", "asr")
 
 
-def merge(base, override):
+def merge(base, override, _top=True):
     out = copy.deepcopy(base)
     for k, v in (override or {}).items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict) and k != "durations":
-            out[k] = merge(out[k], v)
-        elif k == "durations" and isinstance(v, dict):
+        top_durations = _top and k == "durations"
+        if isinstance(v, dict) and isinstance(out.get(k), dict) and not top_durations:
+            out[k] = merge(out[k], v, _top=False)
+        elif top_durations and isinstance(v, dict):
             d = dict(out.get(k) or {})
             for t, spec in v.items():
                 if spec is None:

@@ -288,11 +288,23 @@ class Engine:
             self.complete_due()
             if sub is not None:
                 self._check_subscription(sub, req.principal)
+            self.before_request(ctx, req)
             resp = self._route(ctx, req, segs)
         if ctx.response_headers:
             for k, v in ctx.response_headers.items():
                 resp.headers.setdefault(k, v)
         return resp
+
+    def before_request(self, ctx, req):
+        """Call the optional `before_request(ctx, req)` hook of every provider module (see rp.py)."""
+        for module in self.modules:
+            hook = getattr(module, "before_request", None)
+            if hook is not None:
+                hook(ctx, req)
+
+    def admin_context(self, req=None, subscription_id=None):
+        """A Context for work outside an ARM request (admin routes of providers)."""
+        return Context(self, req, None, subscription_id)
 
     def _check_subscription(self, sub, principal):
         info = self.subscriptions.get(sub.lower())

@@ -32,6 +32,18 @@ without `nextLink`). Handlers raise `ArmError` like the rest of the contract.
 A handler may also return `(status, body, headers)`, and a body of type `Paged` (a list) that the
 engine pages like its own lists (`{"value": [...page...], "nextLink": ...}`).
 
+Addition: two optional module-level hooks of a provider module.
+
+* `before_request(ctx, req)`: called for every ARM request, inside its transaction, after the engine
+  completed its due operations and checked the subscription, before routing. A provider uses it to
+  bring lazily simulated processes up to `ctx.now()` (the ASR job engine does: no background threads).
+  It must be cheap and return quickly for requests it does not care about (`req.path`).
+* `ADMIN_ROUTES = [(method, path_regex, handler)]`: endpoints under `/_lab/` (admin API: loopback, no
+  authentication, not in the request log). `path_regex` is matched with `re.fullmatch` and
+  `re.IGNORECASE` against the path after `/_lab/`; `handler(ctx, match, body) -> (status, body)` runs
+  in a store transaction (due operations completed and `before_request` hooks called first); an
+  `ArmError` it raises is answered in ARM's envelope.
+
 How the engine finds a provider's types: the module-level `RESOURCE_TYPES` list (classes); without
 it, every `ResourceType` subclass defined in the module with a `full_type`. The registry of modules
 is `drlab.azure.providers.MODULES`.

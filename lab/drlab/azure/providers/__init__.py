@@ -15,6 +15,8 @@ MODULES = [
     "drlab.azure.providers.network",
     "drlab.azure.providers.compute",
     "drlab.azure.providers.storage",
+    # Azure Site Recovery (vaults' replication* resources) and Azure Migrate discovery (Microsoft.OffAzure)
+    "drlab.azure.providers.siterecovery",
 ]
 
 #: modules that must load (the simulator is useless without them)

@@ -1,0 +1,1173 @@
+"""The actions of a replicated item (`POST {item}/{action}`) as task lists, shared by items and plans.
+
+Each action is declared once (docs/lab-asr.md, "Actions as task lists"): `validate(ctx, item, body)`
+raises an ASR error (no job starts), `tasks(ctx, item, body)` returns the job's tasks (their
+callbacks change the item and do the side effects of effects.py, idempotently, at the task's end in
+lab time), `custom_details(ctx, item, body)` the job's customDetails (TestFailoverJobDetails,
+FailoverJobDetails, AsrJobDetails). items.py gates an item action by `operation` in
+allowedOperations and by a running job (409) before `validate`; plans.py runs the same tasks for the
+items of a plan (every callback finds its item in `task["args"]["item"]`, never from the job).
+
+The InMageRcm lifecycle (VMware -> Azure, modernized), and what is simulated:
+
+* testFailover: the test VM `<name>-test` with NICs `nic-<name>-NN-test` in the test network (the
+  input's networkId, else the item's testNetworkId; each NIC's testSubnetName / test IP), disks
+  `<name>-OSdisk-00-test`..., running; testFailoverState WaitingForCompletion ("Cleanup test
+  failover pending"). The recovery point: the input's recoveryPointId, else the latest processed one
+  (the newest when the job starts) [docs: "Latest processed"]; the job records it.
+* testFailoverCleanup: testFailoverState MarkedForDeletion, then the test VM, NICs and disks are
+  deleted; lastSuccessfulTestFailoverTime = when the test failover ran.
+* unplannedFailover (performShutdown "true"/"false" required): the source VM is shut down in vCenter
+  (guest shutdown when VMware Tools run, else power off; the failover goes on if that fails [docs]),
+  replication stops, the Azure VM is created in the target resource group / network / subnets with
+  the target size and disks; UnplannedFailoverCommitPendingStatesBegin, activeLocation Recovery.
+* applyRecoveryPoint (ChangePit): another recovery point before the commit (the VM is restarted on it).
+* failoverCommit: CommitFailoverCompleted; the recovery points are gone [docs].
+* reProtect (InMageRcmReprotectInput: reprotectAgentId, datastoreName, logStorageAccountId,
+  policyId): the provider becomes InMageRcmFailback; original-location recovery when the on-premises
+  VM still exists (it is turned off [docs]), else alternate location: the VM is created in vCenter on
+  the chosen datastore (powered off) [docs: "When you reprotect the Azure VM to on-premises, the
+  on-premises machine is created"]; initial replication Azure -> on-premises, then Protected.
+* plannedFailover (InMageRcmFailback, recoveryPointType): the Azure VM is shut down, the latest changes
+  are synchronized into a new recovery point, the on-premises VM is powered on [docs];
+  PlannedFailoverCommitRequired, activeLocation Primary.
+* failoverCancel (InMageRcmFailback only [docs: "Only planned failover from Azure to on-premises can
+  be canceled"]): the on-premises VM is turned off, the Azure VM on again, replication resumes.
+* failoverCommit (InMageRcmFailback): the Azure VM (with its NICs and disks) is removed [docs: "When
+  you commit the failover, Site Recovery removes the failed back Azure VMs in Azure"].
+* reProtect (InMageRcmFailbackReprotectInput: processServerId, policyId, runAsAccountId): back to
+  InMageRcm, initial replication, Protected.
+* repairReplication (when allowed), updateMobilityService, reinstallMobilityService.
+
+Not in the API, refused like ASR would [docs]: a planned failover of an InMageRcm item (VMware ->
+Azure only has the (unplanned) failover; plannedFailover inputs exist only for InMageRcmFailback), and
+canceling a failover to Azure.
+
+Tags: [S] REST spec / examples, [O] seen on the service (docs' PowerShell output, portal job steps),
+[D] MicrosoftDocs statements, [U] the lab's choice. Task names: test failover [O]; failover
+"Prerequisites check for failover", "Start failover", "Starting Azure virtual machine" [O, agent-based
+migration, the same RCM stack], "Shut down the virtual machine" [O, A2A]; the rest [U].
+"""
+import copy
+
+from drlab.azure.providers.siterecovery import common, effects, errors, fabric, items, jobs, providers
+from drlab.azure.providers.siterecovery.common import private
+from drlab.azure.rp import ArmError
+
+#: ASR codes of this module (the lab's 9901xx block: not seen on Azure, see errors.py)
+NO_RECOVERY_POINT = "990101"
+EFFECT_WARNING = "990102"
+
+#: lab seconds of each task (config `asr.durations` overrides them by key)
+DURATIONS = {
+    "action_prerequisites": 30,
+    "tfo_create_vm": 240, "tfo_prepare_vm": 120, "tfo_start_vm": 90,
+    "tfo_cleanup_delete": 120,
+    "failover_shutdown": 60, "failover_sync": 60, "failover_create_vm": 240, "failover_start_vm": 90,
+    "change_pit": 180,
+    "commit": 30, "commit_delete_vm": 60,
+    "reprotect_prepare": 60, "reprotect_configure": 120,
+    "failback_shutdown_azure": 60, "failback_sync": 120, "failback_start_vm": 90,
+    "cancel_shutdown": 60, "cancel_start_vm": 60,
+    "resync": 60,
+    "agent_update": 300, "agent_reinstall": 300,
+}
+
+TFO_DESCRIPTION = {"None": "None", "WaitingForCompletion": "Waiting for user input",
+                   "MarkedForDeletion": "Cleaning up test environment"}       # [S]
+STATE_DESCRIPTION = {
+    "Protected": "Protected",                                                   # [S]
+    "UnplannedFailoverCommitPendingStatesBegin": "Failover completed",          # [S]
+    "PlannedFailoverCommitRequired": "Planned failover finished",               # [S]
+    "CommitFailoverCompleted": "Failover committed",                            # [U]
+    "ReprotectInitiated": "Reprotect initiated",                                # [U]
+}
+RECOVERY_POINT_TYPES = ("ApplicationConsistent", "CrashConsistent")
+DIRECTIONS = ("PrimaryToRecovery", "RecoveryToPrimary")
+
+
+def _d(ctx, key):
+    return common.duration(ctx, key, DURATIONS[key])
+
+
+# ---------------------------------------------------------------------------------------------
+# input
+
+
+def _properties(body):
+    props = (body or {}).get("properties")
+    if props is None:
+        return {}
+    if not isinstance(props, dict):
+        raise errors.invalid_input("The property 'properties' must be an object.")
+    return props
+
+
+def _provider(item):
+    return (item["properties"].get("providerSpecificDetails") or {}).get("instanceType") or ""
+
+
+def _details(item):
+    return item["properties"].get("providerSpecificDetails") or {}
+
+
+def _psd(props, item, required=False, expected=None):
+    """providerSpecificDetails of an action input: an object whose instanceType is the item's provider."""
+    psd = props.get("providerSpecificDetails")
+    if psd is None:
+        if required:
+            raise errors.missing_input("properties.providerSpecificDetails")
+        return {}
+    if isinstance(psd, list):      # a recovery plan's list shape given to an item: take the item's entry
+        psd = next((p for p in psd if isinstance(p, dict) and str(p.get("instanceType")).lower()
+                    == (expected or _provider(item)).lower()), None) or {}
+    if not isinstance(psd, dict):
+        raise errors.invalid_input("The property 'providerSpecificDetails' must be an object.")
+    kind = psd.get("instanceType")
+    if not kind:
+        raise errors.missing_input("properties.providerSpecificDetails.instanceType")
+    providers.get(kind)                 # unknown kinds / other scenarios: ASR's errors
+    want = expected or _provider(item)
+    if str(kind).lower() != want.lower():
+        raise errors.invalid_input(
+            "The provider specific input '%s' does not match the replication provider '%s' of the replicated "
+            "item '%s'." % (kind, want, item["properties"].get("friendlyName")),
+            "Give providerSpecificDetails with instanceType '%s' and retry." % want)
+    return psd
+
+
+def _direction(props, allowed, item):
+    value = props.get("failoverDirection")
+    if value is None:
+        return allowed
+    direction = common.choose(value, DIRECTIONS, "properties.failoverDirection")
+    if direction != allowed:
+        raise errors.invalid_input(
+            "The failover direction '%s' is not valid for the replicated item '%s' (provider %s, active location "
+            "%s): use '%s'." % (direction, item["properties"].get("friendlyName"), _provider(item),
+                                item["properties"].get("activeLocation"), allowed))
+    return direction
+
+
+def _recovery_point(ctx, item, value, field):
+    """The item's recovery point `value` (id or name), else the latest processed one; ASR errors."""
+    if value:
+        point = items.find_recovery_point(ctx, item, value)
+        if point is None:
+            raise errors.invalid_input("The recovery point '%s' (%s) is not a recovery point of the replicated "
+                                       "item '%s'." % (value, field, item["properties"].get("friendlyName")),
+                                       "List the item's recovery points and give one of them.")
+        return point
+    point = items.latest_recovery_point(ctx, item)
+    if point is None:
+        raise errors.asr_error(400, NO_RECOVERY_POINT,
+                               "No recovery point is available for the replicated item '%s'." % (
+                                   item["properties"].get("friendlyName")),
+                               "Initial replication has not completed, or no recovery point was generated yet.",
+                               "Wait for the item to be protected and for a recovery point, and retry.")
+    return point
+
+
+def _network(ctx, item, network_id, field):
+    location = _details(item).get("targetLocation") or (ctx.get(common.vault_id_of(item["id"])) or {}).get(
+        "location") or "westeurope"
+    return providers.virtual_network(ctx, network_id, location, field)
+
+
+def _not_for_provider(operation, item, why, action):
+    return errors.asr_error(400, errors.OPERATION_NOT_ALLOWED,
+                            "The operation '%s' is not supported for the replicated item '%s' (provider %s)." % (
+                                operation, item["properties"].get("friendlyName"), _provider(item)),
+                            why, action)
+
+
+# ---------------------------------------------------------------------------------------------
+# what the callbacks share
+
+
+def _item(ctx, task):
+    item = ctx.get(task["args"]["item"])
+    if item is None:
+        raise errors.not_found("replicated item", task["args"]["item"])
+    return item
+
+
+def _set(item, protection_state=None, active_location=None, tfo_state=None, description=None):
+    props = item["properties"]
+    if protection_state is not None:
+        props["protectionState"] = protection_state
+        props["protectionStateDescription"] = description or STATE_DESCRIPTION.get(protection_state,
+                                                                                   protection_state)
+    if active_location is not None:
+        props["activeLocation"] = active_location
+    if tfo_state is not None:
+        props["testFailoverState"] = tfo_state
+        props["testFailoverStateDescription"] = TFO_DESCRIPTION.get(tfo_state, tfo_state)
+    return item
+
+
+def _record(item, key):
+    """The item's record of an action's side effects (private: what cleanup/commit/failback need)."""
+    return private(item).setdefault("actions", {}).setdefault(key, {})
+
+
+def warn(ctx, job, task, message):
+    """A warning on the job's task (an ASR JobErrorDetails with errorLevel Warning)."""
+    if job is None or task is None:
+        return
+    stored = ctx.get(job["id"])
+    if stored is None:
+        return
+    record = next((t for t in private(stored).get("tasks", []) if t.get("taskId") == task.get("taskId")), None)
+    entry = errors.asr_error(200, EFFECT_WARNING, message, "", "").job_error(
+        task.get("taskId"), common.to_iso(jobs.task_end(task)))
+    entry["errorLevel"] = "Warning"
+    if record is not None:
+        record.setdefault("errors", []).append(entry)
+    else:      # a task of a recovery plan's group: the warning goes to the plan job
+        stored["properties"].setdefault("errors", []).append(entry)
+    ctx.put(stored["id"], stored)
+
+
+def _update_job_details(ctx, job, item, fields):
+    """Set fields of the item's protectedItemDetails entry in the job's customDetails (item or plan job)."""
+    stored = ctx.get(job["id"]) if job is not None else None
+    if stored is None:
+        return
+    details = stored["properties"].get("customDetails") or {}
+    for entry in details.get("protectedItemDetails") or []:
+        if entry.get("name") == item["name"]:
+            entry.update(fields)
+    ctx.put(stored["id"], stored)
+
+
+def _source(ctx, item):
+    """The on-premises VM of the item as vCenter knows it: {"name", "instance_uuid", "bios_uuid"}."""
+    onprem = _record(item, "onprem").get("vm")
+    if onprem:
+        return dict(onprem)
+    machine = fabric.machine_for_item(ctx, item)
+    if machine is None:
+        return {"name": item["properties"].get("friendlyName")}
+    props = machine["properties"]
+    return {"name": props.get("displayName"), "instance_uuid": props.get("instanceUuid"),
+            "bios_uuid": props.get("biosGuid")}
+
+
+def _outcome(ctx, job, task, outcome):
+    if isinstance(outcome, dict) and outcome.get("warning"):
+        warn(ctx, job, task, outcome["warning"])
+
+
+def _rediscover(ctx, item):
+    """The appliance's discovery sees a power change now (its agents report it; the lab syncs)."""
+    try:
+        fabric.sync(ctx, common.vault_id_of(item["id"]))
+    except Exception:  # pylint: disable=broad-except  # discovery is best effort here, its own health shows it
+        fabric.LOG.warning("discovery after a power change failed", exc_info=True)
+
+
+def _subnet_name(ctx, vnet_id, wanted):
+    vnet = ctx.get(vnet_id)
+    chosen = providers.subnet(ctx, vnet, None, "subnet") if vnet else None
+    if wanted and vnet is not None:
+        for candidate in ctx.list(providers.VNET + "/subnets", vnet["id"]) or []:
+            if candidate["name"].lower() == wanted.lower():
+                return candidate["name"]
+    return chosen["name"] if chosen else (wanted or "default")
+
+
+def vm_spec(ctx, item, test=False, network_id=None):
+    """effects.create_azure_vm's spec from the item's InMageRcm details (failover or test failover)."""
+    d = _details(item)
+    if test:
+        network_id = network_id or d.get("testNetworkId")
+    else:
+        network_id = network_id or d.get("targetNetworkId")
+    nics = []
+    for nic in d.get("vmNics") or []:
+        if str(nic.get("isSelectedForFailover", "true")).lower() != "true":
+            continue
+        if test:
+            ip = nic.get("testIPAddress") if nic.get("testIPAddressType") == "Static" else None
+            subnet = nic.get("testSubnetName")
+        else:
+            ip = nic.get("targetIPAddress") if nic.get("targetIPAddressType") == "Static" else None
+            subnet = nic.get("targetSubnetName")
+        entry = {"subnet": _subnet_name(ctx, network_id, subnet), "static_ip": ip or None,
+                 "primary": str(nic.get("isPrimaryNic")).lower() == "true", "source_nic_id": nic.get("nicId")}
+        if nic.get("targetNicName"):
+            entry["name"] = nic["targetNicName"] + ("-test" if test else "")
+        nics.append(entry)
+    disks = []
+    for disk in d.get("protectedDisks") or []:
+        entry = {"disk_id": disk.get("diskId"), "capacity_bytes": disk.get("capacityInBytes"),
+                 "size_gb": disk.get("diskSizeInGB"), "disk_type": disk.get("diskType") or "Standard_LRS",
+                 "is_os": str(disk.get("isOSDisk")).lower() == "true", "seed_disk_id": disk.get("seedManagedDiskId")}
+        if disk.get("customTargetDiskName"):
+            entry["name"] = disk["customTargetDiskName"] + ("-test" if test else "")
+        disks.append(entry)
+    return {
+        "resource_group_id": d.get("targetResourceGroupId"), "vm_name": d.get("targetVmName"),
+        "suffix": "-test" if test else "", "network_id": network_id, "nics": nics, "disks": disks,
+        "os_type": d.get("osType") or "Linux", "generation": d.get("targetGeneration") or (
+            "V2" if (d.get("firmwareType") or "").upper() == "UEFI" else "V1"),
+        "vm_size": d.get("targetVmSize"), "cores": d.get("processorCoreCount"), "memory_mb": d.get("allocatedMemoryInMB"),
+        "location": d.get("targetLocation"), "zone": d.get("targetAvailabilityZone") or None,
+        "availability_set_id": d.get("targetAvailabilitySetId") or None,
+        "proximity_placement_group_id": d.get("targetProximityPlacementGroupId") or None,
+        "boot_diagnostics_storage_account_id": d.get("targetBootDiagnosticsStorageAccountId") or None,
+        "license_type": d.get("licenseType"), "vm_tags": d.get("targetVmTags"), "nic_tags": d.get("targetNicTags"),
+        "disk_tags": d.get("targetManagedDiskTags"),
+    }
+
+
+def _affected(item):
+    d = _details(item)
+    return {"PrimaryVmId": d.get("internalIdentifier", ""), "PrimaryVmName": item["properties"].get("friendlyName"),
+            "RecoveryVmName": d.get("targetVmName") or "", "ProtectionProfileId":
+                item["properties"].get("policyFriendlyName") or "",
+            "PrimaryFabricProviderId": "InMageRcm", "RecoveryFabricProviderId": "Azure"}
+
+
+def _item_details(item, point=None, **extra):
+    """A FailoverReplicationProtectedItemDetails entry [S: TestFailoverJobDetails, FailoverJobDetails]."""
+    out = {"name": item["name"], "friendlyName": item["properties"].get("friendlyName")}
+    if point is not None:
+        out["recoveryPointId"] = common.asr_id(point["id"])
+        out["recoveryPointTime"] = point["time"]
+    out.update({k: v for k, v in extra.items() if v is not None})
+    return out
+
+
+def _primary_subnet(spec):
+    nics = spec["nics"]
+    primary = next((n for n in nics if n.get("primary")), nics[0] if nics else None)
+    return primary["subnet"] if primary else None
+
+
+# ---------------------------------------------------------------------------------------------
+# the actions
+
+
+class ItemAction:
+    """One item action (see the module docstring)."""
+    #: URL segment (POST {item}/{segment}) and ACTIONS key (lower case)
+    segment = ""
+    #: the allowedOperations value that gates it (None: gated by validate only)
+    operation = None
+    scenario = ""
+    friendly_name = ""
+    #: jobs.py hook run when the job fails or is cancelled (callback key)
+    on_failure = None
+    #: providers the action applies to
+    providers_ = ("InMageRcm",)
+
+    def parse(self, ctx, item, body):
+        """The normalized input (raises ASR errors); validate/tasks/custom_details share it."""
+        return {}
+
+    def validate(self, ctx, item, body):
+        if _provider(item) not in self.providers_:
+            raise self.wrong_provider(item)
+        if self.operation:
+            allowed = items.allowed_operations(item)
+            if self.operation not in allowed:
+                raise errors.operation_not_allowed(self.operation, item["properties"].get("friendlyName"), allowed)
+        self.parse(ctx, item, body)
+
+    def wrong_provider(self, item):
+        return _not_for_provider(self.segment, item, "The operation applies to %s replication." % (
+            " and ".join(self.providers_)), "Check the replicated item's state and provider.")
+
+    def tasks(self, ctx, item, body):
+        raise NotImplementedError
+
+    def custom_details(self, ctx, item, body):
+        return {"instanceType": "AsrJobDetails", "affectedObjectDetails": _affected(item)}
+
+    # helpers
+    def task(self, ctx, name, friendly, key, stage, callback=None, item=None, **args):
+        if item is not None:
+            args["item"] = item["id"]
+        return jobs.Task(name, friendly, _d(ctx, key), callback=("asr.action." + callback) if callback else None,
+                         args=args, stage=stage)
+
+    def prerequisites(self, ctx, item, friendly, callback=None, **args):
+        return self.task(ctx, "PrerequisitesCheckTask", friendly, "action_prerequisites", 0, callback, item, **args)
+
+
+# -- test failover ------------------------------------------------------------------------------------
+
+class TestFailover(ItemAction):
+    segment = "testFailover"
+    operation = "TestFailover"
+    scenario = "TestFailover"                       # [O]
+    friendly_name = "Test failover"                 # [S]
+    on_failure = "asr.action.tfo_failed"
+
+    def parse(self, ctx, item, body):
+        props = _properties(body)
+        _direction(props, "PrimaryToRecovery", item)
+        psd = _psd(props, item)
+        network_id = psd.get("networkId") or props.get("networkId") or _details(item).get("testNetworkId")
+        if not network_id:
+            raise errors.asr_error(400, errors.INVALID_INPUT, "No test failover network is given for the replicated "
+                                   "item '%s', and none is configured on it." % item["properties"]["friendlyName"],
+                                   "The input has no networkId and the item's testNetworkId is empty.",
+                                   "Give providerSpecificDetails.networkId (a virtual network in the target region) "
+                                   "or set the item's test network, and retry.")
+        vnet = _network(ctx, item, network_id, "providerSpecificDetails.networkId")
+        point = _recovery_point(ctx, item, psd.get("recoveryPointId"), "providerSpecificDetails.recoveryPointId")
+        return {"network": vnet, "point": point, "network_type": props.get("networkType") or "VmNetworkAsInput"}
+
+    def tasks(self, ctx, item, body):
+        inp = self.parse(ctx, item, body)
+        point = {k: inp["point"][k] for k in ("id", "name", "time", "epoch", "type")}
+        common_args = {"network": inp["network"]["id"], "point": point}
+        return [
+            self.prerequisites(ctx, item, "Prerequisites check for test failover", "tfo_prereq", **common_args),
+            self.task(ctx, "CreateTestVirtualMachineTask", "Create test virtual machine", "tfo_create_vm", 1,
+                      "tfo_create", item, **common_args),
+            self.task(ctx, "PrepareVirtualMachineTask", "Preparing the virtual machine", "tfo_prepare_vm", 2),
+            self.task(ctx, "StartVirtualMachineTask", "Start the virtual machine", "tfo_start_vm", 3,
+                      "tfo_start", item, **common_args),
+        ]
+
+    def custom_details(self, ctx, item, body):
+        inp = self.parse(ctx, item, body)
+        spec = vm_spec(ctx, item, test=True, network_id=inp["network"]["id"])
+        vnet = inp["network"]["name"]
+        return {"instanceType": "TestFailoverJobDetails", "affectedObjectDetails": _affected(item),
+                "testFailoverStatus": "", "comments": "", "networkName": vnet, "networkFriendlyName": vnet,
+                "networkType": inp["network_type"],
+                "protectedItemDetails": [_item_details(
+                    item, inp["point"], testVmName=spec["vm_name"] + "-test", testVmFriendlyName=spec["vm_name"] + "-test",
+                    networkConnectionStatus="Connected", networkFriendlyName=vnet, subnet=_primary_subnet(spec))]}
+
+
+def _tfo_prereq(ctx, job, task):
+    item = _item(ctx, task)
+    if ctx.get(task["args"]["network"]) is None:
+        raise errors.invalid_input("The test failover network '%s' no longer exists." % task["args"]["network"])
+    record = _record(item, "test_failover")
+    record.update({"started": common.to_iso(task["start"]), "job": job["id"] if job else None,
+                   "point": task["args"]["point"], "network": task["args"]["network"]})
+    items.save(ctx, item)
+
+
+def _tfo_create(ctx, job, task):
+    item = _item(ctx, task)
+    created = effects.create_azure_vm(ctx, vm_spec(ctx, item, test=True, network_id=task["args"]["network"]))
+    for message in created.get("warnings") or []:
+        warn(ctx, job, task, message)
+    item = _item(ctx, task)
+    _record(item, "test_failover")["created"] = created
+    items.save(ctx, item)
+
+
+def _tfo_start(ctx, job, task):
+    item = _item(ctx, task)
+    created = _record(item, "test_failover").get("created") or {}
+    effects.set_azure_vm_power(ctx, created.get("vmId"), "running")
+    item = _item(ctx, task)
+    _set(item, tfo_state="WaitingForCompletion")
+    item["properties"]["protectionStateDescription"] = "Cleanup test failover pending"     # [S]
+    _record(item, "test_failover")["completed"] = common.to_iso(jobs.task_end(task))
+    items.save(ctx, item)
+
+
+def _tfo_failed(ctx, job, task):
+    """A test failover that failed or was cancelled leaves nothing behind [U]."""
+    item = ctx.get(private(job).get("target") or "")
+    if item is None:
+        return
+    record = _record(item, "test_failover")
+    effects.delete_azure_resources(ctx, record.get("created"))
+    item = ctx.get(item["id"])
+    private(item).get("actions", {}).pop("test_failover", None)
+    _set(item, tfo_state="None", protection_state="Protected")
+    items.save(ctx, item)
+
+
+class TestFailoverCleanup(ItemAction):
+    segment = "testFailoverCleanup"
+    operation = "TestFailoverCleanup"
+    scenario = "TestFailoverCleanup"                # [U]
+    friendly_name = "Cleanup test failover"         # [U]
+
+    def parse(self, ctx, item, body):
+        comments = _properties(body).get("comments")
+        if comments is not None and not isinstance(comments, str):
+            raise errors.invalid_input("The property 'comments' must be a string.")
+        if comments and len(comments) > 1024:
+            raise errors.invalid_input("The comments of a test failover cleanup take at most 1024 characters.")
+        return {"comments": comments or ""}
+
+    def tasks(self, ctx, item, body):
+        self.parse(ctx, item, body)
+        return [self.prerequisites(ctx, item, "Prerequisites check for test failover cleanup", "cleanup_mark"),
+                self.task(ctx, "DeleteTestVirtualMachineTask", "Delete the test virtual machine",
+                          "tfo_cleanup_delete", 1, "cleanup_delete", item)]
+
+    def custom_details(self, ctx, item, body):
+        inp = self.parse(ctx, item, body)
+        record = _record(copy.deepcopy(item), "test_failover")
+        created = record.get("created") or {}
+        vnet = (record.get("network") or "").rsplit("/", 1)[-1]
+        return {"instanceType": "TestFailoverJobDetails", "affectedObjectDetails": _affected(item),
+                "testFailoverStatus": "", "comments": inp["comments"], "networkName": vnet,
+                "networkFriendlyName": vnet, "networkType": "VmNetworkAsInput",
+                "protectedItemDetails": [_item_details(item, record.get("point"), testVmName=created.get("vmName"),
+                                                       testVmFriendlyName=created.get("vmName"),
+                                                       networkFriendlyName=vnet)]}
+
+
+def _cleanup_mark(ctx, job, task):
+    item = _item(ctx, task)
+    _set(item, tfo_state="MarkedForDeletion")
+    items.save(ctx, item)
+
+
+def _cleanup_delete(ctx, job, task):
+    item = _item(ctx, task)
+    record = _record(item, "test_failover")
+    effects.delete_azure_resources(ctx, record.get("created"))
+    item = _item(ctx, task)
+    record = private(item).get("actions", {}).pop("test_failover", {})
+    _set(item, protection_state="Protected", tfo_state="None")
+    item["properties"]["lastSuccessfulTestFailoverTime"] = record.get("started") or common.to_iso(jobs.task_end(task))
+    history = private(item).setdefault("test_failovers", [])
+    history.append({"started": record.get("started"), "completed": record.get("completed"),
+                    "cleaned": common.to_iso(jobs.task_end(task)), "point": record.get("point"),
+                    "vm": (record.get("created") or {}).get("vmName")})
+    del history[:-20]
+    items.save(ctx, item)
+
+
+# -- failover to Azure --------------------------------------------------------------------------------
+
+class UnplannedFailover(ItemAction):
+    segment = "unplannedFailover"
+    operation = "UnplannedFailover"
+    scenario = "UnplannedFailover"                  # [U]
+    friendly_name = "Failover"                      # [O] portal
+    on_failure = "asr.action.failover_failed"
+
+    def validate(self, ctx, item, body):
+        if _provider(item) == "InMageRcmFailback":
+            raise _not_for_provider("unplannedFailover", item, "Failback from Azure to on-premises is a planned "
+                                    "failover in the modernized experience.",
+                                    "Use plannedFailover (InMageRcmFailback, recoveryPointType) to fail back.")
+        super().validate(ctx, item, body)
+
+    def parse(self, ctx, item, body):
+        props = _properties(body)
+        _direction(props, "PrimaryToRecovery", item)
+        if props.get("sourceSiteOperations") is not None:
+            common.choose(props["sourceSiteOperations"], ("Required", "NotRequired"), "properties.sourceSiteOperations")
+        psd = _psd(props, item, required=True)
+        if psd.get("performShutdown") is None:
+            raise errors.missing_input("properties.providerSpecificDetails.performShutdown")
+        shutdown = common.choose(str(psd["performShutdown"]).lower(), ("true", "false"),
+                                 "providerSpecificDetails.performShutdown") == "true"
+        d = _details(item)
+        if not d.get("targetNetworkId"):
+            raise errors.asr_error(400, errors.INVALID_INPUT, "The replicated item '%s' has no target network for "
+                                   "failover." % item["properties"]["friendlyName"],
+                                   "The item's targetNetworkId is empty.",
+                                   "Update the replicated item with a target network (targetNetworkId) and retry.")
+        _network(ctx, item, d["targetNetworkId"], "targetNetworkId")
+        providers.resource_group(ctx, d.get("targetResourceGroupId"), "targetResourceGroupId")
+        point = _recovery_point(ctx, item, psd.get("recoveryPointId"), "providerSpecificDetails.recoveryPointId")
+        return {"shutdown": shutdown, "point": point}
+
+    def tasks(self, ctx, item, body):
+        inp = self.parse(ctx, item, body)
+        point = {k: inp["point"][k] for k in ("id", "name", "time", "epoch", "type")}
+        out = [self.prerequisites(ctx, item, "Prerequisites check for failover", point=point)]
+        stage = 1
+        if inp["shutdown"]:
+            out.append(self.task(ctx, "ShutdownVirtualMachineTask", "Shut down the virtual machine",
+                                 "failover_shutdown", stage, "failover_shutdown", item))
+            out.append(self.task(ctx, "SynchronizeLatestChangesTask", "Synchronize the latest changes",
+                                 "failover_sync", stage + 1))
+            stage += 2
+        out.append(self.task(ctx, "StartFailoverTask", "Start failover", "failover_create_vm", stage,
+                             "failover_create", item, point=point))
+        out.append(self.task(ctx, "StartAzureVirtualMachineTask", "Starting Azure virtual machine",
+                             "failover_start_vm", stage + 1, "failover_start", item, point=point,
+                             scenario=self.scenario))
+        return out
+
+    def custom_details(self, ctx, item, body):
+        inp = self.parse(ctx, item, body)
+        spec = vm_spec(ctx, item)
+        vnet = (spec["network_id"] or "").rsplit("/", 1)[-1]
+        return {"instanceType": "FailoverJobDetails", "affectedObjectDetails": _affected(item),
+                "protectedItemDetails": [_item_details(item, inp["point"], networkFriendlyName=vnet,
+                                                       subnet=_primary_subnet(spec))]}
+
+
+def _failover_shutdown(ctx, job, task):
+    """performShutdown: guest shutdown / power off; the failover goes on when it fails [D]."""
+    item = _item(ctx, task)
+    try:
+        outcome = effects.power_off_source(_source(ctx, item))
+    except ArmError as err:
+        outcome = {"warning": "The source machine could not be shut down (%s); the failover continues." % err.message}
+    _outcome(ctx, job, task, outcome)
+    if not outcome.get("skipped") and not outcome.get("warning"):
+        _rediscover(ctx, item)
+    item = _item(ctx, task)
+    items.stop_replication(ctx, item, jobs.task_end(task))
+    _record(item, "failover")["source_shutdown"] = outcome
+    items.save(ctx, item)
+
+
+def _failover_create(ctx, job, task):
+    item = _item(ctx, task)
+    created = effects.create_azure_vm(ctx, vm_spec(ctx, item))
+    for message in created.get("warnings") or []:
+        warn(ctx, job, task, message)
+    item = _item(ctx, task)
+    if items.replication(item).get("stopped") is None:
+        items.stop_replication(ctx, item, jobs.task_end(task))
+    _record(item, "failover").update({"created": created, "point": task["args"]["point"]})
+    items.save(ctx, item)
+
+
+def _failover_start(ctx, job, task):
+    item = _item(ctx, task)
+    record = _record(item, "failover")
+    effects.set_azure_vm_power(ctx, (record.get("created") or {}).get("vmId"), "running")
+    item = _item(ctx, task)
+    point = task["args"]["point"]
+    when = common.to_iso(jobs.task_end(task))
+    _set(item, protection_state="UnplannedFailoverCommitPendingStatesBegin", active_location="Recovery")
+    props = item["properties"]
+    props["lastSuccessfulFailoverTime"] = when
+    props["failoverRecoveryPointId"] = point["id"]
+    props["providerSpecificDetails"]["failoverRecoveryPointId"] = common.asr_id(point["id"])
+    _record(item, "failover").update({"completed": when, "point": point})
+    items.save(ctx, item)
+
+
+def _failover_failed(ctx, job, task):
+    """A failover that failed: the Azure VM it made is removed; the item stays failed over only if the VM
+    came up [U: ASR asks to retry]."""
+    item = ctx.get(private(job).get("target") or "")
+    if item is None:
+        return
+    record = _record(item, "failover")
+    if record.get("completed"):
+        return
+    effects.delete_azure_resources(ctx, record.get("created"))
+    item = ctx.get(item["id"])
+    private(item).get("actions", {}).pop("failover", None)
+    items.resume_replication(ctx, item, common.now_epoch(ctx))
+    items.save(ctx, item)
+
+
+class ApplyRecoveryPoint(ItemAction):
+    segment = "applyRecoveryPoint"
+    operation = "ChangePit"
+    scenario = "ApplyRecoveryPoint"                 # [U]
+    friendly_name = "Change recovery point"         # [D] "Change recovery point"
+
+    def parse(self, ctx, item, body):
+        props = _properties(body)
+        psd = _psd(props, item, required=True)
+        value = psd.get("recoveryPointId") or props.get("recoveryPointId")
+        if not value:
+            raise errors.missing_input("properties.providerSpecificDetails.recoveryPointId")
+        return {"point": _recovery_point(ctx, item, value, "providerSpecificDetails.recoveryPointId")}
+
+    def tasks(self, ctx, item, body):
+        inp = self.parse(ctx, item, body)
+        point = {k: inp["point"][k] for k in ("id", "name", "time", "epoch", "type")}
+        return [self.prerequisites(ctx, item, "Prerequisites check for change recovery point"),
+                self.task(ctx, "ApplyRecoveryPointTask", "Apply the recovery point", "change_pit", 1, "change_pit",
+                          item, point=point),
+                self.task(ctx, "StartAzureVirtualMachineTask", "Starting Azure virtual machine", "failover_start_vm",
+                          2, "change_pit_start", item, point=point)]
+
+    def custom_details(self, ctx, item, body):
+        inp = self.parse(ctx, item, body)
+        return {"instanceType": "FailoverJobDetails", "affectedObjectDetails": _affected(item),
+                "protectedItemDetails": [_item_details(item, inp["point"])]}
+
+
+def _change_pit(ctx, job, task):
+    """The VM's disks move to another point: the VM is stopped while they do [U]."""
+    item = _item(ctx, task)
+    effects.set_azure_vm_power(ctx, (_record(item, "failover").get("created") or {}).get("vmId"), "deallocated")
+
+
+def _change_pit_start(ctx, job, task):
+    item = _item(ctx, task)
+    record = _record(item, "failover")
+    effects.set_azure_vm_power(ctx, (record.get("created") or {}).get("vmId"), "running")
+    item = _item(ctx, task)
+    point = task["args"]["point"]
+    record = _record(item, "failover")
+    record.setdefault("previous_points", []).append(record.get("point"))
+    record["point"] = point
+    item["properties"]["failoverRecoveryPointId"] = point["id"]
+    item["properties"]["providerSpecificDetails"]["failoverRecoveryPointId"] = common.asr_id(point["id"])
+    items.save(ctx, item)
+
+
+# -- commit / cancel ------------------------------------------------------------------------------------
+
+class FailoverCommit(ItemAction):
+    segment = "failoverCommit"
+    operation = "Commit"
+    scenario = "CommitFailover"                     # [U] (plans.py uses the same)
+    friendly_name = "Commit"                        # [U]
+    providers_ = ("InMageRcm", "InMageRcmFailback")
+
+    def tasks(self, ctx, item, body):
+        out = [self.prerequisites(ctx, item, "Prerequisites check for commit")]
+        if _provider(item) == "InMageRcmFailback":
+            out.append(self.task(ctx, "DeleteAzureVirtualMachineTask", "Delete the Azure virtual machine",
+                                 "commit_delete_vm", 1, "commit_failback", item))
+        else:
+            out.append(self.task(ctx, "CommitTask", "Commit the failover", "commit", 1, "commit", item))
+        return out
+
+    def custom_details(self, ctx, item, body):
+        point = _record(copy.deepcopy(item), "failback" if _provider(item) == "InMageRcmFailback"
+                        else "failover").get("point")
+        return {"instanceType": "FailoverJobDetails", "affectedObjectDetails": _affected(item),
+                "protectedItemDetails": [_item_details(item, point)]}
+
+
+def _commit(ctx, job, task):
+    item = _item(ctx, task)
+    when = jobs.task_end(task)
+    items.clear_recovery_points(ctx, item, when)                  # [D] the commit deletes the recovery points
+    _set(item, protection_state="CommitFailoverCompleted", active_location="Recovery")
+    _record(item, "failover")["committed"] = common.to_iso(when)
+    items.save(ctx, item)
+
+
+def _commit_failback(ctx, job, task):
+    """[D] "When you commit the failover, Site Recovery removes the failed back Azure VMs in Azure"."""
+    item = _item(ctx, task)
+    created = _record(item, "failover").get("created")
+    gone = effects.delete_azure_resources(ctx, created)
+    item = _item(ctx, task)
+    _set(item, protection_state="CommitFailoverCompleted", active_location="Primary")
+    record = _record(item, "failback")
+    record.update({"committed": common.to_iso(jobs.task_end(task)), "azure_deleted": gone})
+    private(item)["actions"].pop("failover", None)
+    items.save(ctx, item)
+
+
+class FailoverCancel(ItemAction):
+    segment = "failoverCancel"
+    operation = "CancelFailover"
+    scenario = "CancelFailover"                     # [U]
+    friendly_name = "Cancel failover"               # [U]
+    providers_ = ("InMageRcmFailback",)
+
+    def wrong_provider(self, item):
+        return _not_for_provider("failoverCancel", item, "Only a planned failover from Azure to on-premises can be "
+                                 "canceled; a failover from on-premises to Azure cannot.",
+                                 "Commit the failover, or change its recovery point (applyRecoveryPoint).")
+
+    def tasks(self, ctx, item, body):
+        return [self.prerequisites(ctx, item, "Prerequisites check for cancel failover"),
+                self.task(ctx, "ShutdownOnPremisesVirtualMachineTask", "Shut down the on-premises virtual machine",
+                          "cancel_shutdown", 1, "cancel_shutdown", item),
+                self.task(ctx, "StartAzureVirtualMachineTask", "Start the Azure virtual machine", "cancel_start_vm", 2,
+                          "cancel_start", item)]
+
+
+def _cancel_shutdown(ctx, job, task):
+    item = _item(ctx, task)
+    try:
+        outcome = effects.power_off_source(_source(ctx, item))
+    except ArmError as err:
+        outcome = {"warning": "The on-premises machine could not be shut down (%s)." % err.message}
+    _outcome(ctx, job, task, outcome)
+    if not outcome.get("skipped"):
+        _rediscover(ctx, item)
+
+
+def _cancel_start(ctx, job, task):
+    item = _item(ctx, task)
+    effects.set_azure_vm_power(ctx, (_record(item, "failover").get("created") or {}).get("vmId"), "running")
+    item = _item(ctx, task)
+    when = jobs.task_end(task)
+    items.resume_replication(ctx, item, when)
+    _set(item, protection_state="Protected", active_location="Recovery")
+    item["properties"]["failoverRecoveryPointId"] = None
+    details = item["properties"]["providerSpecificDetails"]
+    details["lastPlannedFailoverStatus"] = "Cancelled"
+    _record(item, "failback").update({"cancelled": common.to_iso(when)})
+    items.save(ctx, item)
+
+
+# -- reprotect ------------------------------------------------------------------------------------------
+
+class Reprotect(ItemAction):
+    segment = "reProtect"
+    operation = "ReverseReplicate"
+    scenario = "ReverseReplication"                 # [U] (plans.py uses the same)
+    friendly_name = "Reprotect"                     # [U]
+    providers_ = ("InMageRcm", "InMageRcmFailback")
+
+    def parse(self, ctx, item, body):
+        props = _properties(body)
+        failback = _provider(item) == "InMageRcmFailback"
+        _direction(props, "PrimaryToRecovery" if failback else "RecoveryToPrimary", item)
+        psd = _psd(props, item, required=True)
+        details = providers.get(_provider(item)).reprotect_details(ctx, item, psd)
+        return {"details": details, "failback": failback, "datastore": psd.get("datastoreName")}
+
+    def tasks(self, ctx, item, body):
+        inp = self.parse(ctx, item, body)
+        if inp["failback"]:     # on-premises -> Azure again
+            return [self.prerequisites(ctx, item, "Prerequisites check for reprotect", "reprotect_begin"),
+                    self.task(ctx, "PrepareSourceMachineTask", "Prepare the source machine", "reprotect_prepare", 1,
+                              "reprotect_source", item),
+                    self.task(ctx, "StartReplicationTask", "Start replication", "reprotect_configure", 2,
+                              "reprotect_start", item, details=inp["details"], active_location="Primary")]
+        return [self.prerequisites(ctx, item, "Prerequisites check for reprotect", "reprotect_begin"),
+                self.task(ctx, "PrepareOnPremisesMachineTask", "Prepare the on-premises virtual machine",
+                          "reprotect_prepare", 1, "reprotect_onprem", item, datastore=inp["datastore"]),
+                self.task(ctx, "StartReplicationTask", "Start replication", "reprotect_configure", 2,
+                          "reprotect_start", item, details=inp["details"], active_location="Recovery")]
+
+
+def _reprotect_begin(ctx, job, task):
+    item = _item(ctx, task)
+    _set(item, protection_state="ReprotectInitiated")
+    items.save(ctx, item)
+
+
+def _alternate_spec(ctx, item, datastore):
+    machine = fabric.machine_for_item(ctx, item)
+    props = (machine or {}).get("properties") or {}
+    source = _source(ctx, item)
+    disks = [{"size_gb": max(1, int(d.get("maxSizeInBytes") or 0) // 1024 ** 3)} for d in props.get("disks") or []]
+    nics = [{"network": n.get("networkName")} for n in props.get("networkAdapters") or [] if n.get("networkName")]
+    return {"name": source.get("name") or item["properties"].get("friendlyName"), "datastore": datastore,
+            "guest_id": None, "num_cpu": props.get("numberOfProcessorCore"),
+            "memory_mb": props.get("allocatedMemoryInMB"), "firmware": props.get("firmware"),
+            "disks": disks or None, "nics": nics,
+            "instance_uuid": common.stable_guid(item["id"], "failback-vm"),
+            "bios_uuid": source.get("bios_uuid"), "power_on": False}
+
+
+def _reprotect_onprem(ctx, job, task):
+    """Original location when the on-premises VM exists (turned off [D]), else alternate location: the VM is
+    created on the chosen datastore [D]."""
+    item = _item(ctx, task)
+    source = _source(ctx, item)
+    record = {}
+    try:
+        state = effects.source_power_state(source)
+        if state is None and effects.vcenter.configured():
+            created = effects.create_vm_in_vcenter(_alternate_spec(ctx, item, task["args"]["datastore"]))
+            record = {"location": "Alternate", "vm": {"name": created["name"], "instance_uuid": created["instance_uuid"],
+                                                      "bios_uuid": created["bios_uuid"]}}
+        else:
+            outcome = effects.power_off_source(source)
+            _outcome(ctx, job, task, outcome)
+            record = {"location": "Original", "vm": source if not outcome.get("skipped") else None}
+    except ArmError as err:
+        raise errors.asr_error(400, errors.INVALID_INPUT, "The on-premises virtual machine could not be prepared "
+                               "for reprotection: %s" % err.message, "vCenter refused the operation.",
+                               "Check the vCenter server and the datastore, and retry the job.") from None
+    item = _item(ctx, task)
+    onprem = _record(item, "onprem")
+    onprem.update({k: v for k, v in record.items() if v is not None})
+    onprem["datastore"] = task["args"]["datastore"]
+    items.save(ctx, item)
+
+
+def _reprotect_source(ctx, job, task):
+    """Back to Azure after a failback: the machine the appliance discovered (an alternate-location VM is
+    a new machine of the site: the item follows it)."""
+    item = _item(ctx, task)
+    vm = _record(item, "onprem").get("vm")
+    if not vm or _record(item, "onprem").get("location") != "Alternate":
+        return
+    _rediscover(ctx, item)
+    item = _item(ctx, task)
+    site_machines = fabric.machines(ctx, fabric.site_of(ctx, fabric.fabric_of(ctx, common.vault_id_of(item["id"])))["id"])
+    machine = next((m for m in site_machines if (m["properties"].get("instanceUuid") or "").lower()
+                    == (vm.get("instance_uuid") or "").lower()), None)
+    if machine is not None:
+        private(item)["machine"] = machine["id"]
+        private(item)["failback_machine"] = machine["id"]
+        items.save(ctx, item)
+
+
+def _reprotect_start(ctx, job, task):
+    item = _item(ctx, task)
+    details = copy.deepcopy(task["args"]["details"])
+    if details.get("instanceType") == "InMageRcm" and private(item).get("failback_machine"):
+        details["fabricDiscoveryMachineId"] = private(item)["failback_machine"]
+    items.switch_provider(item, details)
+    _set(item, protection_state="ReprotectInitiated", active_location=task["args"]["active_location"],
+         tfo_state="None")
+    item["properties"]["failoverRecoveryPointId"] = None
+    if details.get("instanceType") == "InMageRcm":
+        private(item).get("actions", {}).pop("failback", None)
+        policy = ctx.get(details.get("policyId") or "") if details.get("policyId") else None
+        if policy is not None:
+            item["properties"].update(policyId=policy["id"], policyFriendlyName=policy["name"])
+    items.start_initial_replication(ctx, item, jobs.task_end(task))
+
+
+# -- failback -------------------------------------------------------------------------------------------
+
+class PlannedFailover(ItemAction):
+    segment = "plannedFailover"
+    operation = "PlannedFailover"
+    scenario = "PlannedFailover"                    # [S] ReplicationJobs_Cancel example
+    friendly_name = "Planned failover"              # [S]
+    providers_ = ("InMageRcmFailback",)
+    on_failure = "asr.action.failback_failed"
+
+    def wrong_provider(self, item):
+        return _not_for_provider("plannedFailover", item, "VMware machines replicating to Azure fail over with an "
+                                 "(unplanned) failover; a planned failover is the failback from Azure to "
+                                 "on-premises.", "Use unplannedFailover with performShutdown 'true' to shut the "
+                                 "machine down and fail over with its latest changes.")
+
+    def parse(self, ctx, item, body):
+        props = _properties(body)
+        _direction(props, "RecoveryToPrimary", item)
+        psd = _psd(props, item, required=True)
+        if psd.get("recoveryPointType") is None:
+            raise errors.missing_input("properties.providerSpecificDetails.recoveryPointType")
+        kind = common.choose(psd["recoveryPointType"], RECOVERY_POINT_TYPES,
+                             "providerSpecificDetails.recoveryPointType")
+        return {"type": kind}
+
+    def tasks(self, ctx, item, body):
+        inp = self.parse(ctx, item, body)
+        return [self.prerequisites(ctx, item, "Prerequisites check for planned failover", "failback_prereq"),
+                self.task(ctx, "ShutdownAzureVirtualMachineTask", "Shut down the Azure virtual machine",
+                          "failback_shutdown_azure", 1, "failback_shutdown", item),
+                self.task(ctx, "SynchronizeLatestChangesTask", "Synchronize the latest changes to on-premises",
+                          "failback_sync", 2, "failback_sync", item, type=inp["type"]),
+                self.task(ctx, "StartOnPremisesVirtualMachineTask", "Start the on-premises virtual machine",
+                          "failback_start_vm", 3, "failback_start", item)]
+
+    def custom_details(self, ctx, item, body):
+        self.parse(ctx, item, body)
+        return {"instanceType": "FailoverJobDetails", "affectedObjectDetails": _affected(item),
+                "protectedItemDetails": [_item_details(item)]}
+
+
+def _failback_prereq(ctx, job, task):
+    item = _item(ctx, task)
+    details = item["properties"]["providerSpecificDetails"]
+    details["lastPlannedFailoverStartTime"] = common.to_iso(task["start"])
+    details["lastPlannedFailoverStatus"] = "Unknown"
+    items.save(ctx, item)
+
+
+def _failback_shutdown(ctx, job, task):
+    item = _item(ctx, task)
+    effects.set_azure_vm_power(ctx, (_record(item, "failover").get("created") or {}).get("vmId"), "deallocated")
+
+
+def _failback_sync(ctx, job, task):
+    """[D] "pending changes are copied to on-premises, a latest recovery point of the VM is generated"."""
+    item = _item(ctx, task)
+    when = jobs.task_end(task)
+    name = common.stable_guid(item["id"], "failback-rp", int(when))
+    point = {"id": "%s/recoveryPoints/%s" % (item["id"], name), "name": name, "time": common.to_iso(when),
+             "epoch": when, "type": task["args"]["type"]}
+    items.stop_replication(ctx, item, when)
+    _record(item, "failback")["point"] = point
+    items.save(ctx, item)
+    _update_job_details(ctx, job, item, {"recoveryPointId": common.asr_id(point["id"]),
+                                         "recoveryPointTime": point["time"]})
+
+
+def _failback_start(ctx, job, task):
+    item = _item(ctx, task)
+    onprem = _record(item, "onprem")
+    try:
+        outcome = effects.power_on_source(_source(ctx, item))
+    except ArmError as err:
+        raise errors.asr_error(400, errors.INVALID_INPUT, "The on-premises virtual machine could not be started: "
+                               "%s" % err.message, "The virtual machine is missing or vCenter refused to start it.",
+                               "Check the virtual machine in vCenter and retry the job.") from None
+    _outcome(ctx, job, task, outcome)
+    if not outcome.get("skipped"):
+        _rediscover(ctx, item)
+    item = _item(ctx, task)
+    when = common.to_iso(jobs.task_end(task))
+    point = _record(item, "failback").get("point") or {}
+    _set(item, protection_state="PlannedFailoverCommitRequired", active_location="Primary")
+    props = item["properties"]
+    props["lastSuccessfulFailoverTime"] = when
+    props["failoverRecoveryPointId"] = point.get("id")
+    props["providerSpecificDetails"]["lastPlannedFailoverStatus"] = "Succeeded"
+    _record(item, "failback").update({"completed": when, "location": onprem.get("location", "Original")})
+    items.save(ctx, item)
+
+
+def _failback_failed(ctx, job, task):
+    """[D] a failed planned failover is canceled by ASR: the machine goes back to its state before it."""
+    item = ctx.get(private(job).get("target") or "")
+    if item is None or _record(item, "failback").get("completed"):
+        return
+    effects.set_azure_vm_power(ctx, (_record(item, "failover").get("created") or {}).get("vmId"), "running")
+    item = ctx.get(item["id"])
+    items.resume_replication(ctx, item, common.now_epoch(ctx))
+    item["properties"]["providerSpecificDetails"]["lastPlannedFailoverStatus"] = "Failed"
+    items.save(ctx, item)
+
+
+# -- replication and agent maintenance ---------------------------------------------------------------------
+
+class RepairReplication(ItemAction):
+    segment = "repairReplication"
+    operation = "RepairReplication"
+    scenario = "RepairReplication"                  # [U]
+    friendly_name = "Resynchronize"                 # [U]
+
+    def tasks(self, ctx, item, body):
+        return [self.prerequisites(ctx, item, "Prerequisites check for resynchronization", "resync_prepare"),
+                self.task(ctx, "ResynchronizeTask", "Resynchronize the replicated item", "resync", 1, "resync",
+                          item)]
+
+
+def _resync_prepare(ctx, job, task):
+    item = _item(ctx, task)
+    item["properties"]["providerSpecificDetails"]["resyncState"] = "StartedResynchronization"
+    items.save(ctx, item)
+
+
+def _resync(ctx, job, task):
+    item = _item(ctx, task)
+    details = item["properties"]["providerSpecificDetails"]
+    details.update({"resyncRequired": "false", "resyncState": "None"})
+    private(item)["health_errors"] = [e for e in private(item).get("health_errors") or []
+                                      if e.get("errorCategory") != "Replication"]
+    items.save(ctx, item)
+
+
+class _AgentAction(ItemAction):
+    """Mobility agent maintenance: a protected InMageRcm item with a discovered machine."""
+
+    def validate(self, ctx, item, body):
+        super().validate(ctx, item, body)
+        if item["properties"].get("activeLocation") != "Primary" or \
+                item["properties"].get("protectionState") not in ("Protected", "InitialReplicationInProgress"):
+            raise errors.operation_not_allowed(self.segment, item["properties"].get("friendlyName"),
+                                               items.allowed_operations(item))
+
+    def parse(self, ctx, item, body):
+        run_as = _properties(body).get("runAsAccountId")
+        if run_as:
+            fabric_body = fabric.fabric_of(ctx, common.vault_id_of(item["id"]))
+            site = fabric.site_of(ctx, fabric_body) if fabric_body else None
+            known = [a["id"] for a in fabric.run_as_accounts(ctx, site["id"])] if site else []
+            if not any(common.same_id(a, run_as) or a.rsplit("/", 1)[-1].lower() == str(run_as).lower() for a in known):
+                raise errors.invalid_input("The run-as account '%s' is not a credential of the replication "
+                                           "appliance." % run_as)
+        return {"run_as": run_as}
+
+    @staticmethod
+    def agent(ctx, item):
+        machine = fabric.machine_for_item(ctx, item)
+        vault = common.vault_id_of(item["id"])
+        return machine, (fabric.agent_for_machine(ctx, vault, machine) if machine is not None else None)
+
+
+class UpdateMobilityService(_AgentAction):
+    segment = "updateMobilityService"
+    scenario = "UpdateMobilityService"              # [U]
+    friendly_name = "Update Mobility Service"       # [U]
+
+    def validate(self, ctx, item, body):
+        super().validate(ctx, item, body)
+        _machine, agent = self.agent(ctx, item)
+        latest = common.appliance_config(ctx).get("agent_version")
+        if agent is None:
+            raise errors.mobility_service_not_installed(item["properties"].get("friendlyName"))
+        if agent.get("agentVersion") == latest:
+            raise errors.asr_error(400, errors.OPERATION_NOT_ALLOWED,
+                                   "The Mobility service on '%s' is already on the latest version %s." % (
+                                       item["properties"].get("friendlyName"), latest),
+                                   "The agent needs no update.", "No action is needed.")
+
+    def tasks(self, ctx, item, body):
+        self.parse(ctx, item, body)
+        return [self.prerequisites(ctx, item, "Prerequisites check for the Mobility service update"),
+                self.task(ctx, "UpdateMobilityServiceTask", "Update Mobility Service", "agent_update", 1,
+                          "agent_update", item, reinstall=False)]
+
+
+class ReinstallMobilityService(_AgentAction):
+    segment = "reinstallMobilityService"
+    scenario = "ReinstallMobilityService"           # [U]
+    friendly_name = "Reinstall Mobility Service"    # [U]
+
+    def parse(self, ctx, item, body):
+        out = super().parse(ctx, item, body)
+        if not out["run_as"] and not _details(item).get("runAsAccountId"):
+            raise errors.missing_input("properties.runAsAccountId")
+        return out
+
+    def tasks(self, ctx, item, body):
+        self.parse(ctx, item, body)
+        return [self.prerequisites(ctx, item, "Prerequisites check for the Mobility service reinstallation"),
+                self.task(ctx, "ReinstallMobilityServiceTask", "Reinstall Mobility Service", "agent_reinstall", 1,
+                          "agent_update", item, reinstall=True)]
+
+
+def _agent_update(ctx, job, task):
+    item = _item(ctx, task)
+    machine, agent = _AgentAction.agent(ctx, item)
+    vault = common.vault_id_of(item["id"])
+    latest = common.appliance_config(ctx).get("agent_version")
+    now = common.to_iso(jobs.task_end(task))
+    if machine is not None:
+        record = dict(agent or {"biosId": machine["properties"].get("biosGuid"),
+                                "fqdn": machine["properties"].get("vmFqdn") or machine["properties"].get("displayName"),
+                                "machineId": common.stable_guid("agent", machine["properties"].get("biosGuid")),
+                                "osName": (machine["properties"].get("operatingSystemDetails") or {}).get("osName", ""),
+                                "csType": "CSPrime", "registeredAt": now})
+        record.update({"agentVersion": latest, "lastHeartbeat": now,
+                       "source": "PushInstall" if task["args"].get("reinstall") else record.get("source", "Manual")})
+        fabric.put_agent(ctx, vault, record)
+    item = _item(ctx, task)
+    details = item["properties"]["providerSpecificDetails"]
+    details.update({"agentUpgradeState": "None", "lastAgentUpgradeType": "Manual",
+                    "agentUpgradeJobId": common.asr_id(job["id"]) if job else None,
+                    "agentUpgradeAttemptToVersion": latest, "isLastUpgradeSuccessful": "true"})
+    items.save(ctx, item)
+
+
+# ---------------------------------------------------------------------------------------------
+
+ACTIONS = {a.segment.lower(): a for a in (
+    TestFailover(), TestFailoverCleanup(), UnplannedFailover(), PlannedFailover(), ApplyRecoveryPoint(),
+    FailoverCommit(), FailoverCancel(), Reprotect(), RepairReplication(), UpdateMobilityService(),
+    ReinstallMobilityService())}
+
+for _key, _fn in (("tfo_prereq", _tfo_prereq), ("tfo_create", _tfo_create), ("tfo_start", _tfo_start),
+                  ("tfo_failed", _tfo_failed), ("cleanup_mark", _cleanup_mark), ("cleanup_delete", _cleanup_delete),
+                  ("failover_shutdown", _failover_shutdown), ("failover_create", _failover_create),
+                  ("failover_start", _failover_start), ("failover_failed", _failover_failed),
+                  ("change_pit", _change_pit), ("change_pit_start", _change_pit_start), ("commit", _commit),
+                  ("commit_failback", _commit_failback), ("cancel_shutdown", _cancel_shutdown),
+                  ("cancel_start", _cancel_start), ("reprotect_begin", _reprotect_begin), ("reprotect_onprem", _reprotect_onprem),
+                  ("reprotect_source", _reprotect_source), ("reprotect_start", _reprotect_start),
+                  ("failback_prereq", _failback_prereq), ("failback_shutdown", _failback_shutdown),
+                  ("failback_sync", _failback_sync), ("failback_start", _failback_start),
+                  ("failback_failed", _failback_failed), ("resync_prepare", _resync_prepare), ("resync", _resync),
+                  ("agent_update", _agent_update)):
+    jobs.register_callback("asr.action." + _key, _fn)

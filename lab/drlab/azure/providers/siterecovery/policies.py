@@ -1,0 +1,369 @@
+"""Replication policies and protection container mappings (policy associations).
+
+* `PUT V/replicationPolicies/{p}` `{"properties": {"providerSpecificInput": {...}}}`: job
+  `AddProtectionProfile` (target type ProtectionProfile); the policy exists once the job completed.
+  InMageRcm (recoveryPointHistoryInMinutes 0-21600, crashConsistentFrequencyInMinutes 1-720,
+  appConsistentFrequencyInMinutes 0-720 and not above the history, enableMultiVmSync "true"/"false")
+  and InMageRcmFailback (the two frequencies); defaults from config `asr.policy_defaults`. The
+  classic providers (InMageAzureV2, InMage) answer "not supported in this lab yet"; the other ASR
+  scenarios (A2A, Hyper-V, VMwareCbt) are refused for a VMware modernized vault.
+* `PATCH` `{"properties": {"replicationProviderSettings": {...}}}`: job `UpdateProtectionProfile`.
+* `DELETE`: job `RemoveProtectionProfile`; refused (400, no job) while a container mapping uses it.
+* `PUT .../replicationProtectionContainerMappings/{m}` `{"properties": {"targetProtectionContainerId":
+  "Microsoft Azure", "policyId", "providerSpecificInput"}}`: job `ConfigureProtection`; state
+  `Paired`. `POST .../{m}/remove` and `DELETE` (purge): refused while protected items of the
+  container use the policy. `PATCH`: InMageRcm `enableAgentAutoUpgrade`. Lists per container and
+  vault-wide (`V/replicationProtectionContainerMappings`).
+"""
+import copy
+
+from drlab.azure.providers.siterecovery import common, errors, jobs
+from drlab.azure.providers.siterecovery.common import (AZURE_FABRIC, CONTAINER, CONTAINER_PATH, ITEM, MAPPING,
+                                                       POLICY, VAULT_PATH, private)
+from drlab.azure.rp import Paged, ResourceType
+
+CLASSIC = ("InMageAzureV2", "InMage")
+MODERNIZED = ("InMageRcm", "InMageRcmFailback")
+OTHER_SCENARIOS = ("A2A", "A2ACrossClusterMigration", "HyperVReplica2012", "HyperVReplica2012R2",
+                   "HyperVReplicaAzure", "VMwareCbt")
+
+
+# -- policy input -----------------------------------------------------------------------------------
+
+def _minutes(inp, key, default, low, high):
+    value = inp.get(key, default)
+    if value is None:
+        value = default
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise errors.invalid_input("'%s' must be an integer number of minutes." % key)
+    if not low <= value <= high:
+        raise errors.invalid_input("'%s' must be between %d and %d minutes; got %d." % (key, low, high, value))
+    return value
+
+
+def instance_type_of(inp, field):
+    if not isinstance(inp, dict):
+        raise errors.missing_input(field)
+    kind = inp.get("instanceType")
+    if not isinstance(kind, str) or not kind:
+        raise errors.missing_input(field + ".instanceType")
+    for known in MODERNIZED + CLASSIC + OTHER_SCENARIOS:
+        if known.lower() == kind.lower():
+            return known
+    raise errors.invalid_input("'%s' is not a known replication provider." % kind)
+
+
+def policy_details(ctx, inp, field, existing=None):
+    """providerSpecificDetails of a policy from its input (create, or update over `existing`)."""
+    kind = instance_type_of(inp, field)
+    if kind in CLASSIC:
+        raise errors.provider_not_simulated(kind)
+    if kind in OTHER_SCENARIOS:
+        raise errors.invalid_input("The replication provider '%s' does not apply to this vault: it replicates "
+                                   "VMware machines with the InMageRcm provider (replication appliance)." % kind)
+    base = existing if existing and existing.get("instanceType") == kind else {}
+    defaults = common.config(ctx).get("policy_defaults") or {}
+    crash = _minutes(inp, "crashConsistentFrequencyInMinutes", base.get(
+        "crashConsistentFrequencyInMinutes", defaults.get("crash_consistent_frequency_minutes", 5)), 1, 720)
+    app = _minutes(inp, "appConsistentFrequencyInMinutes", base.get(
+        "appConsistentFrequencyInMinutes", defaults.get("app_consistent_frequency_minutes", 60)), 0, 720)
+    if kind == "InMageRcmFailback":
+        return {"instanceType": kind, "appConsistentFrequencyInMinutes": app,
+                "crashConsistentFrequencyInMinutes": crash}
+    history = _minutes(inp, "recoveryPointHistoryInMinutes", base.get(
+        "recoveryPointHistoryInMinutes", defaults.get("recovery_point_history_minutes", 1440)), 0, 21600)
+    if history and app > history:
+        raise errors.invalid_input("The app-consistent snapshot frequency (%d minutes) can't exceed the recovery "
+                                   "point retention (%d minutes)." % (app, history))
+    multi = inp.get("enableMultiVmSync", base.get("enableMultiVmSync", defaults.get("enable_multi_vm_sync", "true")))
+    multi = common.choose(str(multi).lower() if isinstance(multi, bool) else multi, ("true", "false"),
+                          "enableMultiVmSync")
+    return {"instanceType": kind, "recoveryPointHistoryInMinutes": history,
+            "appConsistentFrequencyInMinutes": app, "crashConsistentFrequencyInMinutes": crash,
+            "enableMultiVmSync": multi}
+
+
+def frequencies(policy):
+    """(crash, app, history) minutes of a policy (InMageRcm defaults for missing values)."""
+    details = (policy or {}).get("properties", {}).get("providerSpecificDetails") or {}
+    return (details.get("crashConsistentFrequencyInMinutes") or 5, details.get("appConsistentFrequencyInMinutes") or 0,
+            details.get("recoveryPointHistoryInMinutes") if details.get("recoveryPointHistoryInMinutes") is not None
+            else 1440)
+
+
+# -- policies -----------------------------------------------------------------------------------------
+
+def _policy_id(vault, name):
+    return "%s/replicationPolicies/%s" % (vault, name)
+
+
+def _put_policy(ctx, match, query, body):
+    vault = common.require_vault(ctx, match)
+    name = match.group("policy")
+    policy_id = _policy_id(vault, name)
+    jobs.ensure_idle(ctx, policy_id, name)
+    existing = ctx.get(policy_id)
+    props = (body or {}).get("properties")
+    if not isinstance(props, dict):
+        raise errors.missing_input("properties")
+    details = policy_details(ctx, props.get("providerSpecificInput"), "properties.providerSpecificInput",
+                             existing["properties"]["providerSpecificDetails"] if existing else None)
+    stored = {"id": policy_id, "name": name, "type": POLICY,
+              "properties": {"friendlyName": name, "providerSpecificDetails": details}}
+    scenario, friendly = ("UpdateProtectionProfile", "Update replication policy") if existing else \
+        ("AddProtectionProfile", "Create replication policy")
+    return _policy_job(ctx, vault, policy_id, name, scenario, friendly, "asr.policy.store", {"body": stored})
+
+
+def _patch_policy(ctx, match, query, body):
+    vault = common.require_vault(ctx, match)
+    name = match.group("policy")
+    policy_id = _policy_id(vault, name)
+    existing = ctx.get(policy_id)
+    if existing is None:
+        raise errors.not_found("replication policy", name)
+    jobs.ensure_idle(ctx, policy_id, name)
+    props = (body or {}).get("properties")
+    if not isinstance(props, dict):
+        raise errors.missing_input("properties")
+    old = existing["properties"]["providerSpecificDetails"]
+    inp = props.get("replicationProviderSettings") or {"instanceType": old["instanceType"]}
+    details = policy_details(ctx, inp, "properties.replicationProviderSettings", old)
+    if details["instanceType"] != old["instanceType"]:
+        raise errors.invalid_input("The replication provider of policy '%s' is %s; it can't change to %s." % (
+            name, old["instanceType"], details["instanceType"]))
+    stored = common.public(existing)
+    stored["properties"]["providerSpecificDetails"] = details
+    return _policy_job(ctx, vault, policy_id, name, "UpdateProtectionProfile", "Update replication policy",
+                       "asr.policy.store", {"body": stored})
+
+
+def _delete_policy(ctx, match, query, body):
+    vault = common.require_vault(ctx, match)
+    name = match.group("policy")
+    policy_id = _policy_id(vault, name)
+    if ctx.get(policy_id) is None:
+        return 204, None
+    jobs.ensure_idle(ctx, policy_id, name)
+    users = [m for m in common.list_in_vault(ctx, MAPPING, vault)
+             if common.same_id(m["properties"].get("policyId"), policy_id)]
+    if users:
+        raise errors.in_use("replication policy", name, "the container mapping(s) %s" % ", ".join(
+            m["name"] for m in users))
+    return _policy_job(ctx, vault, policy_id, name, "RemoveProtectionProfile", "Delete replication policy",
+                       "asr.policy.delete", {})
+
+
+def _policy_job(ctx, vault, policy_id, name, scenario, friendly, callback, args):
+    job = jobs.start_job(ctx, vault, scenario=scenario, friendly_name=friendly, target_id=policy_id,
+                         target_name=name, target_type="ProtectionProfile",
+                         tasks=[jobs.Task("ProtectionProfileTask", friendly, common.duration(ctx, "policy", 20),
+                                          callback=callback, args=args)])
+    return jobs.lro_response(ctx, job, policy_id)
+
+
+def _store_callback(ctx, job, task):
+    body = copy.deepcopy(task["args"]["body"])
+    if ctx.get(common.vault_id_of(body["id"])) is None:
+        raise errors.asr_error(400, errors.POLICY_CREATION_FAILED, "Replication policy creation failed.",
+                               "The vault was deleted.", "Retry the operation.")
+    ctx.put(body["id"], body)
+
+
+def _delete_callback(ctx, job, task):
+    ctx.delete(private(job)["target"])
+
+
+jobs.register_callback("asr.policy.store", _store_callback)
+jobs.register_callback("asr.policy.delete", _delete_callback)
+
+
+class ReplicationPolicy(ResourceType):
+    full_type = POLICY
+    parent_type = common.VAULT
+    tracked = False
+    list_at_subscription = False
+
+    def prepare_put(self, ctx, rid, body, existing):   # PUT is a ROUTE (job-backed)
+        raise errors.invalid_input("unexpected PUT")
+
+    def render(self, ctx, stored):
+        out = common.public(stored)
+        out["id"] = common.asr_id(out["id"])
+        return out
+
+
+# -- container mappings ----------------------------------------------------------------------------
+
+def _mapping_target(ctx, match):
+    vault = common.require_vault(ctx, match)
+    container_id = "%s/replicationFabrics/%s/replicationProtectionContainers/%s" % (
+        vault, match.group("fabric"), match.group("container"))
+    container = ctx.get(container_id)
+    if container is None:
+        raise errors.not_found("protection container", match.group("container"))
+    return vault, container, "%s/replicationProtectionContainerMappings/%s" % (container["id"], match.group("mapping"))
+
+
+def _mapping_details(ctx, policy, inp):
+    if policy["properties"]["providerSpecificDetails"]["instanceType"] != "InMageRcm":
+        return None
+    auto = (inp or {}).get("enableAgentAutoUpgrade", "true")
+    return {"instanceType": "InMageRcm", "enableAgentAutoUpgrade": common.choose(
+        str(auto).lower() if isinstance(auto, bool) else auto, ("true", "false"), "enableAgentAutoUpgrade")}
+
+
+def _put_mapping(ctx, match, query, body):
+    vault, container, mapping_id = _mapping_target(ctx, match)
+    name = match.group("mapping")
+    jobs.ensure_idle(ctx, mapping_id, name)
+    if ctx.get(mapping_id) is not None:
+        raise errors.already_exists("protection container mapping", name)
+    props = (body or {}).get("properties")
+    if not isinstance(props, dict):
+        raise errors.missing_input("properties")
+    target = props.get("targetProtectionContainerId")
+    if not target:
+        raise errors.missing_input("properties.targetProtectionContainerId")
+    if str(target).lower() != AZURE_FABRIC.lower():
+        raise errors.invalid_input("The target protection container of a VMware to Azure mapping must be '%s'; "
+                                   "got '%s'." % (AZURE_FABRIC, target))
+    policy_id = props.get("policyId")
+    if not policy_id:
+        raise errors.missing_input("properties.policyId")
+    policy = ctx.get(policy_id)
+    if policy is None or not common.under(policy_id, vault):
+        raise errors.not_found("replication policy", policy_id, status=400)
+    inp = props.get("providerSpecificInput") or {}
+    if inp.get("instanceType") in ("A2A", "VMwareCbt"):
+        raise errors.invalid_input("The mapping input '%s' does not apply to an InMageRcm container." % inp["instanceType"])
+    for other in ctx.list(MAPPING, container["id"]):
+        if common.same_id(other["properties"].get("policyId"), policy_id):
+            raise errors.already_exists("association of policy '%s' with container" % policy["name"], container["name"])
+    fabric = ctx.get(container["id"].rsplit("/replicationProtectionContainers/", 1)[0])
+    mapping = {"id": mapping_id, "name": name, "type": MAPPING, "properties": {
+        "targetProtectionContainerId": AZURE_FABRIC, "targetProtectionContainerFriendlyName": AZURE_FABRIC,
+        "health": "Normal", "healthErrorDetails": [], "policyId": policy["id"], "state": "Paired",
+        "sourceProtectionContainerFriendlyName": container["properties"].get("friendlyName", container["name"]),
+        "sourceFabricFriendlyName": fabric["properties"].get("friendlyName", fabric["name"]) if fabric else "",
+        "targetFabricFriendlyName": AZURE_FABRIC, "policyFriendlyName": policy["name"]}}
+    details = _mapping_details(ctx, policy, inp)
+    if details:
+        mapping["properties"]["providerSpecificDetails"] = details
+    return _mapping_job(ctx, vault, container, mapping_id, name, "ConfigureProtection",
+                        "Associate replication policy", "asr.mapping.store", {"body": mapping})
+
+
+def _patch_mapping(ctx, match, query, body):
+    vault, container, mapping_id = _mapping_target(ctx, match)
+    name = match.group("mapping")
+    existing = ctx.get(mapping_id)
+    if existing is None:
+        raise errors.not_found("protection container mapping", name)
+    jobs.ensure_idle(ctx, mapping_id, name)
+    inp = ((body or {}).get("properties") or {}).get("providerSpecificInput")
+    if not isinstance(inp, dict) or not inp.get("instanceType"):
+        raise errors.missing_input("properties.providerSpecificInput")
+    if inp["instanceType"].lower() != "inmagercm":
+        raise errors.invalid_input("Only InMageRcm container mappings can be updated in this lab.")
+    policy = ctx.get(existing["properties"]["policyId"])
+    stored = common.public(existing)
+    details = _mapping_details(ctx, policy, inp) if policy else None
+    if details is None:
+        raise errors.invalid_input("The mapping of policy '%s' has no InMageRcm settings to update." % (
+            existing["properties"].get("policyFriendlyName")))
+    stored["properties"]["providerSpecificDetails"] = details
+    return _mapping_job(ctx, vault, container, mapping_id, name, "UpdateProtectionContainerMapping",
+                        "Update replication policy association", "asr.mapping.store", {"body": stored})
+
+
+def _remove_mapping(ctx, match, query, body):
+    vault, container, mapping_id = _mapping_target(ctx, match)
+    name = match.group("mapping")
+    existing = ctx.get(mapping_id)
+    if existing is None:
+        if ctx.request is not None and ctx.request.method == "DELETE":
+            return 204, None
+        raise errors.not_found("protection container mapping", name)
+    jobs.ensure_idle(ctx, mapping_id, name)
+    users = [i for i in ctx.list(ITEM, container["id"])
+             if common.same_id(i["properties"].get("policyId"), existing["properties"]["policyId"])]
+    if users:
+        raise errors.in_use("protection container mapping", name, "the replicated item(s) %s" % ", ".join(
+            i["properties"].get("friendlyName", i["name"]) for i in users))
+    return _mapping_job(ctx, vault, container, mapping_id, name, "UnconfigureProtection",
+                        "Dissociate replication policy", "asr.mapping.delete", {})
+
+
+def _mapping_job(ctx, vault, container, mapping_id, name, scenario, friendly, callback, args):
+    fabric_id = container["id"].rsplit("/replicationProtectionContainers/", 1)[0]
+    job = jobs.start_job(ctx, vault, scenario=scenario, friendly_name=friendly, target_id=mapping_id,
+                         target_name=name, target_type="ProtectionContainerMapping", fabric_id=fabric_id,
+                         tasks=[jobs.Task("ContainerMappingTask", friendly, common.duration(ctx, "mapping", 20),
+                                          callback=callback, args=args)])
+    return jobs.lro_response(ctx, job, mapping_id)
+
+
+def _store_mapping(ctx, job, task):
+    body = copy.deepcopy(task["args"]["body"])
+    if ctx.get(body["id"].rsplit("/replicationProtectionContainerMappings/", 1)[0]) is None:
+        raise errors.not_found("protection container", body["id"])
+    ctx.put(body["id"], body)
+
+
+jobs.register_callback("asr.mapping.store", _store_mapping)
+jobs.register_callback("asr.mapping.delete", _delete_callback)
+
+
+def mapping_for(ctx, container_id, policy_id):
+    """The container's mapping of a policy (state Paired), or None."""
+    for mapping in ctx.list(MAPPING, container_id):
+        if common.same_id(mapping["properties"].get("policyId"), policy_id) and \
+                mapping["properties"].get("state") == "Paired":
+            return mapping
+    return None
+
+
+def _render_mapping(stored):
+    out = common.public(stored)
+    out["id"] = common.asr_id(out["id"])
+    out["properties"]["policyId"] = common.asr_id(out["properties"].get("policyId"))
+    return out
+
+
+class ContainerMapping(ResourceType):
+    full_type = MAPPING
+    parent_type = CONTAINER
+    tracked = False
+    list_at_subscription = False
+
+    def prepare_put(self, ctx, rid, body, existing):   # PUT is a ROUTE (job-backed)
+        raise errors.invalid_input("unexpected PUT")
+
+    def render(self, ctx, stored):
+        return _render_mapping(stored)
+
+
+def _mappings_in_vault(ctx, match, query, body):
+    vault = common.require_vault(ctx, match)
+    return 200, Paged([_render_mapping(m) for m in common.list_in_vault(ctx, MAPPING, vault)])
+
+
+for _handler in (_put_policy, _patch_policy, _delete_policy):
+    _handler.resource_type = POLICY
+for _handler in (_put_mapping, _patch_mapping, _remove_mapping, _mappings_in_vault):
+    _handler.resource_type = MAPPING
+
+RESOURCE_TYPES = [ReplicationPolicy, ContainerMapping]
+
+_MAPPING_PATH = CONTAINER_PATH + r"/replicationProtectionContainerMappings/(?P<mapping>[^/]+)"
+ROUTES = [
+    ("PUT", VAULT_PATH + r"/replicationPolicies/(?P<policy>[^/]+)", _put_policy),
+    ("PATCH", VAULT_PATH + r"/replicationPolicies/(?P<policy>[^/]+)", _patch_policy),
+    ("DELETE", VAULT_PATH + r"/replicationPolicies/(?P<policy>[^/]+)", _delete_policy),
+    ("PUT", _MAPPING_PATH, _put_mapping),
+    ("PATCH", _MAPPING_PATH, _patch_mapping),
+    ("DELETE", _MAPPING_PATH, _remove_mapping),
+    ("POST", _MAPPING_PATH + r"/remove", _remove_mapping),
+    ("GET", VAULT_PATH + r"/replicationProtectionContainerMappings", _mappings_in_vault),
+]
