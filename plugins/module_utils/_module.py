@@ -16,21 +16,27 @@ from ansible_collections.dr.asr.plugins.module_utils._errors import DrAsrError, 
 from ansible_collections.dr.asr.plugins.module_utils._waiter import WAIT_ARGUMENT_SPEC, Waiter
 from ansible_collections.dr.asr.plugins.module_utils._azure.argspec import azure_argument_spec
 from ansible_collections.dr.asr.plugins.module_utils._vsphere.argspec import vsphere_argument_spec
+from ansible_collections.dr.asr.plugins.module_utils._asr.argspec import asr_vault_argument_spec
 
 
 class DrAsrModule(object):
     """The module object every dr.asr module uses.
 
-    uses: iterable of "azure", "vsphere", "wait" (shared option sets to merge).
+    uses: iterable of "azure", "vsphere", "asr_vault", "wait" (shared option sets to merge;
+          "asr_vault" implies "azure").
     azure_libraries: import names of the Azure SDK packages the module needs.
     """
 
     def __init__(self, argument_spec=None, uses=(), azure_libraries=(), supports_check_mode=True, **kwargs):
         spec = {}
+        if "asr_vault" in uses and "azure" not in uses:
+            uses = tuple(uses) + ("azure",)
         if "azure" in uses:
             spec.update(azure_argument_spec())
         if "vsphere" in uses:
             spec.update(vsphere_argument_spec())
+        if "asr_vault" in uses:
+            spec.update(asr_vault_argument_spec())
         if "wait" in uses:
             spec.update(WAIT_ARGUMENT_SPEC)
         spec.update(argument_spec or {})
@@ -116,6 +122,11 @@ class DrAsrModule(object):
 
     def waiter(self):
         return Waiter.from_params(self.params)
+
+    def asr_vault(self):
+        """The AsrVault named by vault_name / vault_resource_group (modules using "asr_vault")."""
+        from ansible_collections.dr.asr.plugins.module_utils._asr.vault import AsrVault
+        return AsrVault(self.azure(), self.params["vault_resource_group"], self.params["vault_name"])
 
     def close(self):
         if self._azure is not None:

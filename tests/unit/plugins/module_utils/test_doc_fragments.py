@@ -7,6 +7,7 @@ import yaml
 from ansible_collections.dr.asr.plugins.module_utils._azure.argspec import azure_argument_spec
 from ansible_collections.dr.asr.plugins.module_utils._vsphere.argspec import vsphere_argument_spec
 from ansible_collections.dr.asr.plugins.module_utils._waiter import WAIT_ARGUMENT_SPEC
+from ansible_collections.dr.asr.plugins.module_utils._asr.argspec import asr_vault_argument_spec
 
 
 def fragment(name):
@@ -15,7 +16,7 @@ def fragment(name):
 
 
 @pytest.mark.parametrize("name,spec", [("azure", azure_argument_spec()), ("vsphere", vsphere_argument_spec()),
-                                       ("wait", WAIT_ARGUMENT_SPEC)])
+                                       ("wait", WAIT_ARGUMENT_SPEC), ("asr_vault", asr_vault_argument_spec())])
 def test_fragment_matches_spec(name, spec):
     doc = fragment(name)
     assert sorted(doc) == sorted(spec)

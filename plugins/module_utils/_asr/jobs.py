@@ -1,0 +1,170 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, dr.asr contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ASR jobs: start an operation without the SDK's per-operation poller, learn its job, wait on jobs.
+
+Every mutating ASR call runs as a job. We take the job name from the first response (as Az
+PowerShell does: `Location: .../operationresults/{job}`), so that
+* many operations started in one module run are awaited with ONE vault-wide job list per poll
+  (not a poller thread and a GET per item), and
+* a rerun after an interruption finds the running job on the target (`currentScenario.jobId`) and
+  waits for it instead of starting the operation again.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.dr.asr.plugins.module_utils._errors import AzureError
+from ansible_collections.dr.asr.plugins.module_utils._waiter import Probe
+from ansible_collections.dr.asr.plugins.module_utils._azure.errors import azure_errors
+from ansible_collections.dr.asr.plugins.module_utils._azure.models import as_dict
+
+try:
+    from azure.core.polling import PollingMethod
+except ImportError:  # reported by DrAsrModule through missing_required_lib
+    PollingMethod = object
+
+FINAL_STATES = ("Succeeded", "Failed", "Cancelled", "Canceled", "Other")
+_JOB_IN_URL = (re.compile(r"/operationresults/([^/?]+)", re.I),
+               re.compile(r"/replicationOperationStatus/([^/?]+)", re.I),
+               re.compile(r"/replicationJobs/([^/?]+)", re.I))
+IDLE_JOB_NAMES = ("", "none")
+
+
+class JobStart(PollingMethod):
+    """A polling method that does not poll: it keeps the first response so we can read its headers."""
+
+    def __init__(self):
+        self.initial_response = None
+
+    def initialize(self, client, initial_response, deserialization_callback):
+        self.initial_response = initial_response
+
+    def run(self):
+        return None
+
+    def status(self):
+        return "accepted"
+
+    def finished(self):
+        return True
+
+    def resource(self):
+        return None
+
+
+def job_name_from_headers(headers):
+    for header in ("Location", "Azure-AsyncOperation", "x-ms-request-id"):
+        value = headers.get(header) or ""
+        for pattern in _JOB_IN_URL:
+            match = pattern.search(value)
+            if match:
+                return match.group(1)
+    return None
+
+
+def start(begin, what, *args, **kwargs):
+    """Call an SDK `begin_*` method; return the name of the job the service started for it."""
+    method = JobStart()
+    with azure_errors(what):
+        begin(*args, polling=method, **kwargs)
+    response = method.initial_response.http_response
+    name = job_name_from_headers(response.headers)
+    if name is None and response.status_code in (200, 204):
+        return None  # completed synchronously
+    if name is None:
+        raise AzureError("%s: the service accepted the request but named no job (status %s)." % (what, response.status_code),
+                         code="NoJob")
+    return name
+
+
+def scenario_job_name(resource):
+    """The job a protected item or recovery plan is busy with (`currentScenario.jobId`), or None."""
+    scenario = ((resource or {}).get("properties") or {}).get("currentScenario") or {}
+    job_id = scenario.get("jobId") or ""
+    name = job_id.rstrip("/").rsplit("/", 1)[-1]
+    return None if name.lower() in IDLE_JOB_NAMES else name
+
+
+def _details(error):
+    service = error.get("serviceErrorDetails") or {}
+    provider = error.get("providerErrorDetails") or {}
+    return dict(code=service.get("code") or (str(provider["errorCode"]) if provider.get("errorCode") is not None else None),
+                message=service.get("message") or provider.get("errorMessage"),
+                possible_causes=service.get("possibleCauses") or provider.get("possibleCauses"),
+                recommended_action=service.get("recommendedAction") or provider.get("recommendedAction"))
+
+
+def job_facts(job):
+    """A job as the modules return it (snake_case)."""
+    props = (job or {}).get("properties") or {}
+    return dict(
+        id=job.get("id"), name=job.get("name"), scenario=props.get("scenarioName"),
+        friendly_name=props.get("friendlyName"), state=props.get("state"),
+        state_description=props.get("stateDescription"), start_time=props.get("startTime"),
+        end_time=props.get("endTime"), allowed_actions=props.get("allowedActions") or [],
+        target_object_id=props.get("targetObjectId"), target_object_name=props.get("targetObjectName"),
+        target_instance_type=props.get("targetInstanceType"),
+        tasks=[dict(name=t.get("name"), friendly_name=t.get("friendlyName"), state=t.get("state"),
+                    start_time=t.get("startTime"), end_time=t.get("endTime"))
+               for t in props.get("tasks") or []],
+        errors=[_details(e) for e in props.get("errors") or []],
+        custom_details=props.get("customDetails") or {},
+    )
+
+
+def job_error(facts, what):
+    """AzureError for a failed job, with ASR's code, causes and action from its first error."""
+    first = (facts.get("errors") or [{}])[0]
+    message = "%s: job %s (%s) ended %s" % (what, facts.get("name"), facts.get("friendly_name") or facts.get("scenario"),
+                                            facts.get("state"))
+    if first.get("message"):
+        message += ": " + first["message"]
+    return AzureError(message, code=first.get("code"), possible_causes=first.get("possible_causes"),
+                      recommended_action=first.get("recommended_action"), details={"job": facts})
+
+
+class Jobs(object):
+    """The jobs of one vault."""
+
+    def __init__(self, clients, resource_group, vault):
+        self._clients = clients
+        self.resource_group = resource_group
+        self.vault = vault
+
+    @property
+    def _ops(self):
+        return self._clients.client("siterecovery").replication_jobs
+
+    def get(self, name):
+        with azure_errors("Reading job %s" % name):
+            return job_facts(as_dict(self._ops.get(self.resource_group, self.vault, name)))
+
+    def list(self, odata_filter=None):
+        with azure_errors("Listing jobs of vault %s" % self.vault):
+            return [job_facts(as_dict(j)) for j in self._ops.list(self.resource_group, self.vault, filter=odata_filter)]
+
+    def probe(self, names, since=None):
+        """A waiter probe over several jobs: one GET for a single job, one vault-wide list for many."""
+        names = set(n for n in names if n)
+
+        def look():
+            if not names:
+                return Probe(True, value={})
+            if len(names) == 1:
+                seen = {job["name"]: job for job in [self.get(next(iter(names)))]}
+            else:
+                odata = "startTime eq '%s'" % since if since else None
+                seen = dict((job["name"], job) for job in self.list(odata) if job["name"] in names)
+                missing = names - set(seen)
+                for name in missing:  # older than the filter window, or not listed yet
+                    seen[name] = self.get(name)
+            running = [n for n, j in seen.items() if j.get("state") not in FINAL_STATES]
+            progress = "%d of %d jobs finished" % (len(seen) - len(running), len(seen))
+            return Probe(not running, value=seen, progress=progress)
+        return look
+
+    def wait(self, names, waiter, what, since=None):
+        """Wait until every job has ended; return {name: job facts}. Failed jobs are returned, not raised."""
+        return waiter.until(self.probe(names, since), what)

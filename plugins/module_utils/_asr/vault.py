@@ -1,0 +1,65 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, dr.asr contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One Recovery Services vault as the ASR modules use it.
+
+Reads are vault-wide list calls, made once per module run and cached: a module that handles 500 VMs
+lists the protected items once, never GETs them one by one.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.dr.asr.plugins.module_utils._azure.errors import azure_errors
+from ansible_collections.dr.asr.plugins.module_utils._azure.models import as_dict
+from ansible_collections.dr.asr.plugins.module_utils._asr.jobs import Jobs
+
+
+class AsrVault(object):
+
+    def __init__(self, clients, resource_group, name):
+        self.clients = clients
+        self.resource_group = resource_group
+        self.name = name
+        self.jobs = Jobs(clients, resource_group, name)
+        self._cache = {}
+
+    @property
+    def client(self):
+        return self.clients.client("siterecovery")
+
+    @property
+    def id(self):
+        return "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/%s" % (
+            self.clients.subscription_id, self.resource_group, self.name)
+
+    def _list(self, key, what, call):
+        if key not in self._cache:
+            with azure_errors("Listing %s of vault %s" % (what, self.name)):
+                self._cache[key] = [as_dict(x) for x in call(self.resource_group, self.name)]
+        return self._cache[key]
+
+    def forget(self, *keys):
+        """Drop cached lists (after a change), all of them when no key is given."""
+        for key in keys or list(self._cache):
+            self._cache.pop(key, None)
+
+    def fabrics(self):
+        return self._list("fabrics", "fabrics", self.client.replication_fabrics.list)
+
+    def containers(self):
+        return self._list("containers", "protection containers", self.client.replication_protection_containers.list)
+
+    def mappings(self):
+        return self._list("mappings", "container mappings", self.client.replication_protection_container_mappings.list)
+
+    def policies(self):
+        return self._list("policies", "replication policies", self.client.replication_policies.list)
+
+    def protected_items(self):
+        return self._list("items", "protected items", self.client.replication_protected_items.list)
+
+    def recovery_plans(self):
+        return self._list("plans", "recovery plans", self.client.replication_recovery_plans.list)
+
+    def appliances(self):
+        return self._list("appliances", "replication appliances", self.client.replication_appliances.list)

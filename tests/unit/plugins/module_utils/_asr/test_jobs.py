@@ -1,0 +1,92 @@
+"""ASR job helpers: job names from LRO headers, the busy job of a target, job facts, failed jobs, and
+the probe's call budget (one GET for a job, one list for many)."""
+import pytest
+
+from ansible_collections.dr.asr.plugins.module_utils._asr import jobs
+
+V = "/Subscriptions/s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v"
+
+
+def test_job_name_from_location_like_powershell():
+    headers = {"Location": V + "/replicationFabrics/f/replicationProtectionContainers/c/replicationProtectedItems/i"
+                           "/operationresults/6f1b-42?api-version=2025-08-01",
+               "Azure-AsyncOperation": V + "/replicationOperationStatus/other?api-version=2025-08-01"}
+    assert jobs.job_name_from_headers(headers) == "6f1b-42"
+
+
+def test_job_name_falls_back_to_async_operation_and_request_id():
+    assert jobs.job_name_from_headers({"Azure-AsyncOperation": V + "/replicationOperationStatus/j1?x=1"}) == "j1"
+    assert jobs.job_name_from_headers({"x-ms-request-id": V + "/replicationJobs/j2"}) == "j2"
+    assert jobs.job_name_from_headers({"x-ms-request-id": "8c1d2f"}) is None
+
+
+@pytest.mark.parametrize("scenario,expected", [
+    ({"scenarioName": "TestFailover", "jobId": V + "/replicationJobs/abc"}, "abc"),
+    ({"scenarioName": "None", "jobId": V + "/replicationJobs/None", "startTime": "1753-01-01T01:01:01Z"}, None),
+    (None, None),
+])
+def test_scenario_job_name(scenario, expected):
+    assert jobs.scenario_job_name({"properties": {"currentScenario": scenario}}) == expected
+
+
+FAILED = {"id": V + "/replicationJobs/j9", "name": "j9", "properties": {
+    "scenarioName": "TestFailover", "friendlyName": "Test failover", "state": "Failed",
+    "tasks": [{"name": "t1", "friendlyName": "Prerequisites check", "state": "Failed"}],
+    "errors": [{"serviceErrorDetails": {"code": "28031", "message": "Test failover is not allowed.",
+                                        "possibleCauses": "A drill runs.", "recommendedAction": "Clean it up."},
+                "providerErrorDetails": None}]}}
+
+
+def test_failed_job_becomes_an_error_with_asr_details():
+    facts = jobs.job_facts(FAILED)
+    assert facts["state"] == "Failed" and facts["tasks"][0]["friendly_name"] == "Prerequisites check"
+    err = jobs.job_error(facts, "Test failover of web-01")
+    assert err.code == "28031"
+    assert "j9" in err.message and "Test failover is not allowed." in err.message
+    assert (err.possible_causes, err.recommended_action) == ("A drill runs.", "Clean it up.")
+    assert err.details["job"]["name"] == "j9"
+
+
+def test_provider_error_is_used_when_service_error_is_missing():
+    job = {"name": "j", "properties": {"state": "Failed", "errors": [
+        {"providerErrorDetails": {"errorCode": 95117, "errorMessage": "Push install failed",
+                                  "recommendedAction": "Power on the VM."}}]}}
+    facts = jobs.job_facts(job)
+    assert facts["errors"][0] == {"code": "95117", "message": "Push install failed", "possible_causes": None,
+                                  "recommended_action": "Power on the VM."}
+
+
+class FakeJobsOps(object):
+    def __init__(self, states):
+        self.states = states
+        self.gets = 0
+        self.lists = 0
+
+    def get(self, rg, vault, name):
+        self.gets += 1
+        return {"name": name, "properties": {"state": self.states[name]}}
+
+    def list(self, rg, vault, filter=None):  # pylint: disable=redefined-builtin
+        self.lists += 1
+        return [{"name": n, "properties": {"state": s}} for n, s in self.states.items()]
+
+
+class FakeClients(object):
+    def __init__(self, ops):
+        self.ops = ops
+
+    def client(self, kind):
+        return type("C", (), {"replication_jobs": self.ops})()
+
+
+def test_probe_lists_once_for_many_jobs_and_gets_once_for_one():
+    ops = FakeJobsOps({"a": "InProgress", "b": "Succeeded", "c": "Failed", "x": "InProgress"})
+    j = jobs.Jobs(FakeClients(ops), "rg", "v")
+    probe = j.probe(["a", "b", "c"])()
+    assert not probe.done and probe.progress == "2 of 3 jobs finished"
+    assert (ops.lists, ops.gets) == (1, 0)
+    ops.states["a"] = "Succeeded"
+    probe = j.probe(["a", "b", "c"])()
+    assert probe.done and set(probe.value) == {"a", "b", "c"}
+    single = j.probe(["x"])()
+    assert not single.done and (ops.lists, ops.gets) == (2, 1)
