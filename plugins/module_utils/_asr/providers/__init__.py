@@ -1,0 +1,63 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, dr.asr contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The replication provider seam: everything that differs between ASR's VMware experiences.
+
+    provider = providers.get("modernized")          # or providers.of_instance_type("InMageRcm")
+    body = provider.policy.policy_input(params)     # provider-specific REST input
+    facts = provider.item.item_facts(details)       # provider-specific details -> snake_case facts
+
+modernized: InMageRcm (replication appliance) and its failback twin InMageRcmFailback.
+classic:    InMageAzureV2 (configuration server) and its failback twin InMage.
+
+Each experience has two parts, each a module with the functions its modules need:
+`policy` (policies, container mappings) and `item` (enable, update, actions' provider inputs,
+details). Modules call only these; no module branches on instanceType itself.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from ansible_collections.dr.asr.plugins.module_utils._errors import InputError
+
+EXPERIENCES = ("modernized", "classic")
+
+
+class Provider(object):
+    def __init__(self, experience, instance_type, failback_instance_type, package):
+        self.experience = experience
+        self.instance_type = instance_type
+        self.failback_instance_type = failback_instance_type
+        self._package = package
+
+    def _part(self, name):
+        return importlib.import_module("%s.%s_%s" % (__name__, self._package, name))
+
+    @property
+    def policy(self):
+        return self._part("policy")
+
+    @property
+    def item(self):
+        return self._part("item")
+
+
+_PROVIDERS = {
+    "modernized": Provider("modernized", "InMageRcm", "InMageRcmFailback", "inmagercm"),
+    "classic": Provider("classic", "InMageAzureV2", "InMage", "classic"),
+}
+
+
+def get(experience):
+    if experience not in _PROVIDERS:
+        raise InputError("experience", experience, "one of %s" % ", ".join(EXPERIENCES))
+    return _PROVIDERS[experience]
+
+
+def of_instance_type(instance_type):
+    """The provider whose forward or failback instanceType this is, or None."""
+    for provider in _PROVIDERS.values():
+        if (instance_type or "").lower() in (provider.instance_type.lower(), provider.failback_instance_type.lower()):
+            return provider
+    return None
