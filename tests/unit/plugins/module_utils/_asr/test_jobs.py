@@ -8,8 +8,8 @@ V = "/Subscriptions/s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vau
 
 
 def test_job_name_from_location_like_powershell():
-    headers = {"Location": V + "/replicationFabrics/f/replicationProtectionContainers/c/replicationProtectedItems/i"
-                           "/operationresults/6f1b-42?api-version=2025-08-01",
+    item = V + "/replicationFabrics/f/replicationProtectionContainers/c/replicationProtectedItems/i"
+    headers = {"Location": item + "/operationresults/6f1b-42?api-version=2025-08-01",
                "Azure-AsyncOperation": V + "/replicationOperationStatus/other?api-version=2025-08-01"}
     assert jobs.job_name_from_headers(headers) == "6f1b-42"
 
