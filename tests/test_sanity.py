@@ -30,8 +30,8 @@ def collection_copy():
     return dest
 
 
-def run(cmd, cwd, timeout=1800):
-    env = dict(os.environ, PATH=BIN + os.pathsep + os.environ.get("PATH", ""), ANSIBLE_FORCE_COLOR="0")
+def run(cmd, cwd, timeout=1800, env=None):
+    env = dict(os.environ, PATH=BIN + os.pathsep + os.environ.get("PATH", ""), ANSIBLE_FORCE_COLOR="0", **(env or {}))
     result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     return result.returncode, result.stdout + result.stderr
 
@@ -51,7 +51,12 @@ def test_ignore_files_are_empty():
 
 def test_ansible_lint(collection_copy):
     paths = [p for p in ("roles", "playbooks") if os.path.isdir(os.path.join(collection_copy, p))]
-    rc, out = run([os.path.join(BIN, "ansible-lint"), "--offline", "-q"] + paths, collection_copy)
+    # the copy itself first (its ansible_collections root), then .lab/collections for ansible.windows
+    # (scripts/setup installs it: the mobility_service role's Windows tasks use its modules)
+    collections = os.pathsep.join((os.path.dirname(os.path.dirname(os.path.dirname(collection_copy))),
+                                   os.path.join(ROOT, ".lab", "collections")))
+    rc, out = run([os.path.join(BIN, "ansible-lint"), "--offline", "-q"] + paths, collection_copy,
+                  env={"ANSIBLE_COLLECTIONS_PATH": collections})
     assert rc == 0, out[-20000:]
 
 

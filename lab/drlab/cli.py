@@ -1,7 +1,8 @@
 """`lab up | down | status | reset | env | prepare`: the lab's one command.
 
-up       prepare, start the Azure and vCenter simulators, seed the Azure side, write the Ansible inventory
-down     stop both simulators (by pid)
+up       prepare, start the Azure and vCenter simulators and the guests (an sshd per powered-on Linux
+         VM of the vCenter inventory), seed the Azure side, write the Ansible inventory
+down     stop the guests and both simulators (by pid)
 status   what runs where
 reset    wipe the Azure state and restart the vCenter simulator from its inventory
 env      shell exports (AZURE_*, VMWARE_*) for tools that read the environment
@@ -14,7 +15,7 @@ import ssl
 import sys
 import urllib.request
 
-from drlab import ca, procs
+from drlab import ca, guests, procs
 from drlab.settings import REPO_ROOT, get_settings
 
 AZURE = "azure-sim"
@@ -68,6 +69,7 @@ def up(settings):
                 ready_line="AZURE-SIM READY", env=_env(settings))
     procs.start(settings, VCENTER, _vcenter_argv(settings), marker="vcsim-lab",
                 ready_line="VCSIM-LAB READY", env=_env())
+    guests.up(settings)
     from drlab import seed
     seed.seed_azure(settings)
     path = write_inventory(settings)
@@ -76,6 +78,8 @@ def up(settings):
 
 
 def down(settings):
+    stopped = guests.down(settings)
+    print("guests: %s" % ("stopped " + ", ".join(stopped) if stopped else "not running"))
     for name, marker in ((VCENTER, "vcsim-lab"), (AZURE, "drlab.azure")):
         print("%s: %s" % (name, "stopped" if procs.stop(settings, name, marker) else "not running"))
 
@@ -86,7 +90,11 @@ def status(settings):
                               (VCENTER, "vcsim-lab", settings.vcenter_url)):
         pid = procs.running_pid(settings, name, marker)
         ok = ok and bool(pid)
-        print("%-10s %-8s %s" % (name, ("pid %d" % pid) if pid else "down", url))
+        print("%-12s %-10s %s" % (name, ("pid %d" % pid) if pid else "down", url))
+    for guest, pid in guests.status(settings):
+        ok = ok and bool(pid)
+        state = ("pid %d" % pid) if pid else "down"
+        print("%-12s %-10s ssh://root@%s:%d (%s)" % (guest.name, state, guest.address, guest.port, guest.hostname))
     return ok
 
 
@@ -123,6 +131,11 @@ def connection_vars(settings):
             "azure_url": settings.azure_url,
             "vcenter_url": settings.vcenter_url,
             "state_dir": settings.state_dir,
+            # what points `python -m drlab...` on the controller at this lab (e.g. the lab appliance
+            # issuing config.json for the mobility_service role)
+            "environment": {"PYTHONPATH": os.path.join(REPO_ROOT, "lab"), "DRLAB_STATE_DIR": settings.state_dir,
+                            "DRLAB_HOST": settings.host, "DRLAB_AZURE_PORT": str(settings.azure_port),
+                            "DRLAB_VCENTER_PORT": str(settings.vcenter_port)},
         },
     }
 
@@ -135,6 +148,7 @@ def write_inventory(settings):
     inventory = {"all": {
         "hosts": {"localhost": {"ansible_connection": "local",
                                 "ansible_python_interpreter": os.path.join(REPO_ROOT, ".venv", "bin", "python")}},
+        "children": guests.inventory_group(settings),
         "vars": lab_vars}}
     path = settings.path("ansible", "inventory.yml")
     fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -5,6 +5,7 @@ A lab "guest" is a directory `<state_dir>/guests/<name>/`:
     usr-local/        bind-mounted over /usr/local  (where the Mobility service installs)
     opt/              bind-mounted over /opt        (for installs with -d /opt/...)
     var-log/          bind-mounted over /var/log    (ua_install.log, ua_uninstall.log, ...)
+    root/             bind-mounted over /root       (root's home: .ssh/authorized_keys, .ansible/tmp, ...)
     etc-drlab/        bind-mounted over /etc/drlab  (the guest's identity, read by lab stand-ins)
         product_uuid  the guest's BIOS UUID (also bind-mounted over /sys/class/dmi/id/product_uuid
                       when the host has one, and exported as DRLAB_GUEST_BIOS_ID)
@@ -13,12 +14,15 @@ A lab "guest" is a directory `<state_dir>/guests/<name>/`:
 
 `run_in_guest` wraps argv in `unshare --mount --uts --propagation private`, sets up those bind
 mounts inside the new namespace and execs argv there, so nothing the guest does reaches the host's
-/usr/local, /opt or /var/log. Every other path is the host's: install only under those three. The
-one change on the host is the empty mount point /etc/drlab, created once. The lab runs as root; so
-must the caller. Each call gets a fresh namespace; the guest's state lives in its directory.
+/usr/local, /opt, /var/log or /root (and none of the host's root dot files, e.g. a shell profile,
+reaches the guest). Every other path is the host's: install only under /usr/local and /opt. The one
+change on the host is the empty mount point /etc/drlab, created once. The lab runs as root; so must
+the caller. Each call gets a fresh namespace; the guest's state lives in its directory.
 
 `guest_argv` returns the wrapped command line (for callers that need a long-running process, e.g.
-an sshd per guest: Popen it with `guest_env`).
+an sshd per guest: Popen it with `guest_env`). With `own_pids=True` the guest also gets its own PID
+namespace and /proc: the command is the namespace's init, and when it ends the kernel ends every
+process of the guest (drlab.guests relies on this to stop an sshd with all its sessions).
 """
 import os
 import shutil
@@ -45,7 +49,8 @@ UBUNTU_CODENAME=jammy
 """
 
 # Runs inside the new namespace: $1.. is the guest's argv. Paths come in through the environment
-# (never through the shell's text), and are removed from it before the exec.
+# (never through the shell's text), and are removed from it before the exec. /root goes last: the
+# guest directory may itself be under the host's /root.
 _SETUP = r"""set -e
 g=$DRLAB_GUESTROOT_DIR
 h=$DRLAB_GUESTROOT_HOSTNAME
@@ -58,6 +63,7 @@ mount --bind "$g/etc-drlab/os-release" /etc/os-release
 if [ -e /sys/class/dmi/id/product_uuid ]; then
     mount --bind "$g/etc-drlab/product_uuid" /sys/class/dmi/id/product_uuid
 fi
+mount --bind "$g/root" /root
 hostname "$h"
 exec "$@"
 """
@@ -100,6 +106,7 @@ def ensure_guest(settings, name, bios_id=None, hostname=None, os_release=None):
     ident = os.path.join(root, "etc-drlab")
     for sub in ("usr-local", "opt", "var-log", "etc-drlab"):
         os.makedirs(os.path.join(root, sub), exist_ok=True)
+    os.makedirs(os.path.join(root, "root"), mode=0o700, exist_ok=True)
     current = _read(os.path.join(ident, "product_uuid"))
     if bios_id is not None or current is None:
         _write(os.path.join(ident, "product_uuid"), (bios_id or default_bios_id(name)) + "\n")
@@ -122,7 +129,7 @@ def remove_guest(settings, name):
     shutil.rmtree(guest_dir(settings, name), ignore_errors=True)
 
 
-def _check_host():
+def check_host():
     if os.geteuid() != 0:
         raise GuestError("lab guests need root (mount namespaces and bind mounts)")
     for tool in ("unshare", "mount", "hostname"):
@@ -132,12 +139,21 @@ def _check_host():
         os.makedirs(IDENTITY_MOUNT, mode=0o755, exist_ok=True)
 
 
-def guest_argv(settings, name, argv):
-    """The command line that runs argv inside the guest `name` (which must exist)."""
+def guest_argv(settings, name, argv, own_pids=False):
+    """The command line that runs argv inside the guest `name` (which must exist); with own_pids,
+    in a PID namespace of its own (argv is its init) with its own /proc. The command line carries
+    `marker(settings, name)`."""
     if not os.path.isdir(guest_dir(settings, name)):
         raise GuestError("no such guest: %s (ensure_guest first)" % name)
-    return ["unshare", "--mount", "--uts", "--propagation", "private", "--",
-            "/bin/sh", "-c", _SETUP, "drlab-guest"] + list(argv)
+    os.makedirs(os.path.join(guest_dir(settings, name), "root"), mode=0o700, exist_ok=True)
+    pids = ["--pid", "--fork", "--kill-child", "--mount-proc"] if own_pids else []
+    return (["unshare", "--mount", "--uts", "--propagation", "private"] + pids
+            + ["--", "/bin/sh", "-c", _SETUP, marker(settings, name)] + list(argv))
+
+
+def marker(settings, name):
+    """What identifies the guest's process in /proc/<pid>/cmdline (the setup script's $0)."""
+    return "drlab-guest:" + guest_dir(settings, name)
 
 
 def guest_env(settings, name, env=None):
@@ -155,7 +171,7 @@ def guest_env(settings, name, env=None):
 def run_in_guest(settings, guest_name, argv, env=None, cwd=None, timeout=120, stdin=None):
     """Run argv in the guest (created with defaults if missing) and return the CompletedProcess
     (text output captured, never raises on a non-zero exit)."""
-    _check_host()
+    check_host()
     if not os.path.isdir(guest_dir(settings, guest_name)):
         ensure_guest(settings, guest_name)
     extra = {"input": stdin} if stdin is not None else {"stdin": subprocess.DEVNULL}

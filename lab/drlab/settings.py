@@ -28,6 +28,10 @@ class Settings:
     vcenter_password: str = field(default_factory=lambda: _env("VCENTER_PASSWORD", "lab-Passw0rd!"))
     vcenter_inventory: str = field(default_factory=lambda: _env(
         "VCENTER_INVENTORY", os.path.join(REPO_ROOT, "lab", "config", "vcenter.yml")))
+    # Lab guests (drlab.guests): the first guest's sshd listens on guest_address, the next on the
+    # next address (127.0.0.10, 127.0.0.11, ...), each on guest_ssh_port and nowhere else.
+    guest_address: str = field(default_factory=lambda: _env("GUEST_ADDRESS", "127.0.0.10"))
+    guest_ssh_port: int = field(default_factory=lambda: int(_env("GUEST_SSH_PORT", "22")))
 
     @property
     def ca_dir(self):

@@ -1,5 +1,9 @@
 """A private lab for the integration tests: its own state directory and ports, started once per
-session through the same code as `lab up`, stopped at the end."""
+session through the same code as `lab up`, stopped at the end.
+
+A target runs on localhost, or on the hosts its `hosts` file names (an inventory pattern, e.g.
+`lab_guests`, the lab's guests reached over SSH)."""
+import dataclasses
 import os
 import socket
 import subprocess
@@ -19,17 +23,20 @@ def free_port():
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory):
-    from drlab import cli, procs
+    from drlab import cli, guests
     from drlab.settings import Settings
     state = str(tmp_path_factory.mktemp("lab"))
     settings = Settings(state_dir=state, azure_port=free_port(), vcenter_port=free_port())
+    # guests on loopback addresses no other lab uses (one range per xdist worker, then the first free)
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
+    settings = dataclasses.replace(settings, guest_address=guests.free_address_block(
+        len(guests.guests(settings)), port=settings.guest_ssh_port, first="127.0.0.%d" % (50 + 40 * (worker % 5))))
     try:
         cli.up(settings)
     except Exception:
-        for name in ("azure-sim", "vcsim-lab"):
-            log = procs.logfile(settings, name)
-            if os.path.exists(log):
-                sys.stderr.write("---- %s ----\n%s\n" % (name, open(log).read()[-4000:]))
+        logs = settings.path("log")
+        for name in sorted(os.listdir(logs)) if os.path.isdir(logs) else []:
+            sys.stderr.write("---- %s ----\n%s\n" % (name, open(os.path.join(logs, name)).read()[-4000:]))
         cli.down(settings)
         raise
     yield settings
@@ -57,8 +64,10 @@ class Playbook(object):
 
     def run(self, target, tmp_path, *args):
         play = tmp_path / ("run-%s.yml" % target)
+        hosts_file = os.path.join(TARGETS, target, "hosts")
+        hosts = open(hosts_file).read().strip() if os.path.exists(hosts_file) else "localhost"
         play.write_text(
-            "- hosts: localhost\n"
+            "- hosts: %s\n" % hosts +
             "  gather_facts: false\n"
             "  module_defaults:\n"
             "    group/dr.asr.azure: '{{ dr_asr_azure }}'\n"
