@@ -32,6 +32,10 @@ Other fixtures:
 * `asr_lab` (session): Azure Site Recovery lab: a private vcsim and a private Azure simulator whose
   replication appliance discovers it, the `lab up` seed (networks, storage account), a vault with the
   lab appliance registered, SDK clients and helpers (class `AsrLab` below).
+* `asr_manual_clock` (module): the ASR lab at time scale 1 while a module runs (lab time moves by the
+  tests' advance() calls), restored after; every test_asr_* module on `asr_lab` uses it. An autouse
+  fixture puts back the clock scale, runtime config and faults after any test on `asr_lab` that changed
+  them, so modules do not depend on each other's order.
 """
 import dataclasses
 import json
@@ -302,13 +306,59 @@ class AsrLab:
             "action": action, "identity": ident, "agentVersion": version, "csType": "CSPrime", "config": config})
 
     def restart(self):
+        """Restart the Azure simulator (same port and state). It starts at its configured time scale: the
+        scale the lab ran at is set again, so a module's clock (asr_manual_clock) survives the restart."""
+        scale = self.sim.admin.clock()["time_scale"]
         self.sim.restart()
         self._clients()
+        if self.sim.admin.clock()["time_scale"] != scale:
+            self.sim.admin.set_time_scale(scale)
         return self
 
     def close(self):
         from pyVim.connect import Disconnect
         Disconnect(self.si)
+
+
+@pytest.fixture(scope="module")
+def asr_manual_clock(asr_lab):
+    """For a module on the ASR lab: lab time runs as fast as real time (time scale 1), so it moves by the
+    test's advance() calls and not by how fast the machine runs the test (at the lab's default scale 60,
+    a slow second adds a lab minute); the scale the lab had is restored after the module, whatever happens."""
+    admin = asr_lab.sim.admin
+    before = admin.clock()["time_scale"]
+    admin.set_time_scale(1)
+    try:
+        yield asr_lab
+    finally:
+        admin.set_time_scale(before)
+
+
+@pytest.fixture(autouse=True)
+def _asr_lab_left_as_found(request):
+    """Every test on the shared ASR lab leaves its clock scale, runtime configuration and faults as it
+    found them (a test that changes one and fails half-way cannot change the next modules' lab)."""
+    if "asr_lab" not in request.fixturenames:
+        yield
+        return
+    from drlab.azure.config import RUNTIME_KEYS
+    admin = request.getfixturevalue("asr_lab").sim.admin
+
+    def runtime():
+        return {k: v for k, v in admin.config().items() if k in RUNTIME_KEYS}
+
+    def rules():
+        return [{k: v for k, v in r.items() if k not in ("hits", "remaining", "matched", "storm_until_epoch")}
+                for r in admin.faults().get("rules") or []]
+    scale, config, faults = admin.clock()["time_scale"], runtime(), rules()
+    yield
+    if rules() != faults:
+        admin.clear_faults()
+    if runtime() != config:
+        admin.call("DELETE", "config")           # the startup values (and time scale), then the test's start
+        admin.patch_config(**config)
+    if admin.clock()["time_scale"] != scale:
+        admin.set_time_scale(scale)
 
 
 def _free_port():

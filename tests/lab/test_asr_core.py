@@ -78,12 +78,8 @@ def policy(asr_lab):
 
 
 @pytest.fixture(scope="module", autouse=True)
-def slow_clock(asr_lab):
-    """Lab time runs as fast as real time while this module runs: the tests move it with advance()."""
-    scale = asr_lab.sim.admin.clock()["time_scale"]
-    asr_lab.sim.admin.set_time_scale(1)
-    yield
-    asr_lab.sim.admin.set_time_scale(scale)
+def _clock(asr_manual_clock):
+    """Lab time moves with advance() while this module runs (conftest's asr_manual_clock)."""
 
 
 # -- the appliance, the fabric, discovery ------------------------------------------------------------
@@ -141,13 +137,10 @@ def test_fabric_appliance_container_vcenter_fit_the_sdk(asr_lab):
 
 def test_discovery_publishes_the_vcenter_vms(asr_lab):
     lab = asr_lab
-    lab.sim.admin.patch_config(page_size=5)
-    try:
-        first = lab.arm("GET", lab.site_id + "/machines", api="2023-06-06").json()
-        assert len(first["value"]) == 5 and first["nextLink"]
-        machines = {m["properties"]["displayName"]: m for m in lab.machines()}
-    finally:
-        lab.sim.admin.patch_config(page_size=100)
+    lab.sim.admin.patch_config(page_size=5)               # restored after the test (conftest)
+    first = lab.arm("GET", lab.site_id + "/machines", api="2023-06-06").json()
+    assert len(first["value"]) == 5 and first["nextLink"]
+    machines = {m["properties"]["displayName"]: m for m in lab.machines()}
     assert {"web-01", "web-02", "app-api-01", "db-pg-01", "win-dc-01", "test-vm-01"} <= set(machines)
     web = machines["web-01"]
     assert web["type"] == "Microsoft.OffAzure/VMwareSites/machines"
@@ -318,7 +311,8 @@ def test_initial_replication_then_protected_and_recovery_points(asr_lab, protect
     assert_fits(M.ReplicationProtectedItem, raw)
     props = raw["properties"]
     assert props["protectionState"] == "Protected"
-    assert props["allowedOperations"] == ["TestFailover", "PlannedFailover", "UnplannedFailover", "DisableProtection"]
+    # [S] ReplicationProtectedItems_UpdateAppliance: an InMageRcm item has no planned failover
+    assert props["allowedOperations"] == ["UnplannedFailover", "DisableProtection", "TestFailover"]
     details = props["providerSpecificDetails"]
     assert details["initialReplicationProgressPercentage"] is None and details["lastRpoInSeconds"] == 45
     assert props["replicationHealth"] == "Normal" and props["failoverHealth"] == "Warning"
@@ -552,7 +546,7 @@ def test_failed_job_restart_and_cancel(asr_lab, policy):
     assert _asr_error(err)[:2] == (400, "990009")
 
 
-def test_disable_and_purge(asr_lab, protected):
+def test_disable_and_purge(asr_lab, protected, policy):
     lab = asr_lab
     items = lab.asr.replication_protected_items
     poller = items.begin_delete(lab.rg, lab.vault, lab.fabric, lab.container, "core-push-01",
@@ -562,9 +556,14 @@ def test_disable_and_purge(asr_lab, protected):
     assert props.current_scenario.scenario_name == "DisableDr"
     assert _wait(lab, poller, 90) is None
     assert "core-push-01" not in [i.name for i in items.list(lab.rg, lab.vault)]
-    assert _wait(lab, items.begin_purge(lab.rg, lab.vault, lab.fabric, lab.container, "core-off-01"), 30) is None
-    assert "core-off-01" not in [i.name for i in items.list(lab.rg, lab.vault)]
-    assert [j.properties.state for j in _jobs(lab, jobName="PurgeProtection")] == ["Succeeded"]
+    # purge (forced): while the enable job runs, which is cancelled
+    lab.create_vm("core-purge-01", disk_gb=10)
+    items.begin_create(lab.rg, lab.vault, lab.fabric, lab.container, "core-purge-01",
+                       _enable_input(lab, "core-purge-01", policy.id, runAsAccountId=lab.run_as["linux-root"]))
+    assert _wait(lab, items.begin_purge(lab.rg, lab.vault, lab.fabric, lab.container, "core-purge-01"), 30) is None
+    assert "core-purge-01" not in [i.name for i in items.list(lab.rg, lab.vault)]
+    mine = {j.properties.scenario_name: j.properties.state for j in _jobs(lab, targetObjectName="core-purge-01")}
+    assert mine == {"EnableDr": "Cancelled", "PurgeProtection": "Succeeded"}
 
 
 def test_job_survives_a_simulator_restart(asr_lab, policy):
@@ -596,11 +595,8 @@ def test_engine_faults_apply_to_asr(asr_lab):
     lab = asr_lab
     lab.sim.admin.set_faults([{"name": "asr-503", "match": {"method": "GET", "path_regex": "/replicationJobs$"},
                                "error_rate": 1.0, "error_statuses": [503], "count": 2}], seed=1)
-    try:
-        assert _jobs(lab)                             # the SDK retries the two 503s
-        assert lab.sim.admin.faults()["rules"][0]["hits"] == 2
-    finally:
-        lab.sim.admin.clear_faults()
+    assert _jobs(lab)                                 # the SDK retries the two 503s (faults cleared after the test)
+    assert lab.sim.admin.faults()["rules"][0]["hits"] == 2
 
 
 def test_mapping_removal_refused_while_items_use_it(asr_lab, protected):

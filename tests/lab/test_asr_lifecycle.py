@@ -20,6 +20,7 @@ from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.network import NetworkManagementClient
 from azure.mgmt.recoveryservicessiterecovery import models as M
 
+from drlab.azure.providers.siterecovery import errors
 from drlab.testing.fidelity import assert_fits
 
 VM = "life-01"
@@ -111,8 +112,9 @@ def _not_allowed(status_code):
 
 
 def _create_source_vm(lab, name, disk_gb):
-    """A powered-on VM in the lab vCenter whose disk reports capacityInBytes as a real vCenter does (vcsim
-    leaves it 0 when a VM is created with capacityInKB only), then a discovery sync."""
+    """A powered-on VM (4 GB, 2 vCPUs) in the lab vCenter, then a discovery sync. Its disk is created with
+    capacityInKB only: vcsim then reports capacityInBytes 0, and the appliance takes the size from
+    capacityInKB (the initial replication's duration and the failover disk's size below depend on it)."""
     from pyVim.task import WaitForTask
     from pyVmomi import vim
     content = lab.si.RetrieveContent()
@@ -125,7 +127,7 @@ def _create_source_vm(lab, name, disk_gb):
         vim.vm.device.VirtualDeviceSpec(operation="add", device=vim.vm.device.ParaVirtualSCSIController(
             key=1000, busNumber=0, sharedBus="noSharing")),
         vim.vm.device.VirtualDeviceSpec(operation="add", fileOperation="create", device=vim.vm.device.VirtualDisk(
-            key=2000, controllerKey=1000, unitNumber=0, capacityInKB=disk_gb << 20, capacityInBytes=disk_gb << 30,
+            key=2000, controllerKey=1000, unitNumber=0, capacityInKB=disk_gb << 20,
             backing=vim.vm.device.VirtualDisk.FlatVer2BackingInfo(diskMode="persistent", thinProvisioned=True,
                                                                   fileName="[ds-prod-01]"))),
         vim.vm.device.VirtualDeviceSpec(operation="add", device=vim.vm.device.VirtualVmxnet3(
@@ -140,8 +142,9 @@ def _create_source_vm(lab, name, disk_gb):
 
 
 @pytest.fixture(scope="module")
-def life(asr_lab):
-    """life-01 (a new vcsim VM, its agent registered) protected with an InMageRcm policy; a failback policy."""
+def life(asr_lab, asr_manual_clock):
+    """life-01 (a new vcsim VM, its agent registered) protected with an InMageRcm policy; a failback policy.
+    Lab time moves by the tests' advance() calls only (asr_manual_clock)."""
     lab = asr_lab
     policy = lab.asr.replication_policies.begin_create(lab.rg, lab.vault, "life-policy", {"properties": {
         "providerSpecificInput": {"instanceType": "InMageRcm", "recoveryPointHistoryInMinutes": 1440,
@@ -218,7 +221,7 @@ def test_test_failover_creates_the_test_vm_in_the_test_network(life):
     assert (props["protectionState"], props["protectionStateDescription"]) == \
         ("Protected", "Cleanup test failover pending")
     assert props["testFailoverStateDescription"] == "Waiting for user input"
-    assert props["allowedOperations"] == ["TestFailoverCleanup", "DisableProtection"]
+    assert props["allowedOperations"] == ["TestFailoverCleanup"]          # [S] ReplicationProtectedItems_TestFailover
     assert props["activeLocation"] == "Primary"
 
     job = life.last_job("TestFailover")
@@ -239,6 +242,10 @@ def test_test_failover_creates_the_test_vm_in_the_test_network(life):
     assert nic.virtual_machine.id.lower() == vm.id.lower()
     assert [d.name for d in life.disks(TARGET_NAME)] == ["%s-OSdisk-00-test" % TARGET_NAME]
     assert life.power() == "poweredOn"                    # a drill does not touch the source
+    # no disable while the test VM exists: ASR asks for the cleanup first (the test VM would be orphaned)
+    status, code, message = life.refused("delete", {"properties": {"disableProtectionReason": "NotSpecified"}})
+    assert (status, code) == (400, errors.TEST_FAILOVER_PENDING) and "testFailoverCleanup" in message
+    assert TEST_VM in life.vm_names() and life.props()["testFailoverState"] == "WaitingForCompletion"
     # during the drill: no failover, no second drill
     assert _not_allowed(life.refused("unplanned_failover", {"properties": {"providerSpecificDetails": {
         "instanceType": "InMageRcm", "performShutdown": "false"}}}))
@@ -271,7 +278,7 @@ def test_failover_shuts_the_source_down_and_creates_the_azure_vm(life):
     assert (props["protectionState"], props["protectionStateDescription"], props["activeLocation"]) == \
         ("UnplannedFailoverCommitPendingStatesBegin", "Failover completed", "Recovery")
     assert result.properties.active_location == "Recovery"
-    assert {"Commit", "ChangePit"} <= set(props["allowedOperations"])
+    assert props["allowedOperations"] == ["Commit", "DisableProtection", "ChangePit"]   # [S] no CancelFailover
     assert props["failoverRecoveryPointId"].lower() == points[0].id.lower()
     assert props["lastSuccessfulFailoverTime"] is not None
     assert life.power() == "poweredOff"                                             # performShutdown
@@ -369,6 +376,19 @@ def test_failback_planned_failover_then_cancel_then_again(life):
     point = job["customDetails"]["protectedItemDetails"][0]
     assert point["recoveryPointId"].lower() == props["failoverRecoveryPointId"].lower()
     assert point["recoveryPointTime"] is not None
+    # the failback's recovery point (the latest changes of the Azure VM) is a recovery point of the item
+    raw = lab.arm("GET", props["failoverRecoveryPointId"])
+    assert raw.status_code == 200
+    assert_fits(M.RecoveryPoint, raw.json())
+    got = lab.asr.recovery_points.get(lab.rg, lab.vault, lab.fabric, lab.container, VM,
+                                      props["failoverRecoveryPointId"].rsplit("/", 1)[-1])
+    assert (got.properties.recovery_point_type, got.properties.recovery_point_time.isoformat()[:19]) == \
+        ("CrashConsistent", point["recoveryPointTime"][:19])
+    listed = list(lab.asr.recovery_points.list_by_replication_protected_items(
+        lab.rg, lab.vault, lab.fabric, lab.container, VM))
+    assert listed[0].id.lower() == props["failoverRecoveryPointId"].lower()          # the newest
+    assert len(listed) > 1                         # and the failback policy's points since the reprotect
+    first = props["failoverRecoveryPointId"]
 
     life.call("failover_cancel", advance=300)
     props = life.props()
@@ -379,6 +399,9 @@ def test_failback_planned_failover_then_cancel_then_again(life):
 
     life.call("planned_failover", body, advance=400)
     assert life.props()["protectionState"] == "PlannedFailoverCommitRequired" and life.power() == "poweredOn"
+    again = life.props()["failoverRecoveryPointId"]
+    assert lab.arm("GET", again).status_code == 200 and again.lower() != first.lower()
+    assert lab.arm("GET", first).status_code == 200                 # the first one is still a point of the item
 
 
 def test_failback_commit_removes_the_azure_vm(life):
@@ -409,7 +432,7 @@ def test_reprotect_to_azure_and_protected_again(life):
     props = life.props()
     assert (props["protectionState"], props["activeLocation"], props["testFailoverState"]) == \
         ("Protected", "Primary", "None")
-    assert props["allowedOperations"][:3] == ["TestFailover", "PlannedFailover", "UnplannedFailover"]
+    assert props["allowedOperations"] == ["UnplannedFailover", "DisableProtection", "TestFailover"]
     assert props["providerSpecificDetails"]["fabricDiscoveryMachineId"].lower() == life.machine["id"].lower()
     assert props["providerSpecificDetails"]["targetVmName"] == TARGET_NAME
     names = [j.properties.scenario_name for j in life.jobs()]
@@ -541,3 +564,34 @@ def test_failback_to_an_alternate_location_when_the_source_vm_is_gone(life):
     assert len(live) == 1 and live[0]["properties"]["instanceUuid"] == created.config.instanceUuid
     new_machine = live[0]
     assert final["providerSpecificDetails"]["fabricDiscoveryMachineId"].lower() == new_machine["id"].lower()
+
+
+# -- disable / purge while a test failover exists -----------------------------------------------------------
+
+TFO_VM = "life-tfo-01"
+
+
+def test_purge_during_a_test_failover_leaves_nothing_behind(life):
+    """A drill waits for its cleanup: disable is refused (clean up first); a purge (forced) removes the item
+    and the test VM, its NICs and disks with it."""
+    lab = life.lab
+    items = lab.asr.replication_protected_items
+    _create_source_vm(lab, TFO_VM, disk_gb=10)
+    lab.register_agent(TFO_VM)
+    _enable(lab, TFO_VM, life.policy, TFO_VM + "-dr")
+    drill = items.begin_test_failover(lab.rg, lab.vault, lab.fabric, lab.container, TFO_VM, {"properties": {
+        "failoverDirection": "PrimaryToRecovery", "networkType": "VmNetworkAsInput",
+        "providerSpecificDetails": {"instanceType": "InMageRcm", "networkId": lab.test_vnet_id}}})
+    lab.advance(600)
+    assert drill.result().properties.test_failover_state == "WaitingForCompletion"
+    test_vm = TFO_VM + "-dr-test"
+    assert test_vm in life.vm_names() and life.nics("nic-%s-dr" % TFO_VM) and life.disks(TFO_VM + "-dr")
+    with pytest.raises(HttpResponseError) as err:
+        items.begin_delete(lab.rg, lab.vault, lab.fabric, lab.container, TFO_VM, {"properties": {}})
+    assert _asr_error(err)[:2] == (400, errors.TEST_FAILOVER_PENDING)
+    purge = items.begin_purge(lab.rg, lab.vault, lab.fabric, lab.container, TFO_VM)
+    lab.advance(60)
+    assert purge.result() is None
+    assert TFO_VM not in [i.name for i in items.list(lab.rg, lab.vault)]
+    assert test_vm not in life.vm_names()
+    assert not life.nics("nic-%s-dr" % TFO_VM) and not life.disks(TFO_VM + "-dr")

@@ -118,27 +118,27 @@ def test_item_rules(fake):
     with pytest.raises(errors.AsrError) as e:
         plans.normalize_groups(fake, VAULT_ID, FABRIC_ID, [
             {"groupType": "Boot", "replicationProtectedItems": [_ref("nope")]}])
-    assert _asr_code(e) == (400, plans.ITEM_NOT_FOUND)
+    assert _asr_code(e) == (400, errors.PLAN_ITEM_NOT_FOUND)
     with pytest.raises(errors.AsrError) as e:
         plans.normalize_groups(fake, VAULT_ID, FABRIC_ID, [
             {"groupType": "Boot", "replicationProtectedItems": [_ref("elsewhere", OTHER_CONTAINER)]}])
-    assert _asr_code(e) == (400, plans.ITEM_WRONG_FABRIC)
+    assert _asr_code(e) == (400, errors.PLAN_ITEM_WRONG_FABRIC)
     with pytest.raises(errors.AsrError) as e:
         plans.normalize_groups(fake, VAULT_ID, FABRIC_ID, [
             {"groupType": "Boot", "replicationProtectedItems": [_ref("vm001")]},
             {"groupType": "Boot", "replicationProtectedItems": [_ref("VM001")]}])
-    assert _asr_code(e) == (400, plans.ITEM_TWICE)
+    assert _asr_code(e) == (400, errors.PLAN_ITEM_TWICE)
     with pytest.raises(errors.AsrError) as e:
         plans.normalize_groups(fake, VAULT_ID, FABRIC_ID, [
             {"groupType": "Shutdown", "replicationProtectedItems": [_ref("vm001")]}])
-    assert _asr_code(e) == (400, plans.ITEM_NOT_IN_BOOT_GROUP)
+    assert _asr_code(e) == (400, errors.PLAN_ITEM_NOT_IN_BOOT_GROUP)
     hundred = [{"groupType": "Boot", "replicationProtectedItems": [_ref("vm%03d" % i) for i in range(50)]},
                {"groupType": "Boot", "replicationProtectedItems": [_ref("vm%03d" % i) for i in range(50, 100)]}]
     assert len(plans.normalize_groups(fake, VAULT_ID, FABRIC_ID, hundred)) == 4
     hundred[1]["replicationProtectedItems"].append(_ref("vm100"))
     with pytest.raises(errors.AsrError) as e:
         plans.normalize_groups(fake, VAULT_ID, FABRIC_ID, hundred)
-    assert _asr_code(e) == (400, plans.TOO_MANY_ITEMS)
+    assert _asr_code(e) == (400, errors.PLAN_TOO_MANY_ITEMS)
 
 
 @pytest.mark.parametrize("groups, field", [
@@ -172,16 +172,16 @@ def test_group_and_action_rules(fake, groups, field):
 def test_fabric_rules(fake):
     with pytest.raises(errors.AsrError) as e:
         plans.normalize_create(fake, VAULT_ID, "rp1", _create([], primaryFabricId=VAULT_ID + "/replicationFabrics/x"))
-    assert _asr_code(e) == (400, plans.FABRIC_NOT_FOUND)
+    assert _asr_code(e) == (400, errors.PLAN_FABRIC_NOT_FOUND)
     with pytest.raises(errors.AsrError):
         plans.normalize_create(fake, VAULT_ID, "rp1", _create([], recoveryFabricId=None))
     with pytest.raises(errors.AsrError) as e:
         plans.normalize_create(fake, VAULT_ID, "rp1", _create([], providerSpecificInput=[{"instanceType": "A2A"}]))
-    assert _asr_code(e) == (400, plans.PROVIDER_INPUT)
+    assert _asr_code(e) == (400, errors.PLAN_PROVIDER_INPUT)
     stored = {"properties": plans.normalize_create(fake, VAULT_ID, "rp1", _create([]))}
     with pytest.raises(errors.AsrError) as e:
         plans.normalize_create(fake, VAULT_ID, "rp1", _create([], primaryFabricId=OTHER_FABRIC_ID), stored)
-    assert _asr_code(e) == (400, plans.FABRIC_CHANGE)
+    assert _asr_code(e) == (400, errors.PLAN_FABRIC_CHANGE)
     props = plans.normalize_create(fake, VAULT_ID, "rp1", _create([], failoverDeploymentModel=None))
     assert props["failoverDeploymentModel"] == "ResourceManager"
     assert [g["groupType"] for g in props["groups"]] == ["Shutdown", "Failover"]
@@ -198,12 +198,24 @@ def test_allowed_operations_are_the_members_common_operations():
     tested = plans.Member("b", _state("b", "Protected", tfo="WaitingForCompletion"))
     failed_over = plans.Member("c", _state("c", "UnplannedFailoverCommitPendingStatesBegin", "Recovery"))
     replicating = plans.Member("d", _state("d", "InitialReplicationInProgress"))
-    assert plans.allowed_operations([]) == ["PlannedFailover", "UnplannedFailover", "TestFailover"]
-    assert plans.allowed_operations([protected]) == ["PlannedFailover", "UnplannedFailover", "TestFailover"]
+    committed = plans.Member("e", _state("e", "CommitFailoverCompleted", "Recovery"))
+    failback = plans.Member("f", _state("f", "Protected", "Recovery", provider="InMageRcmFailback"))
+    failed_back = plans.Member("g", _state("g", "PlannedFailoverCommitRequired", provider="InMageRcmFailback"))
+    assert plans.allowed_operations([]) == ["PlannedFailover", "UnplannedFailover", "TestFailover"]   # [S] List
+    # the members' allowedOperations (items.ALLOWED, the table the item actions are gated by): an InMageRcm
+    # item has no planned failover and its failover to Azure cannot be canceled
+    assert plans.allowed_operations([protected]) == ["UnplannedFailover", "TestFailover"]
     assert plans.allowed_operations([tested]) == ["TestFailoverCleanup"]
     assert plans.allowed_operations([protected, tested]) == []
-    assert plans.allowed_operations([failed_over]) == ["Commit", "CancelFailover"]
+    assert plans.allowed_operations([failed_over]) == ["Commit"]
     assert plans.allowed_operations([protected, replicating]) == []
+    assert plans.allowed_operations([failback]) == ["PlannedFailover"]
+    assert plans.allowed_operations([failed_back]) == ["Commit", "CancelFailover"]
+    # the items allow ReverseReplicate, the plan does not run it for InMageRcm items (PLAN_UNSUPPORTED)
+    assert "ReverseReplicate" in committed.allowed and plans.allowed_operations([committed]) == []
+    for member in (protected, tested, failed_over, replicating, committed, failback, failed_back):
+        for op in plans.allowed_operations([member]):
+            assert op in member.allowed
 
 
 def test_render_drops_items_removed_from_the_vault(fake):
@@ -353,12 +365,10 @@ def _ts(value):
 
 
 @pytest.fixture(scope="module")
-def lab_plans(asr_lab):
+def lab_plans(asr_lab, asr_manual_clock):
     """Three VMs (agents registered) protected with an InMageRcm policy, recovery points an hour deep;
-    lab time only moves when a test advances it."""
+    lab time only moves when a test advances it (asr_manual_clock)."""
     lab = asr_lab
-    scale = lab.sim.admin.clock()["time_scale"]
-    lab.sim.admin.set_time_scale(1)
     policy = lab.asr.replication_policies.begin_create(lab.rg, lab.vault, "plans-policy", {"properties": {
         "providerSpecificInput": {"instanceType": "InMageRcm", "recoveryPointHistoryInMinutes": 1440,
                                   "crashConsistentFrequencyInMinutes": 5, "appConsistentFrequencyInMinutes": 60,
@@ -391,8 +401,7 @@ def lab_plans(asr_lab):
     lab.advance(300 + 45 * 10 + 3600)
     out = Plans(lab)
     assert [out.item(vm)["protectionState"] for vm in VMS] == ["Protected"] * 3
-    yield out
-    lab.sim.admin.set_time_scale(scale)
+    return out
 
 
 RUNBOOK_ID = "/subscriptions/%s/resourceGroups/rg-dr-lab/providers/Microsoft.Automation/automationAccounts/" \
@@ -458,7 +467,7 @@ def test_crud_normalizes_the_groups(lab_plans):
         (PLAN, "Microsoft Azure", "Microsoft Azure")
     assert props["primaryFabricId"].lower() == lab.fabric_id.lower()
     assert props["replicationProviders"] == ["InMageRcm"]
-    assert props["allowedOperations"] == ["PlannedFailover", "UnplannedFailover", "TestFailover"]
+    assert props["allowedOperations"] == ["UnplannedFailover", "TestFailover"]     # the items' (no planned failover)
     assert "currentScenario" not in props and "lastTestFailoverTime" not in props
     job = [j for j in p.jobs() if j.properties.scenario_name == "CreateRecoveryPlan"][0]
     assert job.properties.state == "Succeeded" and job.properties.target_instance_type == "RecoveryPlan"
@@ -492,12 +501,12 @@ def test_limits_and_unknown_items_are_refused_without_a_job(lab_plans):
     body["properties"]["groups"][2]["replicationProtectedItems"] = [
         {"id": p.item_id("ghost-%03d" % i)} for i in range(101)]
     status, code, message = p.refused("create", body, name="plans-too-big")
-    assert (status, code) == (400, "990207") and "100" in message
+    assert (status, code) == (400, errors.PLAN_TOO_MANY_ITEMS) and "100" in message
     body["properties"]["groups"][2]["replicationProtectedItems"] = [{"id": p.item_id("ghost-001")}]
     status, code, message = p.refused("create", body, name="plans-ghost")
-    assert (status, code) == (400, "990202") and "ghost-001" in message
+    assert (status, code) == (400, errors.PLAN_ITEM_NOT_FOUND) and "ghost-001" in message
     body = _plan_body(p, [["plans-db-01"], ["plans-db-01"]])
-    assert p.refused("create", body, name="plans-twice")[:2] == (400, "990204")
+    assert p.refused("create", body, name="plans-twice")[:2] == (400, errors.PLAN_ITEM_TWICE)
     body = _plan_body(p, [["plans-db-01"], []])
     body["properties"]["groups"][0]["endGroupActions"][0]["failoverTypes"] = ["Boot"]
     assert p.refused("create", body, name="plans-bad-action")[:2] == (400, "990001")
@@ -544,6 +553,20 @@ def test_test_failover_runs_the_groups_in_order_and_waits_for_the_manual_action(
     assert p.item("plans-db-01")["testFailoverState"] == "WaitingForCompletion"
     assert p.item("plans-app-01")["testFailoverState"] == "None"
     assert p.raw()["properties"]["currentScenarioStatus"] == "Suspended"
+    # the plan job locks its items: they show it as their current scenario and refuse item actions (409)
+    for vm in VMS:
+        scenario = p.item(vm)["currentScenario"]
+        assert (scenario["scenarioName"], scenario["jobId"].lower()) == ("TestFailover", job_id.lower())
+    count = len(list(lab.asr.replication_jobs.list(lab.rg, lab.vault)))
+    rpi = lab.asr.replication_protected_items
+    update = {"properties": {"providerSpecificDetails": {"instanceType": "InMageRcm", "targetVmSize": "Standard_D2s_v3"}}}
+    for method, vm, body in (("begin_update", "plans-app-01", update),
+                             ("begin_test_failover_cleanup", "plans-db-01", {"properties": {"comments": "mine"}})):
+        with pytest.raises(HttpResponseError) as err:
+            getattr(rpi, method)(lab.rg, lab.vault, lab.fabric, lab.container, vm, body)
+        status, code, message = _sdk_error(err)
+        assert (status, code) == (409, errors.ANOTHER_JOB_IN_PROGRESS) and "recovery plan '%s'" % PLAN in message
+    assert len(list(lab.asr.replication_jobs.list(lab.rg, lab.vault))) == count
     lab.advance(3600)                                      # a manual action waits as long as it takes
     assert p.job(job_id)["state"] == "Suspended" and not poller.done()
 
@@ -575,6 +598,7 @@ def test_test_failover_runs_the_groups_in_order_and_waits_for_the_manual_action(
     for vm in VMS:
         item = p.item(vm)
         assert item["testFailoverState"] == "WaitingForCompletion"
+        assert item["currentScenario"]["scenarioName"] == "None"              # unlocked when the plan job ended
     props = p.raw()["properties"]
     assert (props["currentScenarioStatus"], props["currentScenarioStatusDescription"]) == ("Succeeded", "Completed")
 
@@ -583,8 +607,16 @@ def test_cleanup_and_illegal_order(lab_plans):
     p, lab = lab_plans, lab_plans.lab
     status, code, message = p.refused("failover_commit")                      # commit before any failover
     assert (status, code) == (400, "990003") and "Commit" in message
+    # a job of one of its items blocks a plan action (409, no plan job)
+    update = lab.asr.replication_protected_items.begin_update(
+        lab.rg, lab.vault, lab.fabric, lab.container, "plans-web-01", {"properties": {"providerSpecificDetails": {
+            "instanceType": "InMageRcm", "targetVmSize": "Standard_D2s_v3"}}})
+    status, code, message = p.refused("test_failover_cleanup", {"properties": {"comments": "drill ok"}})
+    assert (status, code) == (409, errors.ANOTHER_JOB_IN_PROGRESS) and "plans-web-01" in message
+    lab.advance(60)
+    update.result()
     plan = p.call("test_failover_cleanup", {"properties": {"comments": "drill ok"}}, advance=600).result()
-    assert plan.properties.allowed_operations == ["PlannedFailover", "UnplannedFailover", "TestFailover"]
+    assert plan.properties.allowed_operations == ["UnplannedFailover", "TestFailover"]
     assert plan.properties.current_scenario.scenario_name == "TestFailoverCleanup"
     job = p.job(plan.properties.current_scenario.job_id)
     assert _top(job) == ["Prerequisites check for the recovery plan", "Group 1: Cleanup test failover (1)",
@@ -606,7 +638,7 @@ def test_failover_shuts_everything_down_first_then_commit(lab_plans):
     assert {str(lab.vm(vm).runtime.powerState) for vm in VMS} == {"poweredOff"}
     lab.advance(2000)
     plan = poller.result()
-    assert plan.properties.allowed_operations == ["Commit", "CancelFailover"]
+    assert plan.properties.allowed_operations == ["Commit"]          # a failover to Azure cannot be canceled
     assert plan.properties.last_unplanned_failover_time is not None
     job = p.job(plan.properties.current_scenario.job_id)
     assert job["friendlyName"] == "Failover" and job["customDetails"]["instanceType"] == "FailoverJobDetails"
@@ -624,12 +656,14 @@ def test_failover_shuts_everything_down_first_then_commit(lab_plans):
 
     plan = p.call("failover_commit", advance=300).result()
     assert plan.properties.current_scenario.scenario_name == "CommitFailover"
-    assert plan.properties.allowed_operations == ["ReverseReplicate"]
+    # the items allow ReverseReplicate; a plan cannot carry the per-machine input of an InMageRcm reprotect, so
+    # the plan does not list it and refuses it
+    assert plan.properties.allowed_operations == []
     for vm in VMS:
         assert p.item(vm)["protectionState"] == "CommitFailoverCompleted"
-    # a plan cannot carry the per-machine input of an InMageRcm reprotect
+        assert "ReverseReplicate" in p.item(vm)["allowedOperations"]
     status, code, message = p.refused("reprotect")
-    assert (status, code) == (400, "990211") and "reprotect the replicated items" in message
+    assert (status, code) == (400, errors.PLAN_REPROTECT_NOT_SUPPORTED) and "reprotect the replicated items" in message
 
 
 def test_failback_at_plan_level_after_the_items_reprotect(lab_plans):
@@ -677,7 +711,7 @@ def test_failback_at_plan_level_after_the_items_reprotect(lab_plans):
     assert plan.properties.replication_providers == ["InMageRcmFailback"]
     p.call("planned_failover", body, advance=2000).result()
     plan = p.call("failover_commit", advance=600).result()
-    assert plan.properties.allowed_operations == ["ReverseReplicate"]
+    assert plan.properties.allowed_operations == []                            # reprotect: per item only
     for vm in VMS:
         assert (p.item(vm)["protectionState"], p.item(vm)["activeLocation"]) == ("CommitFailoverCompleted", "Primary")
     assert plan.properties.last_planned_failover_time is not None

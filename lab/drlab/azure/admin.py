@@ -23,7 +23,8 @@
     GET    /_lab/operations                 long-running operations, newest first
     POST   /_lab/token                      {"lifetime_seconds": -60, "audience": ...} a token as the
                                             token endpoint would issue it (e.g. an expired one)
-    POST   /_lab/reset                      wipe resources and operations; {"all": true} also
+    POST   /_lab/reset                      wipe resources and operations (and the providers' own
+                                            state: module hook on_reset(store)); {"all": true} also
                                             faults, throttle, request log and runtime config
 
 Resource provider modules may add their own endpoints under `/_lab/` with a module-level
@@ -174,6 +175,10 @@ class Admin:
             body = self._body(req)
             with app.store.transaction():
                 app.store.wipe()
+                for module in app.engine.modules:      # providers' own state outside the resources
+                    hook = getattr(module, "on_reset", None)
+                    if hook is not None:
+                        hook(app.store)
             if body.get("all"):
                 app.faults.set_rules(app.startup_config["faults"].get("rules") or [],
                                      app.startup_config["faults"].get("seed"))

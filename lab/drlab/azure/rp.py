@@ -32,7 +32,7 @@ without `nextLink`). Handlers raise `ArmError` like the rest of the contract.
 A handler may also return `(status, body, headers)`, and a body of type `Paged` (a list) that the
 engine pages like its own lists (`{"value": [...page...], "nextLink": ...}`).
 
-Addition: two optional module-level hooks of a provider module.
+Addition: optional module-level hooks of a provider module.
 
 * `before_request(ctx, req)`: called for every ARM request, inside its transaction, after the engine
   completed its due operations and checked the subscription, before routing. A provider uses it to
@@ -43,6 +43,9 @@ Addition: two optional module-level hooks of a provider module.
   `re.IGNORECASE` against the path after `/_lab/`; `handler(ctx, match, body) -> (status, body)` runs
   in a store transaction (due operations completed and `before_request` hooks called first); an
   `ArmError` it raises is answered in ARM's envelope.
+* `on_reset(store)`: called by `POST /_lab/reset` after the resources are wiped, in the same store
+  transaction: forget the provider's own state kept outside the resources (store meta items, caches),
+  e.g. the ASR appliance's agent registrations and job index (`store.meta_delete_prefix("asr.")`).
 
 How the engine finds a provider's types: the module-level `RESOURCE_TYPES` list (classes); without
 it, every `ResourceType` subclass defined in the module with a `full_type`. The registry of modules

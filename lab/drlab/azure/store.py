@@ -120,6 +120,11 @@ class Store:
             self._db.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
                              "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, json.dumps(value)))
 
+    def meta_delete_prefix(self, prefix):
+        """Delete the meta items whose key starts with prefix (a provider's own state, on reset)."""
+        with self.lock:
+            self._db.execute("DELETE FROM meta WHERE substr(key, 1, ?) = ?", (len(prefix), prefix))
+
     # -- resources ------------------------------------------------------------------------------
     @staticmethod
     def _row_to_dict(row):

@@ -57,6 +57,19 @@ def advance(ctx):
     items.advance(ctx)
 
 
+#: prefix of every store meta item of the package (agents, job and item indexes, appliance sites...)
+META_PREFIX = "asr."
+
+
+def on_reset(store):
+    """Engine hook (drlab/azure/rp.py) of `POST /_lab/reset`: the package's state kept in store meta
+    (agent registrations by vault, the running-job and live-item indexes, the appliance's sites and the
+    vaults it saw) goes with the resources; the appliance's vCenter link reconnects on next use."""
+    from drlab.azure.providers.siterecovery import vcenter   # pylint: disable=import-outside-toplevel
+    store.meta_delete_prefix(META_PREFIX)
+    vcenter.reset()
+
+
 def before_request(ctx, req):
     """Engine hook (drlab/azure/rp.py): advance before ASR and Azure Migrate requests."""
     path = (req.path or "").lower()

@@ -54,24 +54,9 @@ from drlab.azure.providers.siterecovery import common, effects, errors, fabric, 
 from drlab.azure.providers.siterecovery.common import private
 from drlab.azure.rp import ArmError
 
-#: ASR codes of this module (the lab's 9901xx block: not seen on Azure, see errors.py)
-NO_RECOVERY_POINT = "990101"
-EFFECT_WARNING = "990102"
-
-#: lab seconds of each task (config `asr.durations` overrides them by key)
-DURATIONS = {
-    "action_prerequisites": 30,
-    "tfo_create_vm": 240, "tfo_prepare_vm": 120, "tfo_start_vm": 90,
-    "tfo_cleanup_delete": 120,
-    "failover_shutdown": 60, "failover_sync": 60, "failover_create_vm": 240, "failover_start_vm": 90,
-    "change_pit": 180,
-    "commit": 30, "commit_delete_vm": 60,
-    "reprotect_prepare": 60, "reprotect_configure": 120,
-    "failback_shutdown_azure": 60, "failback_sync": 120, "failback_start_vm": 90,
-    "cancel_shutdown": 60, "cancel_start_vm": 60,
-    "resync": 60,
-    "agent_update": 300, "agent_reinstall": 300,
-}
+#: the tasks last config `asr.durations.<key>` lab seconds (defaults in drlab/azure/config.py DEFAULTS,
+#: documented in lab/config/azure.yml): action_prerequisites, tfo_*, failover_*, change_pit, commit*,
+#: reprotect_*, failback_*, cancel_*, resync, agent_update, agent_reinstall
 
 TFO_DESCRIPTION = {"None": "None", "WaitingForCompletion": "Waiting for user input",
                    "MarkedForDeletion": "Cleaning up test environment"}       # [S]
@@ -87,7 +72,7 @@ DIRECTIONS = ("PrimaryToRecovery", "RecoveryToPrimary")
 
 
 def _d(ctx, key):
-    return common.duration(ctx, key, DURATIONS[key])
+    return common.duration(ctx, key)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -160,11 +145,7 @@ def _recovery_point(ctx, item, value, field):
         return point
     point = items.latest_recovery_point(ctx, item)
     if point is None:
-        raise errors.asr_error(400, NO_RECOVERY_POINT,
-                               "No recovery point is available for the replicated item '%s'." % (
-                                   item["properties"].get("friendlyName")),
-                               "Initial replication has not completed, or no recovery point was generated yet.",
-                               "Wait for the item to be protected and for a recovery point, and retry.")
+        raise errors.no_recovery_point(item["properties"].get("friendlyName"))
     return point
 
 
@@ -172,13 +153,6 @@ def _network(ctx, item, network_id, field):
     location = _details(item).get("targetLocation") or (ctx.get(common.vault_id_of(item["id"])) or {}).get(
         "location") or "westeurope"
     return providers.virtual_network(ctx, network_id, location, field)
-
-
-def _not_for_provider(operation, item, why, action):
-    return errors.asr_error(400, errors.OPERATION_NOT_ALLOWED,
-                            "The operation '%s' is not supported for the replicated item '%s' (provider %s)." % (
-                                operation, item["properties"].get("friendlyName"), _provider(item)),
-                            why, action)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -219,7 +193,7 @@ def warn(ctx, job, task, message):
     if stored is None:
         return
     record = next((t for t in private(stored).get("tasks", []) if t.get("taskId") == task.get("taskId")), None)
-    entry = errors.asr_error(200, EFFECT_WARNING, message, "", "").job_error(
+    entry = errors.asr_error(200, errors.EFFECT_WARNING, message, "", "").job_error(
         task.get("taskId"), common.to_iso(jobs.task_end(task)))
     entry["errorLevel"] = "Warning"
     if record is not None:
@@ -360,25 +334,32 @@ class ItemAction:
     friendly_name = ""
     #: jobs.py hook run when the job fails or is cancelled (callback key)
     on_failure = None
-    #: providers the action applies to
-    providers_ = ("InMageRcm",)
+    #: (possible causes, recommended action) of the refusal when the item's provider never allows
+    #: `operation` (items.ALLOWED has it in no state of that provider)
+    unsupported = ("The replication provider of the item does not have this operation.",
+                   "Check the replicated item's provider and its allowedOperations.")
 
     def parse(self, ctx, item, body):
         """The normalized input (raises ASR errors); validate/tasks/custom_details share it."""
         return {}
 
-    def validate(self, ctx, item, body):
-        if _provider(item) not in self.providers_:
-            raise self.wrong_provider(item)
-        if self.operation:
-            allowed = items.allowed_operations(item)
-            if self.operation not in allowed:
-                raise errors.operation_not_allowed(self.operation, item["properties"].get("friendlyName"), allowed)
-        self.parse(ctx, item, body)
+    def gate(self, item):
+        """`operation` must be in the item's allowedOperations (items.ALLOWED: the one table, also what
+        the item answers and what recovery plans are gated by). An operation the item's provider has in
+        no state is refused as not supported (with the action's `unsupported` hint)."""
+        if not self.operation:
+            return
+        allowed = items.allowed_operations(item)
+        if self.operation not in allowed:
+            name = item["properties"].get("friendlyName")
+            if self.operation not in items.provider_operations(_provider(item)):
+                raise errors.not_for_provider(self.segment, name, _provider(item), *self.unsupported)
+            raise errors.operation_not_allowed(self.operation, name, allowed)
 
-    def wrong_provider(self, item):
-        return _not_for_provider(self.segment, item, "The operation applies to %s replication." % (
-            " and ".join(self.providers_)), "Check the replicated item's state and provider.")
+    def validate(self, ctx, item, body):
+        """The gate, then the input (no job starts when either refuses)."""
+        self.gate(item)
+        self.parse(ctx, item, body)
 
     def tasks(self, ctx, item, body):
         raise NotImplementedError
@@ -553,13 +534,8 @@ class UnplannedFailover(ItemAction):
     scenario = "UnplannedFailover"                  # [U]
     friendly_name = "Failover"                      # [O] portal
     on_failure = "asr.action.failover_failed"
-
-    def validate(self, ctx, item, body):
-        if _provider(item) == "InMageRcmFailback":
-            raise _not_for_provider("unplannedFailover", item, "Failback from Azure to on-premises is a planned "
-                                    "failover in the modernized experience.",
-                                    "Use plannedFailover (InMageRcmFailback, recoveryPointType) to fail back.")
-        super().validate(ctx, item, body)
+    unsupported = ("Failback from Azure to on-premises is a planned failover in the modernized experience.",
+                   "Use plannedFailover (InMageRcmFailback, recoveryPointType) to fail back.")
 
     def parse(self, ctx, item, body):
         props = _properties(body)
@@ -725,7 +701,6 @@ class FailoverCommit(ItemAction):
     operation = "Commit"
     scenario = "CommitFailover"                     # [U] (plans.py uses the same)
     friendly_name = "Commit"                        # [U]
-    providers_ = ("InMageRcm", "InMageRcmFailback")
 
     def tasks(self, ctx, item, body):
         out = [self.prerequisites(ctx, item, "Prerequisites check for commit")]
@@ -770,12 +745,9 @@ class FailoverCancel(ItemAction):
     operation = "CancelFailover"
     scenario = "CancelFailover"                     # [U]
     friendly_name = "Cancel failover"               # [U]
-    providers_ = ("InMageRcmFailback",)
-
-    def wrong_provider(self, item):
-        return _not_for_provider("failoverCancel", item, "Only a planned failover from Azure to on-premises can be "
-                                 "canceled; a failover from on-premises to Azure cannot.",
-                                 "Commit the failover, or change its recovery point (applyRecoveryPoint).")
+    unsupported = ("Only a planned failover from Azure to on-premises can be canceled; a failover from "
+                   "on-premises to Azure cannot.",
+                   "Commit the failover, or change its recovery point (applyRecoveryPoint).")
 
     def tasks(self, ctx, item, body):
         return [self.prerequisites(ctx, item, "Prerequisites check for cancel failover"),
@@ -817,7 +789,6 @@ class Reprotect(ItemAction):
     operation = "ReverseReplicate"
     scenario = "ReverseReplication"                 # [U] (plans.py uses the same)
     friendly_name = "Reprotect"                     # [U]
-    providers_ = ("InMageRcm", "InMageRcmFailback")
 
     def parse(self, ctx, item, body):
         props = _properties(body)
@@ -931,14 +902,11 @@ class PlannedFailover(ItemAction):
     operation = "PlannedFailover"
     scenario = "PlannedFailover"                    # [S] ReplicationJobs_Cancel example
     friendly_name = "Planned failover"              # [S]
-    providers_ = ("InMageRcmFailback",)
     on_failure = "asr.action.failback_failed"
-
-    def wrong_provider(self, item):
-        return _not_for_provider("plannedFailover", item, "VMware machines replicating to Azure fail over with an "
-                                 "(unplanned) failover; a planned failover is the failback from Azure to "
-                                 "on-premises.", "Use unplannedFailover with performShutdown 'true' to shut the "
-                                 "machine down and fail over with its latest changes.")
+    unsupported = ("VMware machines replicating to Azure fail over with an (unplanned) failover; a planned "
+                   "failover is the failback from Azure to on-premises (the SDK has no InMageRcm planned failover "
+                   "input).", "Use unplannedFailover with performShutdown 'true' to shut the machine down and fail "
+                   "over with its latest changes.")
 
     def parse(self, ctx, item, body):
         props = _properties(body)
@@ -983,10 +951,8 @@ def _failback_sync(ctx, job, task):
     """[D] "pending changes are copied to on-premises, a latest recovery point of the VM is generated"."""
     item = _item(ctx, task)
     when = jobs.task_end(task)
-    name = common.stable_guid(item["id"], "failback-rp", int(when))
-    point = {"id": "%s/recoveryPoints/%s" % (item["id"], name), "name": name, "time": common.to_iso(when),
-             "epoch": when, "type": task["args"]["type"]}
     items.stop_replication(ctx, item, when)
+    point = items.add_recovery_point(item, when, task["args"]["type"], "failback-rp")   # listed and gettable
     _record(item, "failback")["point"] = point
     items.save(ctx, item)
     _update_job_details(ctx, job, item, {"recoveryPointId": common.asr_id(point["id"]),
@@ -1059,10 +1025,14 @@ def _resync(ctx, job, task):
 
 
 class _AgentAction(ItemAction):
-    """Mobility agent maintenance: a protected InMageRcm item with a discovered machine."""
+    """Mobility agent maintenance: a protected (or replicating) InMageRcm item with a discovered machine.
+    Not an allowedOperations value (ReplicationProtectedItemOperation has none for it): its own gate."""
 
-    def validate(self, ctx, item, body):
-        super().validate(ctx, item, body)
+    def gate(self, item):
+        if _provider(item) != "InMageRcm":
+            raise errors.not_for_provider(self.segment, item["properties"].get("friendlyName"), _provider(item),
+                                          "The Mobility service of the source machine is managed while it "
+                                          "replicates to Azure (InMageRcm).", "Reprotect the item to Azure first.")
         if item["properties"].get("activeLocation") != "Primary" or \
                 item["properties"].get("protectionState") not in ("Protected", "InitialReplicationInProgress"):
             raise errors.operation_not_allowed(self.segment, item["properties"].get("friendlyName"),
@@ -1094,7 +1064,7 @@ class UpdateMobilityService(_AgentAction):
     def validate(self, ctx, item, body):
         super().validate(ctx, item, body)
         _machine, agent = self.agent(ctx, item)
-        latest = common.appliance_config(ctx).get("agent_version")
+        latest = common.appliance_setting(ctx, "agent_version")
         if agent is None:
             raise errors.mobility_service_not_installed(item["properties"].get("friendlyName"))
         if agent.get("agentVersion") == latest:
@@ -1132,7 +1102,7 @@ def _agent_update(ctx, job, task):
     item = _item(ctx, task)
     machine, agent = _AgentAction.agent(ctx, item)
     vault = common.vault_id_of(item["id"])
-    latest = common.appliance_config(ctx).get("agent_version")
+    latest = common.appliance_setting(ctx, "agent_version")
     now = common.to_iso(jobs.task_end(task))
     if machine is not None:
         record = dict(agent or {"biosId": machine["properties"].get("biosGuid"),

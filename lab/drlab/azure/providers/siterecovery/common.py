@@ -126,17 +126,38 @@ def config(ctx):
     return ctx.config.get("asr") or {}
 
 
-def duration(ctx, key, default):
-    """A lab duration (seconds) from config `asr.durations`."""
-    value = (config(ctx).get("durations") or {}).get(key, default)
+def _default(path):
+    """The built-in default of config `asr.<path>` (drlab.azure.config.DEFAULTS: the one source of the
+    defaults, documented in lab/config/azure.yml). A key missing there is a bug: KeyError."""
+    from drlab.azure import config as configmod   # pylint: disable=import-outside-toplevel
+    value = configmod.DEFAULTS["asr"]
+    for key in path:
+        value = value[key]
+    return value
+
+
+def setting(ctx, *path):
+    """Config `asr.<path...>` (e.g. setting(ctx, "rpo", "steady_seconds")): the running configuration's
+    value, else the built-in default (every key the code reads has one: KeyError otherwise)."""
+    default = _default(path)
+    value = config(ctx)
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return default if value is None else value
+
+
+def duration(ctx, key):
+    """A lab duration (seconds) from config `asr.durations.<key>`."""
+    default = _default(("durations", key))
     try:
-        return max(0.0, float(value))
+        return max(0.0, float(setting(ctx, "durations", key)))
     except (TypeError, ValueError):
         return float(default)
 
 
-def appliance_config(ctx):
-    return config(ctx).get("appliance") or {}
+def appliance_setting(ctx, key):
+    """Config `asr.appliance.<key>`."""
+    return setting(ctx, "appliance", key)
 
 
 def retry_after(ctx):

@@ -22,29 +22,47 @@ from drlab.azure.rp import ArmError
 _ARM_CODE = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 409: "Conflict",
              429: "TooManyRequests", 500: "InternalServerError", 501: "NotImplemented"}
 
-# numeric codes (strings, as ASR sends them)
+# -- the catalog of numeric codes (strings, as ASR sends them) ---------------------------------------
+# Codes seen on Azure ([O] observed, [S] spec/docs); every other code is the lab's own, from the block
+# 990xxx, defined here only (the other modules import these names; no code is written inline).
 POLICY_CREATION_FAILED = "150261"        # [O] terraform #7479
 POLICY_ASSOCIATION_INVALID = "78253"     # [S] MicrosoftDocs: policy association
 NO_TEST_FAILOVER = "161011"              # [O] health error of a never test-failed-over item
 NO_APP_CONSISTENT_POINT = "78144"        # [S] MicrosoftDocs: no app-consistent recovery point
 PUSH_INSTALL_UNREACHABLE = "95117"       # [U] classic push install: source machine unreachable
+INTERNAL_ERROR = "990000"                # a simulator bug (a callback raised something else than ArmError)
 INVALID_INPUT = "990001"
 NOT_FOUND = "990002"
-OPERATION_NOT_ALLOWED = "990003"
-ANOTHER_JOB_IN_PROGRESS = "990004"
+OPERATION_NOT_ALLOWED = "990003"         # not in allowedOperations, or not supported by the provider
+ANOTHER_JOB_IN_PROGRESS = "990004"       # 409: a job runs on the object (or a recovery plan job locks it)
 ALREADY_EXISTS = "990005"
 MOBILITY_SERVICE_NOT_INSTALLED = "990006"
 PROVIDER_NOT_SIMULATED = "990007"
 IN_USE = "990008"
 JOB_STATE = "990009"
-RPO_THRESHOLD_EXCEEDED = "990010"
-INITIAL_REPLICATION_STALLED = "990011"
-AGENT_NO_HEARTBEAT = "990012"
+RPO_THRESHOLD_EXCEEDED = "990010"        # health
+INITIAL_REPLICATION_STALLED = "990011"   # health
+AGENT_NO_HEARTBEAT = "990012"            # health
 VCENTER_UNREACHABLE = "990013"
-MACHINE_DELETED = "990014"
+MACHINE_DELETED = "990014"               # health
 APPLIANCE = "990015"
 PREREQUISITE_FAILED = "990016"
 NOT_SUPPORTED = "990017"
+NO_RECOVERY_POINT = "990018"             # an action needs a recovery point the item does not have yet
+EFFECT_WARNING = "990019"                # a job task's warning (errorLevel Warning): a side effect fell back
+TEST_FAILOVER_PENDING = "990020"         # disable protection refused: clean up the test failover first
+# recovery plans
+PLAN_FABRIC_NOT_FOUND = "990021"
+PLAN_ITEM_NOT_FOUND = "990022"
+PLAN_ITEM_WRONG_FABRIC = "990023"
+PLAN_ITEM_TWICE = "990024"
+PLAN_ITEM_NOT_IN_BOOT_GROUP = "990025"
+PLAN_GROUP_TWICE = "990026"
+PLAN_TOO_MANY_ITEMS = "990027"
+PLAN_PROVIDER_INPUT = "990028"
+PLAN_FABRIC_CHANGE = "990029"
+PLAN_INVALID_NAME = "990030"
+PLAN_REPROTECT_NOT_SUPPORTED = "990031"
 
 
 class AsrError(ArmError):
@@ -114,7 +132,15 @@ def operation_not_allowed(operation, name, allowed):
                      "Wait for the item to reach a state where the operation is allowed and retry.")
 
 
-def job_in_progress(name, job_name, scenario):
+def job_in_progress(name, job_name, scenario, holder=None):
+    """409: a job runs on the object; `holder` names the object the job belongs to when it is not the
+    object itself (e.g. "recovery plan 'rp1'" for the items a recovery plan job locks)."""
+    if holder:
+        return asr_error(409, ANOTHER_JOB_IN_PROGRESS,
+                         "The operation on '%s' can't be started: the %s is running the operation '%s' (job '%s') "
+                         "on it." % (name, holder, scenario, job_name),
+                         "A job of the %s includes '%s'; the object is locked until that job ends." % (holder, name),
+                         "Wait for the job of the %s to complete (or cancel it) and retry the operation." % holder)
     return asr_error(409, ANOTHER_JOB_IN_PROGRESS,
                      "Another operation ('%s', job '%s') is in progress on '%s'." % (scenario, job_name, name),
                      "An operation started earlier on the same object has not completed.",
@@ -160,6 +186,31 @@ def policy_not_associated(policy, container):
                      "A replication policy must be associated with the source protection container before "
                      "replication is enabled with it.",
                      "Associate the policy with the container (container mapping) and retry.")
+
+
+def not_for_provider(operation, name, provider, why, action):
+    """An item operation the item's replication provider does not have in any state."""
+    return asr_error(400, OPERATION_NOT_ALLOWED,
+                     "The operation '%s' is not supported for the replicated item '%s' (provider %s)." % (
+                         operation, name, provider), why, action)
+
+
+def test_failover_pending(name):
+    return asr_error(400, TEST_FAILOVER_PENDING,
+                     "Replication can't be disabled for '%s': a test failover of the item is waiting for its "
+                     "cleanup. Clean up the test failover (testFailoverCleanup) first." % name,
+                     "The test failover virtual machine created by Site Recovery still exists in Azure.",
+                     "Clean up the test failover (testFailoverCleanup), then disable replication.")
+
+
+def no_recovery_point(name):
+    return asr_error(400, NO_RECOVERY_POINT, "No recovery point is available for the replicated item '%s'." % name,
+                     "Initial replication has not completed, or no recovery point was generated yet.",
+                     "Wait for the item to be protected and for a recovery point, and retry.")
+
+
+def internal_error(err):
+    return asr_error(500, INTERNAL_ERROR, "An internal error occurred: %s" % err)
 
 
 def job_not_allowed(job_name, action, state):

@@ -467,7 +467,7 @@ def _appliance_record(vault, name, now):
 
 def start_registration(ctx, vault, name, start_at=None, delay=None):
     """Start a `RegisterAppliance` job that registers appliance `name` in the vault (see the module doc)."""
-    delay = common.appliance_config(ctx).get("register_delay_seconds", 300) if delay is None else delay
+    delay = common.appliance_setting(ctx, "register_delay_seconds") if delay is None else delay
     deploy = max(0.0, float(delay) - 60.0) if delay else 0.0
     step = min(30.0, float(delay) / 2.0) if delay else 0.0
     fabric_id = "%s/replicationFabrics/%s" % (vault, names(vault)["fabric"])
@@ -512,7 +512,7 @@ def _new_fabric(ctx, vault, vault_body, when):
                                      "agentDetails": {"id": common.stable_guid(vault, "site-agent"),
                                                       "version": "6.1.0.0", "lastHeartBeatUtc": None,
                                                       "keyVaultUri": "", "keyVaultId": ""},
-                                     "applianceName": common.appliance_config(ctx).get("name", ""),
+                                     "applianceName": common.appliance_setting(ctx, "name"),
                                      "discoverySolutionId": "", "serviceEndpoint": ctx.base_url,
                                      "provisioningState": "Succeeded"},
                       common.PRIVATE: {"vault": vault, "last_sync": None, "sync_error": None}})
@@ -555,7 +555,7 @@ def _put_provider(ctx, fabric, appliance):
 
 def _put_run_as_accounts(ctx, site, appliance_name):
     now = common.to_iso(common.now_epoch(ctx))
-    creds = list(common.appliance_config(ctx).get("credentials") or [])
+    creds = list(common.appliance_setting(ctx, "credentials") or [])
     accounts = [(common.stable_guid(site["id"], "credential", c["name"]), c["name"], c.get("type", "LinuxServer"))
                 for c in creds]
     accounts.append((_vcenter_run_as_id(site).rsplit("/", 1)[-1], "vcenter-credential", "VMwareFabric"))
@@ -586,7 +586,7 @@ jobs.register_callback("asr.fabric.discover", _discover_callback)
 def advance(ctx, req=None):
     """Auto-registration of new vaults, periodic discovery syncs (called before ASR requests)."""
     _auto_register(ctx)
-    interval = float(common.appliance_config(ctx).get("discovery_interval_seconds", 900) or 0)
+    interval = float(common.appliance_setting(ctx, "discovery_interval_seconds") or 0)
     now = common.now_epoch(ctx)
     for site_id in common.meta_get(ctx, SITES_KEY, []):
         site = ctx.get(site_id)
@@ -601,8 +601,7 @@ def advance(ctx, req=None):
 
 
 def _auto_register(ctx):
-    cfg = common.appliance_config(ctx)
-    if not cfg.get("auto_register", True):
+    if not common.appliance_setting(ctx, "auto_register"):
         return
     seen = common.meta_get(ctx, SEEN_KEY, {})
     changed = False
@@ -614,7 +613,7 @@ def _auto_register(ctx):
         seen[key] = created
         changed = True
         if fabric_of(ctx, vault["id"]) is None:
-            start_registration(ctx, vault["id"], cfg.get("name", "drlab-appliance-01"),
+            start_registration(ctx, vault["id"], common.appliance_setting(ctx, "name"),
                                start_at=common.from_iso(created))
     if changed:
         common.meta_set(ctx, SEEN_KEY, seen)
@@ -638,7 +637,7 @@ def _component(ctx, appliance, key, dra=False):
 def _process_server(ctx, appliance, protected_count):
     out = _component(ctx, appliance, "processServer")
     out.update({"ipAddresses": [appliance["ip"]],
-                "version": common.appliance_config(ctx).get("version", "9.66.7614.1"),
+                "version": common.appliance_setting(ctx, "version"),
                 "totalMemoryInBytes": 34359738368, "availableMemoryInBytes": 20615843020,
                 "usedMemoryInBytes": 13743895348, "memoryUsagePercentage": 40.0,
                 "totalSpaceInBytes": 1099511627776, "availableSpaceInBytes": 989560464998,
@@ -854,9 +853,24 @@ class VMwareSite(_OffAzureType):
         return out
 
 
+#: VMwareMachineProperties names that changed between Microsoft.OffAzure 2020-01-01 (how the machines are
+#: stored, what the collection reads) and 2023-06-06 (the OffAzure spec's VMwareMachine)
+_MACHINE_FIELDS_2023 = {"vCenterFQDN": "vCenterFqdn", "allocatedMemoryInMB": "allocatedMemoryInMb",
+                        "guestOSDetails": "guestOsDetails"}
+
+
 class VMwareMachine(_OffAzureType):
     full_type = MACHINE
     parent_type = SITE
+
+    def render(self, ctx, stored):
+        """A machine with the field names of the request's api-version (2023-06-06 and later: camel case
+        vCenterFqdn, allocatedMemoryInMb, guestOsDetails)."""
+        out = common.public(stored)
+        if (getattr(ctx, "api_version", None) or "") >= "2023-06-06":
+            props = out.get("properties") or {}
+            out["properties"] = {_MACHINE_FIELDS_2023.get(k, k): v for k, v in props.items()}
+        return out
 
 
 class VMwareRunAsAccount(_OffAzureType):
@@ -908,7 +922,7 @@ def _discovery_job(ctx, vault, scenario, friendly, target_id, target_name, targe
     job = jobs.start_job(ctx, vault, scenario=scenario, friendly_name=friendly, target_id=target_id,
                          target_name=target_name, target_type=target_type,
                          tasks=[jobs.Task("RefreshDiscoveryTask", "Refresh the appliance's discovery",
-                                          common.duration(ctx, "discovery", 30), callback="asr.fabric.discover")],
+                                          common.duration(ctx, "discovery"), callback="asr.fabric.discover")],
                          fabric_id=fabric["id"] if fabric else None)
     return jobs.lro_response(ctx, job, target_id)
 
@@ -967,7 +981,7 @@ def _admin_vault(ctx, body):
 
 def _admin_register(ctx, match, body):
     vault = _admin_vault(ctx, body)
-    name = (body or {}).get("name") or common.appliance_config(ctx).get("name", "drlab-appliance-01")
+    name = (body or {}).get("name") or common.appliance_setting(ctx, "name")
     job = start_registration(ctx, vault, name, delay=float((body or {}).get("delay_seconds", 0)))
     fabric = fabric_of(ctx, vault)
     appliance = next((a for a in appliances(fabric) if a["name"].lower() == name.lower()), None) if fabric else None

@@ -6,9 +6,12 @@ Verbs (all job-backed, ASR's LRO headers, see jobs.py):
   once (`UnprotectedStatesBegin`); the job checks prerequisites, pushes the Mobility service (or checks
   the registered agent), and starts initial replication (`InitialReplicationInProgress`).
 * `PATCH` (update, job `UpdateVmProperties`), `POST .../remove` (disable, job `DisableDr`, the item
-  is deleted at its end), `DELETE` (purge, job `PurgeProtection`: forced, cancels a running job).
-* `POST .../{action}`: the item actions of actions.py (`ACTIONS`, engineer B): gated by
-  `allowedOperations` (400) and by a running job on the item (409), then `validate`, `tasks`,
+  is deleted at its end; refused while a test failover waits for its cleanup), `DELETE` (purge, job
+  `PurgeProtection`: forced, cancels a running job of the item, deletes a test failover's VM, NICs and
+  disks with the item; refused while a recovery plan job includes the item).
+* `POST .../{action}`: the item actions of actions.py (`ACTIONS`): refused by a running job on the item
+  or a plan job that includes it (409), then the action's `validate`: its gate (`operation` in
+  `allowed_operations(item)`, the `ALLOWED` table below, 400), its input; then `tasks`,
   `custom_details` -> one job.
 * `GET .../recoveryPoints[/{rp}]`, `.../targetComputeSizes`, `V/replicationProtectedItems`.
 
@@ -22,7 +25,8 @@ growing while it does not (source VM off in vCenter, seen at the appliance's nex
 replication health Warning / Critical above `asr.rpo.warning_seconds` / `critical_seconds`.
 
 API for the action module and recovery plans (beyond the design doc):
-`refresh(ctx, item)`, `save(ctx, item)`, `allowed_operations(item)`, `recovery_points(ctx, item)`,
+`refresh(ctx, item)`, `save(ctx, item)`, `allowed_operations(item)` / `provider_operations(provider)`
+(the ALLOWED table), `recovery_points(ctx, item)` (InMageRcm and InMageRcmFailback), `add_recovery_point`,
 `find_recovery_point(ctx, item, rp)`, `latest_recovery_point(ctx, item, kind=None)`,
 `stop_replication(ctx, item, when)` (failover), `resume_replication(ctx, item, when)` (cancel failover),
 `clear_recovery_points(ctx, item, when)` (commit), `start_initial_replication(ctx, item, when)` (reprotect),
@@ -35,7 +39,7 @@ import logging
 import math
 
 from drlab.azure.providers import catalog
-from drlab.azure.providers.siterecovery import common, errors, fabric, jobs, policies, providers
+from drlab.azure.providers.siterecovery import common, effects, errors, fabric, jobs, policies, providers
 from drlab.azure.providers.siterecovery.common import AZURE_FABRIC, ITEM, ITEM_PATH, VAULT_PATH, private
 from drlab.azure.rp import ArmError, Paged, ResourceType
 
@@ -56,22 +60,35 @@ _DESCRIPTIONS = {"UnprotectedStatesBegin": "Enabling protection", "EnablingFaile
                  "InitialReplicationInProgress": "Initial replication in progress", "Protected": "Protected",
                  "DisablingProtection": "Disabling protection"}
 
-# allowedOperations: (provider, activeLocation, protectionState) -> operations (lower-cased keys).
-# "Protected" on the primary side of InMageRcm is computed (test failover state, resync).
-_FAILED_OVER = ["Commit", "ChangePit", "CancelFailover", "DisableProtection"]
+# allowedOperations, the one table of which item operation is allowed when (what `allowedOperations`
+# answers, what the item actions of actions.py and the recovery plans of plans.py are gated by):
+# (provider, activeLocation, protectionState[, testFailoverState]) -> operations, in the order the spec
+# examples list them. A key without a testFailoverState is the row of testFailoverState None; the row
+# "*" of a test failover state covers every other value (a drill started or being cleaned up).
+# Anything not in the table allows DisableProtection only; DisablingProtection allows nothing.
+# Sources: [S] ReplicationProtectedItems_UpdateAppliance (InMageRcm, Protected: UnplannedFailover,
+# DisableProtection, TestFailover: no PlannedFailover, the SDK has no InMageRcm planned-failover input),
+# _TestFailover (WaitingForCompletion: TestFailoverCleanup only), _UnplannedFailover (Commit,
+# DisableProtection, ChangePit), _FailoverCancel (InMageRcmFailback, Protected: PlannedFailover,
+# DisableProtection); [D] only a planned failover from Azure to on-premises can be canceled.
 ALLOWED = {
-    ("inmagercm", "primary", "unprotectedstatesbegin"): ["DisableProtection"],
-    ("inmagercm", "primary", "enablingfailed"): ["DisableProtection"],
-    ("inmagercm", "primary", "initialreplicationinprogress"): ["DisableProtection"],
-    ("inmagercm", "recovery", "unplannedfailovercommitpendingstatesbegin"): _FAILED_OVER,
-    ("inmagercm", "recovery", "plannedfailovercommitrequired"): _FAILED_OVER,
-    ("inmagercm", "recovery", "commitfailovercompleted"): ["ReverseReplicate", "DisableProtection"],
-    ("inmagercmfailback", "recovery", "reprotectinitiated"): ["DisableProtection"],
-    ("inmagercmfailback", "recovery", "initialreplicationinprogress"): ["DisableProtection"],
-    ("inmagercmfailback", "recovery", "protected"): ["PlannedFailover", "DisableProtection"],
-    ("inmagercmfailback", "primary", "plannedfailovercommitrequired"): ["Commit", "CancelFailover"],
-    ("inmagercmfailback", "primary", "commitfailovercompleted"): ["ReverseReplicate", "DisableProtection"],
+    ("InMageRcm", "Primary", "UnprotectedStatesBegin"): ["DisableProtection"],
+    ("InMageRcm", "Primary", "EnablingFailed"): ["DisableProtection"],
+    ("InMageRcm", "Primary", "InitialReplicationInProgress"): ["DisableProtection"],
+    ("InMageRcm", "Primary", "ReprotectInitiated"): ["DisableProtection"],
+    ("InMageRcm", "Primary", "Protected"): ["UnplannedFailover", "DisableProtection", "TestFailover"],
+    ("InMageRcm", "Primary", "Protected", "WaitingForCompletion"): ["TestFailoverCleanup"],
+    ("InMageRcm", "Primary", "Protected", "*"): ["TestFailoverCleanup"],
+    ("InMageRcm", "Recovery", "UnplannedFailoverCommitPendingStatesBegin"): ["Commit", "DisableProtection", "ChangePit"],
+    ("InMageRcm", "Recovery", "CommitFailoverCompleted"): ["ReverseReplicate", "DisableProtection"],
+    ("InMageRcmFailback", "Recovery", "ReprotectInitiated"): ["DisableProtection"],
+    ("InMageRcmFailback", "Recovery", "InitialReplicationInProgress"): ["DisableProtection"],
+    ("InMageRcmFailback", "Recovery", "Protected"): ["PlannedFailover", "DisableProtection"],
+    ("InMageRcmFailback", "Primary", "PlannedFailoverCommitRequired"): ["Commit", "CancelFailover"],
+    ("InMageRcmFailback", "Primary", "CommitFailoverCompleted"): ["ReverseReplicate", "DisableProtection"],
 }
+#: extra operations of a row when a condition of the item's details holds (resync needed)
+ALLOWED_WHEN = {("InMageRcm", "Primary", "Protected"): [("resyncRequired", "true", "RepairReplication")]}
 
 
 # -- the replication model ------------------------------------------------------------------------
@@ -155,15 +172,15 @@ def save(ctx, item):
 
 def start_initial_replication(ctx, item, when):
     """Start (or restart: reprotect) initial replication of the item's protected disks at `when`."""
-    cfg_base = common.duration(ctx, "initial_replication_base", 300)
-    per_gb = common.duration(ctx, "initial_replication_per_gb", 45)
+    cfg_base = common.duration(ctx, "initial_replication_base")
+    per_gb = common.duration(ctx, "initial_replication_per_gb")
     disks = {}
     for disk in _details(item).get("protectedDisks") or []:
         size = int(disk.get("capacityInBytes") or 0)
         disks[disk["diskId"].lower()] = {"bytes": size, "seconds": cfg_base + per_gb * size / 1024 ** 3}
     repl = replication(item)
     repl.update({"windows": [], "ir": {"start": when, "disks": disks}, "protected_since": None, "stopped": None,
-                 "rp_floor": when})
+                 "rp_floor": when, "extra_points": []})
     _set_flow(repl, _should_flow(ctx, item), when)
     item["properties"]["protectionState"] = "InitialReplicationInProgress"
     item["properties"]["protectionStateDescription"] = _DESCRIPTIONS["InitialReplicationInProgress"]
@@ -234,35 +251,61 @@ def _policy(ctx, item):
     return ctx.get(item["properties"].get("policyId") or "")
 
 
+def _points_policy(ctx, item):
+    """The policy whose frequencies make the item's recovery points: the failback policy of the reprotect
+    (InMageRcmFailback: lastUsedPolicyId), else the item's policy."""
+    if _instance_type(item) == "InMageRcmFailback":
+        return ctx.get(_details(item).get("lastUsedPolicyId") or "")
+    return _policy(ctx, item)
+
+
+def add_recovery_point(item, when, kind, salt):
+    """A recovery point an action makes at `when` (the failback's latest changes): listed and gettable
+    with the item's other points, until a commit (clear_recovery_points) or a new initial replication."""
+    name = common.stable_guid(item["id"], salt, int(when))
+    point = {"id": "%s/recoveryPoints/%s" % (item["id"], name), "name": name, "time": common.to_iso(when),
+             "epoch": when, "type": kind}
+    extra = [p for p in replication(item).setdefault("extra_points", []) if p["name"] != name]
+    replication(item)["extra_points"] = extra + [point]
+    return dict(point)
+
+
 def recovery_points(ctx, item, now=None):
-    """The item's recovery points, newest first: [{"name", "id", "time", "type"}]."""
+    """The item's recovery points, newest first: [{"name", "id", "time", "type", "provider"}] (InMageRcm:
+    to Azure; InMageRcmFailback: to on-premises, from the Azure VM, with the failback policy)."""
     repl = replication(item)
-    if repl["protected_since"] is None or _instance_type(item) != "InMageRcm":
+    provider = _instance_type(item)
+    if provider not in ("InMageRcm", "InMageRcmFailback"):
         return []
     now = common.now_epoch(ctx) if now is None else now
-    crash, app, history = policies.frequencies(_policy(ctx, item))
+    crash, app, history = policies.frequencies(ctx, _points_policy(ctx, item))
     keep = max(history, crash) * 60.0
-    floor = max(repl["protected_since"], now - keep, repl.get("rp_floor") or 0.0)
-    anchor = repl["protected_since"]
+    floor = max(now - keep, repl.get("rp_floor") or 0.0)
     times = {}
-    for minutes, kind in ((crash, "CrashConsistent"), (app, "ApplicationConsistent")):
-        if not minutes:
-            continue
-        step = minutes * 60.0
-        for w_start, w_end in repl["windows"]:
-            lo, hi = max(floor, w_start), min(now, w_end if w_end is not None else now)
-            k = math.ceil((lo - anchor) / step)
-            while anchor + k * step <= hi:
-                times[anchor + k * step] = kind      # app-consistent wins a shared instant
-                k += 1
-    multi = bool(_details(item).get("multiVmGroupName"))
-    out = []
+    if repl["protected_since"] is not None:
+        floor = max(floor, repl["protected_since"])
+        anchor = repl["protected_since"]
+        for minutes, kind in ((crash, "CrashConsistent"), (app, "ApplicationConsistent")):
+            if not minutes:
+                continue
+            step = minutes * 60.0
+            for w_start, w_end in repl["windows"]:
+                lo, hi = max(floor, w_start), min(now, w_end if w_end is not None else now)
+                k = math.ceil((lo - anchor) / step)
+                while anchor + k * step <= hi:
+                    times[anchor + k * step] = kind      # app-consistent wins a shared instant
+                    k += 1
+    multi = bool(_details(item).get("multiVmGroupName")) and provider == "InMageRcm"
+    out = {}
     for when in sorted(times, reverse=True):
         name = common.stable_guid(item["id"], "rp", int(when))
-        out.append({"name": name, "id": "%s/recoveryPoints/%s" % (item["id"], name), "time": common.to_iso(when),
-                    "epoch": when, "type": times[when],
-                    "multi_vm": multi and times[when] == "ApplicationConsistent"})
-    return out
+        out[when] = {"name": name, "id": "%s/recoveryPoints/%s" % (item["id"], name), "time": common.to_iso(when),
+                     "epoch": when, "type": times[when], "provider": provider,
+                     "multi_vm": multi and times[when] == "ApplicationConsistent"}
+    for point in repl.get("extra_points") or []:
+        if floor <= point["epoch"] <= now:
+            out[point["epoch"]] = dict(point, provider=provider, multi_vm=False)
+    return [out[when] for when in sorted(out, reverse=True)]
 
 
 def find_recovery_point(ctx, item, value):
@@ -277,10 +320,13 @@ def latest_recovery_point(ctx, item, kind=None):
 
 
 def render_recovery_point(point):
-    return {"id": common.asr_id(point["id"]), "name": point["name"], "type": RECOVERY_POINT,
-            "properties": {"recoveryPointTime": point["time"], "recoveryPointType": point["type"],
-                           "providerSpecificDetails": {"instanceType": "InMageRcm",
-                                                       "isMultiVmSyncPoint": "true" if point["multi_vm"] else "false"}}}
+    """A RecoveryPoint. The SDK has provider details for InMageRcm points only (InMageRcmRecoveryPointDetails;
+    none for InMageRcmFailback): failback points carry none."""
+    props = {"recoveryPointTime": point["time"], "recoveryPointType": point["type"]}
+    if point.get("provider", "InMageRcm") == "InMageRcm":
+        props["providerSpecificDetails"] = {"instanceType": "InMageRcm",
+                                            "isMultiVmSyncPoint": "true" if point.get("multi_vm") else "false"}
+    return {"id": common.asr_id(point["id"]), "name": point["name"], "type": RECOVERY_POINT, "properties": props}
 
 
 # -- status, health, allowed operations -------------------------------------------------------------
@@ -308,7 +354,7 @@ def _ir_status(ctx, repl, now):
 def _rpo(ctx, repl, now):
     if repl["protected_since"] is None:
         return None, None
-    steady = int((common.config(ctx).get("rpo") or {}).get("steady_seconds", 45))
+    steady = int(common.setting(ctx, "rpo", "steady_seconds"))
     at = repl["stopped"] if repl["stopped"] is not None else now
     if _flowing(repl) or not repl["windows"]:
         rpo = steady
@@ -368,16 +414,15 @@ def health_errors(ctx, item, status):
                                  "Initial replication of '%s' is not progressing." % name,
                                  "The source machine is powered off or its agent can't send data.",
                                  "Power on the source machine and check the Mobility service.", now))
-    rpo_cfg = common.config(ctx).get("rpo") or {}
-    if replicating and status["rpo"] is not None and status["rpo"] > rpo_cfg.get("warning_seconds", 1800):
-        critical = status["rpo"] > rpo_cfg.get("critical_seconds", 3600)
+    warning, critical_after = common.setting(ctx, "rpo", "warning_seconds"), common.setting(ctx, "rpo", "critical_seconds")
+    if replicating and status["rpo"] is not None and status["rpo"] > warning:
+        critical = status["rpo"] > critical_after
         out.append(_health_error(item, errors.RPO_THRESHOLD_EXCEEDED, "Error" if critical else "Warning",
                                  "Replication", "The RPO of '%s' is %d minutes, over the %d minutes threshold." % (
-                                     name, status["rpo"] // 60, rpo_cfg.get(
-                                         "critical_seconds" if critical else "warning_seconds", 1800) // 60),
+                                     name, status["rpo"] // 60, (critical_after if critical else warning) // 60),
                                  "The source machine is powered off, or it can't send data to the appliance.",
                                  "Check the source machine, its network and the replication appliance.",
-                                 now - status["rpo"] + rpo_cfg.get("warning_seconds", 1800)))
+                                 now - status["rpo"] + warning))
     if status["protected"] and props.get("activeLocation") == "Primary" and \
             not props.get("lastSuccessfulTestFailoverTime") and _instance_type(item) == "InMageRcm":
         out.append(_health_error(item, errors.NO_TEST_FAILOVER, "Warning", "TestFailover",
@@ -403,23 +448,40 @@ def health(ctx, item, status):
             _worst([e for e in errs if e["errorCategory"] == "TestFailover"]), errs)
 
 
-def allowed_operations(item):
-    """allowedOperations from the state table of docs/lab-asr.md (provider, activeLocation, protectionState)."""
+def _row(item):
     props = item["properties"]
-    key = (_instance_type(item).lower(), (props.get("activeLocation") or "Primary").lower(),
-           (props.get("protectionState") or "").lower())
-    if key[2] == "disablingprotection":
+    return (_instance_type(item), props.get("activeLocation") or "Primary", props.get("protectionState") or "")
+
+
+def allowed_operations(item):
+    """allowedOperations of the item: the row of `ALLOWED` for its provider, activeLocation,
+    protectionState and testFailoverState (+ `ALLOWED_WHEN`)."""
+    key = _row(item)
+    if key[2] == "DisablingProtection":
         return []
-    if key == ("inmagercm", "primary", "protected"):
-        if props.get("testFailoverState") == TEST_FAILOVER_WAITING:
-            return ["TestFailoverCleanup", "DisableProtection"]
-        if props.get("testFailoverState") not in (None, "None"):
-            return ["DisableProtection"]
-        ops = ["TestFailover", "PlannedFailover", "UnplannedFailover", "DisableProtection"]
-        if _details(item).get("resyncRequired") == "true":
-            ops.append("RepairReplication")
-        return ops
-    return list(ALLOWED.get(key, ["DisableProtection"]))
+    tfo = item["properties"].get("testFailoverState") or "None"
+    if tfo != "None":
+        ops = ALLOWED.get(key + (tfo,), ALLOWED.get(key + ("*",)))
+        if ops is not None:
+            return list(ops)
+    ops = list(ALLOWED.get(key, ["DisableProtection"]))
+    details = _details(item)
+    for field, value, operation in ALLOWED_WHEN.get(key, []):
+        if str(details.get(field)).lower() == value and operation not in ops:
+            ops.append(operation)
+    return ops
+
+
+def provider_operations(instance_type):
+    """Every operation the table allows a provider in some state (what it supports at all)."""
+    out = set()
+    for key, ops in ALLOWED.items():
+        if key[0].lower() == (instance_type or "").lower():
+            out.update(ops)
+    for key, extra in ALLOWED_WHEN.items():
+        if key[0].lower() == (instance_type or "").lower():
+            out.update(op for _f, _v, op in extra)
+    return out
 
 
 def render_item(ctx, stored):
@@ -636,9 +698,9 @@ def _affected(item, policy):
 
 
 def _enable_tasks(ctx, push_install):
-    total = common.duration(ctx, "enable", 180)
+    total = common.duration(ctx, "enable")
     agent_task = jobs.Task("InstallMobilityServiceTask", "Installing Mobility Service",
-                           common.duration(ctx, "push_install", 120), callback="asr.item.push_install", stage=2) \
+                           common.duration(ctx, "push_install"), callback="asr.item.push_install", stage=2) \
         if push_install else jobs.Task("CheckMobilityServiceTask", "Checking the Mobility service on the source machine",
                                        total * 0.05, callback="asr.item.check_agent", stage=2)
     return [jobs.Task("PrerequisitesCheckTask", "Prerequisites check for enabling protection", total * 0.15,
@@ -674,7 +736,7 @@ def _cb_push_install(ctx, job, task):
                                "reachable." % name, "The source machine is powered off or not reachable from the "
                                "replication appliance.", "Power on the machine, check the network between the "
                                "appliance and the machine, and retry (restart the job).")
-    agent_version = common.appliance_config(ctx).get("agent_version", "9.66.7643.1")
+    agent_version = common.appliance_setting(ctx, "agent_version")
     when = common.to_iso(jobs.task_end(task))
     props = machine["properties"]
     fabric.put_agent(ctx, _vault(item), {
@@ -723,8 +785,12 @@ def _cb_update(ctx, job, task):
 
 
 def _cb_delete(ctx, job, task):
+    """The item is gone: with it what Site Recovery made for a test failover still there (purge)."""
     target = private(job)["target"]
-    if ctx.get(target) is not None:
+    item = ctx.get(target)
+    if item is not None:
+        drill = (private(item).get("actions") or {}).get("test_failover") or {}
+        effects.delete_azure_resources(ctx, drill.get("created"))
         ctx.delete(target)
     common.meta_set(ctx, LIVE_KEY, [i for i in common.meta_get(ctx, LIVE_KEY, []) if not common.same_id(i, target)])
 
@@ -754,15 +820,21 @@ def _update(ctx, match, query, body):
                          target_id=item["id"], target_name=item["properties"]["friendlyName"],
                          target_type="ProtectionEntity", fabric_id=private(item).get("fabric"),
                          tasks=[jobs.Task("UpdateVmPropertiesTask", "Update the virtual machine properties",
-                                          common.duration(ctx, "update", 30), callback="asr.item.update",
+                                          common.duration(ctx, "update"), callback="asr.item.update",
                                           args={"details": details})])
     return jobs.lro_response(ctx, job, item["id"])
 
 
 def _disable(ctx, match, query, body):
+    """Disable replication (`/remove`). A test failover waiting for its cleanup refuses it (ASR allows only
+    TestFailoverCleanup then [S: ReplicationProtectedItems_TestFailover]: the test VM would be orphaned);
+    an uncommitted failover allows it [S: _UnplannedFailover]: the failed-over VM stays in Azure as the
+    workload [D: disabling replication does not delete failed-over VMs]."""
     vault, item = _existing_item(ctx, match)
     name = item["properties"]["friendlyName"]
     jobs.ensure_idle(ctx, item["id"], name)
+    if (item["properties"].get("testFailoverState") or "None") != "None":
+        raise errors.test_failover_pending(name)
     if "DisableProtection" not in allowed_operations(item):
         raise errors.operation_not_allowed("DisableProtection", name, allowed_operations(item))
     props = (body or {}).get("properties") or {}
@@ -773,7 +845,7 @@ def _disable(ctx, match, query, body):
     item["properties"]["protectionStateDescription"] = _DESCRIPTIONS["DisablingProtection"]
     stop_replication(ctx, item, common.now_epoch(ctx))
     save(ctx, item)
-    half = common.duration(ctx, "disable", 60) / 2.0
+    half = common.duration(ctx, "disable") / 2.0
     job = jobs.start_job(ctx, vault, scenario="DisableDr", friendly_name="Disable replication", target_id=item["id"],
                          target_name=name, target_type="ProtectionEntity", fabric_id=private(item).get("fabric"),
                          tasks=[jobs.Task("DisableProtectionTask", "Disable replication", half),
@@ -783,18 +855,23 @@ def _disable(ctx, match, query, body):
 
 
 def _purge(ctx, match, query, body):
+    """Purge (DELETE): forced. A running job of the item is cancelled (its failure hook cleans up what it
+    made); a test failover's VM, NICs and disks are deleted with the item (nothing orphaned). A recovery
+    plan job that includes the item refuses it (409): cancel the plan job first."""
     vault, _fabric, _container, item_id = _ids(ctx, match)
     item = ctx.get(item_id)
     if item is None:
         return 204, None
-    running = jobs.active_job(ctx, item_id)
-    if running is not None:
+    running = jobs.active_job(ctx, item_id, own=True)
+    if running is None:
+        jobs.ensure_idle(ctx, item_id, item["properties"]["friendlyName"])
+    else:
         jobs.cancel(ctx, running)
     item = ctx.get(item_id)
     job = jobs.start_job(ctx, vault, scenario="PurgeProtection", friendly_name="Purge replicated item",
                          target_id=item_id, target_name=item["properties"]["friendlyName"],
                          target_type="ProtectionEntity", fabric_id=private(item).get("fabric"),
-                         tasks=[jobs.Task("PurgeTask", "Purge the replicated item", common.duration(ctx, "purge", 15),
+                         tasks=[jobs.Task("PurgeTask", "Purge the replicated item", common.duration(ctx, "purge"),
                                           callback="asr.item.delete")])
     return jobs.lro_response(ctx, job, item_id)
 
@@ -819,11 +896,8 @@ def _action(ctx, match, query, body):
             ctx.request.path if ctx.request is not None else name))
     title = item["properties"]["friendlyName"]
     jobs.ensure_idle(ctx, item["id"], title)
-    operation = getattr(action, "operation", None)
-    if operation and operation not in allowed_operations(item):
-        raise errors.operation_not_allowed(operation, title, allowed_operations(item))
     body = body or {}
-    action.validate(ctx, item, body)
+    action.validate(ctx, item, body)      # allowedOperations (the ALLOWED table), then the input
     tasks = action.tasks(ctx, item, body)
     details = action.custom_details(ctx, item, body) if hasattr(action, "custom_details") else None
     job = jobs.start_job(ctx, vault, scenario=action.scenario,

@@ -15,8 +15,10 @@ Contract (docs/lab-asr.md, "The job engine"):
   written in the same store transaction.
 * `advance(ctx)` runs every due transition, oldest first, up to ctx.now(); the package calls it
   before every Microsoft.RecoveryServices / Microsoft.OffAzure request (engine hook before_request).
-* `active_job(ctx, target_id)`: the InProgress/Suspended job on a target (409-style conflicts, and
-  the target's `currentScenario`), else None.
+* `active_job(ctx, target_id, own=False)`: the InProgress/Suspended job on a target, or one that locks
+  it (`start_job(..., affected_ids=[...])`: a recovery plan job locks its items), else None: what
+  `ensure_idle` (the 409) and `current_scenario` answer.
+* `callback(key)`: the function registered for a key (plans run item tasks' callbacks through it).
 * `lro_response(ctx, job, result_url)`: `(202, None, headers)` with ASR's LRO headers:
   `Location: {target}/operationresults/{job}`, `Azure-AsyncOperation:
   {vault}/replicationOperationStatus/{job}`, `Retry-After`, `x-ms-request-id: <job id>`.
@@ -48,6 +50,7 @@ _JOB_ACTIONS = {"InProgress": ["Cancel"], "Suspended": ["Cancel", "Resume"], "Fa
 
 _CALLBACKS = {}
 _RESULTS = {}
+_HOLDERS = {"RecoveryPlan": "recovery plan", "ProtectionEntity": "replicated item"}
 
 
 class Task:
@@ -86,6 +89,11 @@ def register_callback(key, fn):
     _CALLBACKS[key] = fn
 
 
+def callback(key):
+    """The function registered under `key` (register_callback), or None (also for a None key)."""
+    return _CALLBACKS.get(key) if key else None
+
+
 def register_result(kind, fn):
     """fn(ctx, job) -> (status, body): what `operationresults` answers for a finished job of that kind."""
     _RESULTS[kind] = fn
@@ -111,13 +119,15 @@ def _task_record(ctx, spec, index):
 
 def start_job(ctx, vault_rid, *, scenario, friendly_name, target_id, target_name, target_type, tasks,
               custom_details=None, result_url=None, result_kind="resource", on_failure=None, on_restart=None,
-              start_at=None, fabric_id=None):
+              start_at=None, fabric_id=None, affected_ids=None):
     """Store a new job (InProgress) and return its body. See the module docstring.
 
     Extras beyond the design doc: result_kind ("resource": the target at result_url; "none": 204;
     "job": the job itself; or a kind of register_result), on_failure / on_restart (callback keys run
     with task=None when the job fails or is cancelled / restarted), start_at (a past lab time the
-    job started at), fabric_id (for `$filter=fabricId`).
+    job started at), fabric_id (for `$filter=fabricId`), affected_ids (other objects the job locks
+    while it runs, e.g. the protected items of a recovery plan: `active_job` / `ensure_idle` /
+    `current_scenario` of each of them answer this job, like its target's).
     """
     vault = vault_rid if isinstance(vault_rid, str) else vault_rid.id
     vault = ctx.engine.canonical(ctx.parse(vault)).id
@@ -139,6 +149,7 @@ def start_job(ctx, vault_rid, *, scenario, friendly_name, target_id, target_name
             "customDetails": details,
         },
         common.PRIVATE: {"tasks": records, "vault": vault, "target": target_id, "target_name": target_name,
+                         "affected": [a for a in (affected_ids or []) if a],
                          "result": {"kind": result_kind, "id": result_url or target_id},
                          "start": start, "stage_start": start, "end": None, "on_failure": on_failure,
                          "on_restart": on_restart, "fabric": fabric_id, "error_status": None,
@@ -157,7 +168,8 @@ def _save(ctx, job):
         return
     ctx.put(job["id"], job)
     if job_state(job) in RUNNING_STATES:
-        active.append({"id": job["id"], "target": (private(job).get("target") or "").lower()})
+        active.append({"id": job["id"], "target": (private(job).get("target") or "").lower(),
+                       "affected": [a.lower() for a in private(job).get("affected") or []]})
     common.meta_set(ctx, ACTIVE_KEY, active)
 
 
@@ -165,23 +177,35 @@ def get_job(ctx, job_id):
     return ctx.get(job_id)
 
 
-def active_job(ctx, target_id):
-    """The running (InProgress / Suspended) job on target_id, or None."""
+def active_job(ctx, target_id, own=False):
+    """The running (InProgress / Suspended) job on target_id, or None: a job whose target it is, else
+    (unless `own`) a job that locks it as one of its affected_ids (a recovery plan job's items)."""
     if not target_id:
         return None
+    key = target_id.lower().rstrip("/")
+    locking = None
     for entry in common.meta_get(ctx, ACTIVE_KEY, []):
-        if entry.get("target") == target_id.lower():
-            job = ctx.get(entry["id"])
-            if job is not None and job_state(job) in RUNNING_STATES:
-                return job
-    return None
+        mine = entry.get("target") == key
+        if not mine and (own or key not in (entry.get("affected") or [])):
+            continue
+        job = ctx.get(entry["id"])
+        if job is None or job_state(job) not in RUNNING_STATES:
+            continue
+        if mine:
+            return job
+        locking = locking or job
+    return locking
 
 
 def ensure_idle(ctx, target_id, target_name):
-    """Raise the ASR 409 when a job runs on the target."""
+    """Raise the ASR 409 when a job runs on the target (its own, or one that locks it: affected_ids)."""
     job = active_job(ctx, target_id)
     if job is not None:
-        raise errors.job_in_progress(target_name, job["name"], job["properties"]["scenarioName"])
+        holder = None
+        if not common.same_id(private(job).get("target") or "", target_id):
+            holder = "%s '%s'" % (_HOLDERS.get(job["properties"]["targetInstanceType"], "object"),
+                                  job["properties"]["targetObjectName"])
+        raise errors.job_in_progress(target_name, job["name"], job["properties"]["scenarioName"], holder)
 
 
 def current_scenario(ctx, target_id, vault):
@@ -277,7 +301,7 @@ def _apply(ctx, job, event):
 
 def _run_task(ctx, job, task, when):
     task["end"] = when
-    fn = _CALLBACKS.get(task["callback"]) if task["callback"] else None
+    fn = callback(task["callback"])
     if task["callback"] and fn is None:
         LOG.error("job %s: no callback registered for %r", job["name"], task["callback"])
     try:
@@ -289,7 +313,7 @@ def _run_task(ctx, job, task, when):
     except Exception as err:  # pylint: disable=broad-except  # a provider bug must not wedge the engine
         LOG.error("job %s task %s failed:\n%s", job["name"], task["name"], traceback.format_exc())
         _fail(ctx, ctx.get(job["id"]) or job, task["taskId"],
-              errors.asr_error(500, "990000", "An internal error occurred: %s" % err), when)
+              errors.internal_error(err), when)
         return
     job = ctx.get(job["id"]) or job         # the callback may have changed the job (custom details...)
     record = _task_by_id(job, task["taskId"])
@@ -344,8 +368,7 @@ def _fail(ctx, job, task_id, err, when):
 
 
 def _run_hook(ctx, job, key):
-    name = private(job).get(key)
-    fn = _CALLBACKS.get(name) if name else None
+    fn = callback(private(job).get(key))
     if fn is None:
         return
     try:

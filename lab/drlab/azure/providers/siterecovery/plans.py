@@ -35,8 +35,10 @@ CRUD
 
 allowedOperations [U]: a plan operation is allowed when every protected item of the plan allows the
 matching item operation (TestFailover, TestFailoverCleanup, PlannedFailover, UnplannedFailover,
-Commit, CancelFailover, ReverseReplicate); a plan without items allows PlannedFailover,
-UnplannedFailover, TestFailover [S: List example]; nothing while a plan job is running or suspended.
+Commit, CancelFailover, ReverseReplicate: the items' allowedOperations, items.ALLOWED) and the plan runs
+it for the items' providers (not ReverseReplicate for InMageRcm / InMageRcmFailback: PLAN_UNSUPPORTED);
+a plan without items allows PlannedFailover, UnplannedFailover, TestFailover [S: List example]; nothing
+while a plan job is running or suspended. What is listed is exactly what plan_action accepts.
 
 Plan actions (testFailover, testFailoverCleanup, plannedFailover, unplannedFailover, failoverCommit,
 failoverCancel, reProtect): the plan operation must be allowed (else 400, no job), no job may be
@@ -80,8 +82,9 @@ reprotect may not be allowed]. Then one plan job runs, shaped like ASR's (a real
   customDetails JobTaskDetails, and the shutdown group renders as RecoveryPlanGroupTaskDetails with
   rpGroupType Shutdown (ASR: RecoveryPlanShutdownGroupTaskDetails): SDK 2.0.0 resolves one level of
   discriminator only, so ASR's second-level types fall back to the bases there anyway.
-* Known gap: while a plan job runs, its member items do not show it in currentScenario and item
-  actions on them are not refused (jobs.active_job knows one target per job).
+* The plan job locks its items (jobs.start_job affected_ids): while it runs (or waits at a manual
+  action) each item shows it as its currentScenario and refuses item actions, updates and disable
+  with ASR's 409 naming the plan; a job of an item refuses a plan action on a plan that contains it.
 """
 import copy
 import re
@@ -116,9 +119,8 @@ _RUNBOOK_RE = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/
                          r"automationAccounts/[^/]+/runbooks/[^/]+$", re.IGNORECASE)
 PLAN_PATH = VAULT_PATH + r"/replicationRecoveryPlans/(?P<plan>[^/]+)"
 
-#: lab durations (seconds, config asr.durations) of the plan's own steps
-DURATIONS = {"plan": 10, "plan_prerequisites": 5, "plan_shutdown": 60, "plan_group": 5, "plan_script": 30,
-             "plan_runbook": 60, "plan_finalize": 5}
+#: the plan's own steps last config asr.durations plan, plan_prerequisites, plan_shutdown, plan_script,
+#: plan_runbook, plan_finalize (lab seconds; defaults in drlab/azure/config.py)
 
 
 class PlanAction:
@@ -160,19 +162,8 @@ _EMPTY_PLAN_ALLOWED = ["PlannedFailover", "UnplannedFailover", "TestFailover"]
 
 
 # ---------------------------------------------------------------------------------------------
-# errors [U: ASR's numeric codes for these are not documented: the lab's 9902xx block, see errors.py]
+# errors [U: ASR's numeric codes for these are not documented: the lab's codes of errors.py's catalog]
 
-FABRIC_NOT_FOUND = "990201"
-ITEM_NOT_FOUND = "990202"
-ITEM_WRONG_FABRIC = "990203"
-ITEM_TWICE = "990204"
-ITEM_NOT_IN_BOOT_GROUP = "990205"
-GROUP_TWICE = "990206"
-TOO_MANY_ITEMS = "990207"
-PROVIDER_INPUT = "990208"
-FABRIC_CHANGE = "990209"
-INVALID_NAME = "990210"
-REPROTECT_NOT_SUPPORTED = "990211"
 NO_RECOVERY_POINT = errors.NO_APP_CONSISTENT_POINT
 
 
@@ -214,7 +205,7 @@ def resolve_fabric(ctx, vault_id, value, what):
     rid = ids.try_parse(value)
     body = ctx.get(rid) if rid is not None and rid.type_key == FABRIC.lower() else None
     if body is None or not same_id(vault_of(rid), vault_id):
-        raise _bad(FABRIC_NOT_FOUND, "The fabric '%s' was not found in the vault." % value,
+        raise _bad(errors.PLAN_FABRIC_NOT_FOUND, "The fabric '%s' was not found in the vault." % value,
                    "The fabric does not exist or belongs to another vault.",
                    "Provide the ARM id of a fabric registered in the vault.")
     return body
@@ -230,18 +221,18 @@ def normalize_item(ctx, vault_id, primary_fabric_id, ref, seen):
     rid = ids.try_parse(ref["id"])
     body = ctx.get(rid) if rid is not None and rid.type_key == ITEM.lower() else None
     if body is None or not same_id(vault_of(rid), vault_id):
-        raise _bad(ITEM_NOT_FOUND, "The protected item '%s' was not found in the vault." % ref["id"],
+        raise _bad(errors.PLAN_ITEM_NOT_FOUND, "The protected item '%s' was not found in the vault." % ref["id"],
                    "The item does not exist, is not protected, or belongs to another vault.",
                    "Add only replicated items of this vault to the recovery plan.")
     stored = ids.parse(body["id"])
     fabric_id = stored.parent.parent.id
     if not same_id(fabric_id, primary_fabric_id):
-        raise _bad(ITEM_WRONG_FABRIC, "The protected item '%s' does not belong to the primary fabric '%s' of the recovery plan."
+        raise _bad(errors.PLAN_ITEM_WRONG_FABRIC, "The protected item '%s' does not belong to the primary fabric '%s' of the recovery plan."
                    % (_friendly(body), primary_fabric_id.rsplit("/", 1)[-1]),
                    "The item is replicated from another site.",
                    "Add only items replicated from the plan's primary fabric.")
     if stored.key in seen:
-        raise _bad(ITEM_TWICE, "The protected item '%s' appears more than once in the recovery plan." % _friendly(body),
+        raise _bad(errors.PLAN_ITEM_TWICE, "The protected item '%s' appears more than once in the recovery plan." % _friendly(body),
                    "A protected item can belong to one group of a recovery plan only.",
                    "Keep each protected item in a single group.")
     seen.add(stored.key)
@@ -308,7 +299,7 @@ def normalize_groups(ctx, vault_id, primary_fabric_id, groups):
         if not isinstance(refs, list):
             raise _invalid("The property 'replicationProtectedItems' must be a list.")
         if refs and gtype != "Boot":
-            raise _bad(ITEM_NOT_IN_BOOT_GROUP, "Protected items can be added to Boot groups only (the %s group runs "
+            raise _bad(errors.PLAN_ITEM_NOT_IN_BOOT_GROUP, "Protected items can be added to Boot groups only (the %s group runs "
                        "for every item of the plan)." % gtype, "A protected item was put in the %s group." % gtype,
                        "Put the protected items in Boot groups.")
         group = {"groupType": gtype}
@@ -321,11 +312,11 @@ def normalize_groups(ctx, vault_id, primary_fabric_id, groups):
         shaped.append((group, refs))
     for gtype in ("Shutdown", "Failover"):
         if len(by_type[gtype]) > 1:
-            raise _bad(GROUP_TWICE, "A recovery plan has one %s group; %d were given." % (gtype, len(by_type[gtype])),
+            raise _bad(errors.PLAN_GROUP_TWICE, "A recovery plan has one %s group; %d were given." % (gtype, len(by_type[gtype])),
                        "More than one %s group." % gtype, "Merge the %s groups." % gtype)
     count = sum(len(refs) for _group, refs in shaped)
     if count > MAX_ITEMS:
-        raise _bad(TOO_MANY_ITEMS, "The recovery plan has %d protected items; a recovery plan can have at most %d."
+        raise _bad(errors.PLAN_TOO_MANY_ITEMS, "The recovery plan has %d protected items; a recovery plan can have at most %d."
                    % (count, MAX_ITEMS), "Too many protected items in the recovery plan.",
                    "Split the protected items into several recovery plans.")
     seen = set()
@@ -361,13 +352,13 @@ def normalize_create(ctx, vault_id, plan_name, body, existing=None):
         if not isinstance(psi, list) or not all(isinstance(p, dict) for p in psi):
             raise _invalid("The property 'providerSpecificInput' must be a list of objects.")
         kinds = sorted({str(p.get("instanceType")) for p in psi})
-        raise _bad(PROVIDER_INPUT, "The provider-specific input (%s) does not apply to the protected items of this "
+        raise _bad(errors.PLAN_PROVIDER_INPUT, "The provider-specific input (%s) does not apply to the protected items of this "
                    "recovery plan." % ", ".join(kinds), "Provider-specific recovery plan input exists for "
                    "Azure-to-Azure (A2A) plans only.", "Remove 'providerSpecificInput'.")
     if existing is not None:
         old = existing["properties"]
         if not same_id(old["primaryFabricId"], fabric["id"]) or not same_id(old["recoveryFabricId"], recovery_id):
-            raise _bad(FABRIC_CHANGE, "The primary and recovery fabrics of the recovery plan '%s' cannot be changed."
+            raise _bad(errors.PLAN_FABRIC_CHANGE, "The primary and recovery fabrics of the recovery plan '%s' cannot be changed."
                        % plan_name, "The plan exists with other fabrics.",
                        "Create a new recovery plan, or keep the fabrics of the existing one.")
     groups = normalize_groups(ctx, vault_id, fabric["id"], props.get("groups"))
@@ -422,11 +413,23 @@ def members(ctx, props):
     return out
 
 
+#: plan operations a plan does not run for members of these providers (the item action needs per-item input
+#: a plan call cannot carry) [U: MicrosoftDocs#83203]; allowedOperations and plan_action both use it
+PLAN_UNSUPPORTED = {"ReverseReplicate": ("InMageRcm", "InMageRcmFailback")}
+
+
 def allowed_operations(items):
+    """The plan operations every member allows (their items.allowed_operations: the one table), less the
+    ones the plan does not run for its members' providers (PLAN_UNSUPPORTED)."""
     if not items:
         return list(_EMPTY_PLAN_ALLOWED)
     shared = set.intersection(*[set(m.allowed) for m in items])
-    return [op for op in _ALLOWED_ORDER if op in shared]
+    return [op for op in _ALLOWED_ORDER if op in shared and not _unsupported(op, items)]
+
+
+def _unsupported(operation, items):
+    providers = PLAN_UNSUPPORTED.get(operation) or ()
+    return [m for m in items if m.provider in providers]
 
 
 def replication_providers(items):
@@ -528,7 +531,7 @@ def affected_objects(props):
 
 
 def _write_job(ctx, vault, plan_id, name, scenario, friendly, properties):
-    task = jobs.Task("%sTask" % scenario, "%s task" % friendly, common.duration(ctx, "plan", DURATIONS["plan"]),
+    task = jobs.Task("%sTask" % scenario, "%s task" % friendly, common.duration(ctx, "plan"),
                      callback="plans.store", args={"plan": plan_id, "properties": properties})
     return jobs.start_job(ctx, vault, scenario=scenario, friendly_name=friendly, target_id=plan_id,
                           target_name=name, target_type="RecoveryPlan", tasks=[task], result_url=plan_id,
@@ -541,7 +544,7 @@ def put_plan(ctx, match, query, body):
     vault, plan_id, existing = _plan_id(ctx, match)
     name = ctx.parse(plan_id).name
     if existing is None and not NAME_RE.match(name):
-        raise _bad(INVALID_NAME, "The recovery plan name '%s' is not valid." % name,
+        raise _bad(errors.PLAN_INVALID_NAME, "The recovery plan name '%s' is not valid." % name,
                    "A recovery plan name has 3 to 65 characters: letters, numbers and hyphens, starting with a "
                    "letter and ending with a letter or a number.", "Choose a valid name.")
     jobs.ensure_idle(ctx, plan_id, name)
@@ -577,7 +580,7 @@ def delete_plan(ctx, match, query, body):
     # [O] ReplicationJobs_Get: DeleteRecoveryPlan / "Delete a recovery plan", one task
     # DeleteRecoveryPlanTask whose customDetails are ManualActionTaskDetails
     task = jobs.Task("DeleteRecoveryPlanTask", "Delete a recovery plan task",
-                     common.duration(ctx, "plan", DURATIONS["plan"]), callback="plans.delete",
+                     common.duration(ctx, "plan"), callback="plans.delete",
                      args={"plan": plan_id}, custom_details={"instanceType": "ManualActionTaskDetails"})
     job = jobs.start_job(ctx, vault, scenario="DeleteRecoveryPlan", friendly_name="Delete a recovery plan",
                          target_id=plan_id, target_name=existing["name"], target_type="RecoveryPlan",
@@ -756,12 +759,12 @@ def _action_task(ctx, action, label, when, stage):
     if kind == "ScriptActionDetails":
         custom = {"instanceType": "ScriptActionTaskDetails", "name": name, "path": details["path"], "output": "",
                   "isPrimarySideScript": primary}
-        return jobs.Task("ScriptActionTask", friendly, common.duration(ctx, "plan_script", DURATIONS["plan_script"]),
+        return jobs.Task("ScriptActionTask", friendly, common.duration(ctx, "plan_script"),
                          stage=stage, custom_details=custom)
     custom = dict({"instanceType": "AutomationRunbookTaskDetails", "name": name, "cloudServiceName": "",
                    "runbookId": details["runbookId"], "jobId": ctx.new_guid(), "jobOutput": "",
                    "isPrimarySideScript": primary}, **_runbook_parts(details["runbookId"]))
-    return jobs.Task("AutomationRunbookTask", friendly, common.duration(ctx, "plan_runbook", DURATIONS["plan_runbook"]),
+    return jobs.Task("AutomationRunbookTask", friendly, common.duration(ctx, "plan_runbook"),
                      stage=stage, custom_details=custom)
 
 
@@ -848,7 +851,7 @@ class _Builder:
 
     def build(self, boot_groups, shutdown_runs):
         self.add(jobs.Task("RpSrsPrerequisitesCheck", "Prerequisites check for the recovery plan",
-                           common.duration(self.ctx, "plan_prerequisites", DURATIONS["plan_prerequisites"])))
+                           common.duration(self.ctx, "plan_prerequisites")))
         groups = self.plan["properties"]["groups"]
         shutdown, failover = groups[0], groups[1]
         self.actions(shutdown, "startGroupActions", "All groups shutdown")
@@ -863,7 +866,7 @@ class _Builder:
                                  "groupTaskCustomDetails": _group_details("Group%d" % k, "Shutdown", vms)})
             count = sum(len(runs) for _k, runs in shutdown_runs)
             self.add(jobs.Task("ShutdownAllActionGroup", "All groups shutdown (%d)" % count,
-                               common.duration(self.ctx, "plan_shutdown", DURATIONS["plan_shutdown"]),
+                               common.duration(self.ctx, "plan_shutdown"),
                                callback="plans.shutdown",
                                args={"runs": [r for _k, runs in shutdown_runs for r in runs], "direction": self.direction},
                                group_details=_group_details("ShutdownAllActionGroup", "Shutdown", children)))
@@ -883,7 +886,7 @@ class _Builder:
                                                                 [_vm_child(None, r) for r in runs])))
             self.actions(group, "endGroupActions", label)
         self.add(jobs.Task("EndRecoveryPlanTask", "Finalizing the recovery plan",
-                           common.duration(self.ctx, "plan_finalize", DURATIONS["plan_finalize"]),
+                           common.duration(self.ctx, "plan_finalize"),
                            callback="plans.finalize", args={"plan": self.plan["id"]}))
         return self.tasks
 
@@ -922,11 +925,8 @@ def plan_action(ctx, match, query, body):
     items = members(ctx, plan["properties"])
     for m in items:
         jobs.ensure_idle(ctx, m.id, m.friendly_name)
-    allowed = allowed_operations(items)
-    if spec.operation not in allowed:
-        raise _not_allowed(name, spec.operation, allowed)
-    if spec.operation == "ReverseReplicate" and any(m.provider in ("InMageRcm", "InMageRcmFailback") for m in items):
-        raise _bad(REPROTECT_NOT_SUPPORTED,
+    if _unsupported(spec.operation, items):
+        raise _bad(errors.PLAN_REPROTECT_NOT_SUPPORTED,
                    "Reprotect of the recovery plan '%s' is not supported for its machines (VMware, modernized "
                    "experience): reprotect the replicated items." % name,
                    "The reprotect of an InMageRcm / InMageRcmFailback item needs per-machine input (reprotect agent, "
@@ -934,6 +934,9 @@ def plan_action(ctx, match, query, body):
                    "operation does not carry.",
                    "Reprotect every replicated item of the plan (replicationProtectedItems reProtect), then use the "
                    "recovery plan for the failover.")
+    allowed = allowed_operations(items)
+    if spec.operation not in allowed:
+        raise _not_allowed(name, spec.operation, allowed)
     action = item_action(spec)
     shutdown = spec.shutdown(props) and bool(items)
     inputs = {}
@@ -951,8 +954,8 @@ def plan_action(ctx, match, query, body):
     job = jobs.start_job(ctx, vault, scenario=spec.scenario, friendly_name=spec.friendly_name, target_id=plan_id,
                          target_name=name, target_type="RecoveryPlan", tasks=tasks,
                          custom_details=_job_details(ctx, spec, dict(props, plan=plan["properties"]), items, inputs),
-                         result_url=plan_id,
-                         fabric_id=plan["properties"]["primaryFabricId"])
+                         result_url=plan_id, fabric_id=plan["properties"]["primaryFabricId"],
+                         affected_ids=[m.id for m in items])
     stored = ctx.get(plan_id)
     lab = private(stored)
     lab["last_job"] = job["id"]
@@ -964,10 +967,6 @@ def plan_action(ctx, match, query, body):
 
 # ---------------------------------------------------------------------------------------------
 # job callbacks
-
-def _callback(key):
-    return jobs._CALLBACKS.get(key) if key else None  # pylint: disable=protected-access
-
 
 def _set_group_children(ctx, job_id, task_id, update):
     job = ctx.get(job_id)
@@ -983,7 +982,7 @@ def _group_record(ctx, job, task):
 
 def _item_failed(ctx, job, run):
     """The item action's failure hook (what an item job runs when it fails), for a failed item of a group."""
-    hook = _callback(run.get("on_failure"))
+    hook = jobs.callback(run.get("on_failure"))
     if hook is None:
         return
     stored = ctx.get(job["id"])
@@ -1012,7 +1011,7 @@ def _run_group(ctx, job, task):
         rec = dict(runs[i]["tasks"][j])
         rec.update({"taskId": "%s-%d" % (runs[i]["taskId"], j), "index": j, "state": "InProgress",
                     "start": start + rec["offset_start"], "end": when, "done": False, "errors": []})
-        fn = _callback(rec.get("callback"))
+        fn = jobs.callback(rec.get("callback"))
         if fn is None:
             continue
         try:
@@ -1021,7 +1020,7 @@ def _run_group(ctx, job, task):
             failed[i] = (errors.as_asr(err), rec["taskId"], when)
         except Exception as err:  # pylint: disable=broad-except  # like the engine: a bug fails the item
             jobs.LOG.exception("plan job %s: item task %s failed", job["name"], rec["name"])
-            failed[i] = (errors.asr_error(500, "990000", "An internal error occurred: %s" % err), rec["taskId"], when)
+            failed[i] = (errors.internal_error(err), rec["taskId"], when)
     for i in failed:
         _item_failed(ctx, job, runs[i])
 

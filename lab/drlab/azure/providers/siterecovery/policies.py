@@ -62,20 +62,22 @@ def policy_details(ctx, inp, field, existing=None):
         raise errors.invalid_input("The replication provider '%s' does not apply to this vault: it replicates "
                                    "VMware machines with the InMageRcm provider (replication appliance)." % kind)
     base = existing if existing and existing.get("instanceType") == kind else {}
-    defaults = common.config(ctx).get("policy_defaults") or {}
     crash = _minutes(inp, "crashConsistentFrequencyInMinutes", base.get(
-        "crashConsistentFrequencyInMinutes", defaults.get("crash_consistent_frequency_minutes", 5)), 1, 720)
+        "crashConsistentFrequencyInMinutes", common.setting(ctx, "policy_defaults", "crash_consistent_frequency_minutes")),
+        1, 720)
     app = _minutes(inp, "appConsistentFrequencyInMinutes", base.get(
-        "appConsistentFrequencyInMinutes", defaults.get("app_consistent_frequency_minutes", 60)), 0, 720)
+        "appConsistentFrequencyInMinutes", common.setting(ctx, "policy_defaults", "app_consistent_frequency_minutes")),
+        0, 720)
     if kind == "InMageRcmFailback":
         return {"instanceType": kind, "appConsistentFrequencyInMinutes": app,
                 "crashConsistentFrequencyInMinutes": crash}
     history = _minutes(inp, "recoveryPointHistoryInMinutes", base.get(
-        "recoveryPointHistoryInMinutes", defaults.get("recovery_point_history_minutes", 1440)), 0, 21600)
+        "recoveryPointHistoryInMinutes", common.setting(ctx, "policy_defaults", "recovery_point_history_minutes")),
+        0, 21600)
     if history and app > history:
         raise errors.invalid_input("The app-consistent snapshot frequency (%d minutes) can't exceed the recovery "
                                    "point retention (%d minutes)." % (app, history))
-    multi = inp.get("enableMultiVmSync", base.get("enableMultiVmSync", defaults.get("enable_multi_vm_sync", "true")))
+    multi = inp.get("enableMultiVmSync", base.get("enableMultiVmSync", common.setting(ctx, "policy_defaults", "enable_multi_vm_sync")))
     multi = common.choose(str(multi).lower() if isinstance(multi, bool) else multi, ("true", "false"),
                           "enableMultiVmSync")
     return {"instanceType": kind, "recoveryPointHistoryInMinutes": history,
@@ -83,12 +85,17 @@ def policy_details(ctx, inp, field, existing=None):
             "enableMultiVmSync": multi}
 
 
-def frequencies(policy):
-    """(crash, app, history) minutes of a policy (InMageRcm defaults for missing values)."""
+def frequencies(ctx, policy):
+    """(crash, app, history) minutes of a policy; config `asr.policy_defaults` for missing values (an
+    InMageRcmFailback policy has no history: its recovery points are kept as long as the default's)."""
     details = (policy or {}).get("properties", {}).get("providerSpecificDetails") or {}
-    return (details.get("crashConsistentFrequencyInMinutes") or 5, details.get("appConsistentFrequencyInMinutes") or 0,
-            details.get("recoveryPointHistoryInMinutes") if details.get("recoveryPointHistoryInMinutes") is not None
-            else 1440)
+
+    def pick(field, key):
+        value = details.get(field)
+        return common.setting(ctx, "policy_defaults", key) if value is None else value
+    return (pick("crashConsistentFrequencyInMinutes", "crash_consistent_frequency_minutes") or 1,
+            pick("appConsistentFrequencyInMinutes", "app_consistent_frequency_minutes"),
+            pick("recoveryPointHistoryInMinutes", "recovery_point_history_minutes"))
 
 
 # -- policies -----------------------------------------------------------------------------------------
@@ -157,7 +164,7 @@ def _delete_policy(ctx, match, query, body):
 def _policy_job(ctx, vault, policy_id, name, scenario, friendly, callback, args):
     job = jobs.start_job(ctx, vault, scenario=scenario, friendly_name=friendly, target_id=policy_id,
                          target_name=name, target_type="ProtectionProfile",
-                         tasks=[jobs.Task("ProtectionProfileTask", friendly, common.duration(ctx, "policy", 20),
+                         tasks=[jobs.Task("ProtectionProfileTask", friendly, common.duration(ctx, "policy"),
                                           callback=callback, args=args)])
     return jobs.lro_response(ctx, job, policy_id)
 
@@ -299,7 +306,7 @@ def _mapping_job(ctx, vault, container, mapping_id, name, scenario, friendly, ca
     fabric_id = container["id"].rsplit("/replicationProtectionContainers/", 1)[0]
     job = jobs.start_job(ctx, vault, scenario=scenario, friendly_name=friendly, target_id=mapping_id,
                          target_name=name, target_type="ProtectionContainerMapping", fabric_id=fabric_id,
-                         tasks=[jobs.Task("ContainerMappingTask", friendly, common.duration(ctx, "mapping", 20),
+                         tasks=[jobs.Task("ContainerMappingTask", friendly, common.duration(ctx, "mapping"),
                                           callback=callback, args=args)])
     return jobs.lro_response(ctx, job, mapping_id)
 

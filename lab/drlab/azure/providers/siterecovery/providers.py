@@ -678,7 +678,7 @@ def _sync_details(ir, disk, fraction):
 
 def _mobility_agent(ctx, status):
     agent = status.get("agent") or {}
-    latest = common.appliance_config(ctx).get("agent_version", "9.66.7643.1")
+    latest = common.appliance_setting(ctx, "agent_version")
     version = agent.get("agentVersion") or None
     return {"version": version, "latestVersion": latest, "latestAgentReleaseDate": None,
             "driverVersion": version, "latestUpgradableVersionWithoutReboot": latest,
