@@ -155,7 +155,7 @@ class Jobs(object):
             if len(names) == 1:
                 seen = {job["name"]: job for job in [self.get(next(iter(names)))]}
             else:
-                odata = "startTime eq '%s'" % since if since else None
+                odata = "StartTime eq '%s'" % since if since else None  # Az PowerShell's JobQueryParameter
                 seen = dict((job["name"], job) for job in self.list(odata) if job["name"] in names)
                 missing = names - set(seen)
                 for name in missing:  # older than the filter window, or not listed yet

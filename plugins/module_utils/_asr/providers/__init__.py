@@ -17,35 +17,26 @@ details). Modules call only these; no module branches on instanceType itself.
 
 from __future__ import annotations
 
-import importlib
-
 from ansible_collections.dr.asr.plugins.module_utils._errors import InputError
+# Imported statically (not by name at run time): AnsiballZ ships only the module_utils that are imported.
+from ansible_collections.dr.asr.plugins.module_utils._asr.providers import (
+    classic_item, classic_policy, inmagercm_item, inmagercm_policy)
 
 EXPERIENCES = ("modernized", "classic")
 
 
 class Provider(object):
-    def __init__(self, experience, instance_type, failback_instance_type, package):
+    def __init__(self, experience, instance_type, failback_instance_type, policy, item):
         self.experience = experience
         self.instance_type = instance_type
         self.failback_instance_type = failback_instance_type
-        self._package = package
-
-    def _part(self, name):
-        return importlib.import_module("%s.%s_%s" % (__name__, self._package, name))
-
-    @property
-    def policy(self):
-        return self._part("policy")
-
-    @property
-    def item(self):
-        return self._part("item")
+        self.policy = policy
+        self.item = item
 
 
 _PROVIDERS = {
-    "modernized": Provider("modernized", "InMageRcm", "InMageRcmFailback", "inmagercm"),
-    "classic": Provider("classic", "InMageAzureV2", "InMage", "classic"),
+    "modernized": Provider("modernized", "InMageRcm", "InMageRcmFailback", inmagercm_policy, inmagercm_item),
+    "classic": Provider("classic", "InMageAzureV2", "InMage", classic_policy, classic_item),
 }
 
 

@@ -1,0 +1,1028 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, dr.asr contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Protected items (replicated VMs) of a vault: facts, and enable / update / disable for many VMs at once.
+
+One run handles any number of VMs with a fixed number of reads: the vault's fabrics, protected items,
+policies, mappings and containers are each listed once (vault-wide, `AsrVault`), the appliance's
+discovered machines once per site, VM sizes once per region; each distinct network, resource group and
+storage account the writes reference is read once. Then one PUT / PATCH / POST per VM that needs it
+(inherent to the API; azure-core retries throttled calls after Retry-After), each started without a
+poller (`_asr.jobs.start`), and the jobs are awaited together with one vault-wide job list per poll;
+"protected" is awaited with one vault-wide item list per poll.
+
+    batch = Batch(vault, params)     # AsrVault, the module's params
+    batch.resolve()                  # VMs -> discovered machines and items, options -> ids   } InputError for all
+    batch.plan()                     # per VM: enable | update | disable | attach | none       } VMs, before any
+    batch.validate()                 # what the writes reference exists and fits the VM      } write
+    batch.execute()                  # one request per VM that needs one
+    batch.wait_jobs(waiter); batch.followup() and batch.wait_jobs(waiter); batch.wait_protected(waiter)
+    batch.refresh(); batch.results()
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from ansible_collections.dr.asr.plugins.module_utils import _readiness as readiness
+from ansible_collections.dr.asr.plugins.module_utils._errors import AzureError, DrAsrError, InputError, WaitTimeout
+from ansible_collections.dr.asr.plugins.module_utils._waiter import Probe
+from ansible_collections.dr.asr.plugins.module_utils._azure import skus as sku_catalog
+from ansible_collections.dr.asr.plugins.module_utils._azure.errors import azure_errors, is_not_found
+from ansible_collections.dr.asr.plugins.module_utils._azure.models import as_dict, parse_resource_id
+from ansible_collections.dr.asr.plugins.module_utils._azure import recoveryservices as rs
+from ansible_collections.dr.asr.plugins.module_utils._asr import jobs, lookup, machines as discovered, offazure
+from ansible_collections.dr.asr.plugins.module_utils._asr import providers as asr_providers
+
+IDENTITY = ("name", "instance_uuid", "bios_uuid")
+# options a VM entry of `vms` may override; the top-level value is every VM's default
+SETTINGS = ("policy", "appliance", "run_as_account", "target_resource_group", "target_network", "target_subnet",
+            "test_network", "test_subnet", "target_vm_name", "target_vm_size", "disk_type", "disks", "nics",
+            "log_storage_account", "availability_zone", "availability_set", "proximity_placement_group",
+            "license_type", "sql_server_license_type", "linux_license_type", "target_vm_tags", "target_disk_tags",
+            "target_nic_tags", "seed_disk_tags", "multi_vm_group")
+PROTECTED = "Protected"
+FAILED_STATES = ("EnablingFailed", "InitialReplicationFailed", "DisablingFailed")
+STORAGE_API_VERSION = "2023-05-01"
+NETWORK_TYPE = "Microsoft.Network/virtualNetworks"
+STORAGE_TYPE = "Microsoft.Storage/storageAccounts"
+AVAILABILITY_SET_TYPE = "Microsoft.Compute/availabilitySets"
+PPG_TYPE = "Microsoft.Compute/proximityPlacementGroups"
+
+
+# -- ids -----------------------------------------------------------------------------------------------
+
+same_id = lookup.same_id
+
+
+def resource_group_id(value, subscription):
+    if value is None:
+        return None
+    if value.startswith("/"):
+        return value.rstrip("/")
+    return "/subscriptions/%s/resourceGroups/%s" % (subscription, value)
+
+
+def arm_id(value, group_id, full_type):
+    """`value` when it is an ARM id, else the id of resource `value` of `full_type` in group `group_id`."""
+    if value is None or value == "":
+        return value
+    if value.startswith("/"):
+        return value.rstrip("/")
+    return "%s/providers/%s/%s" % (group_id, full_type, value)
+
+
+def item_path(item):
+    """(fabric, container, item) names of a protected item id."""
+    names = parse_resource_id(item["id"]).get("names") or []
+    return names[1], names[2], names[3]
+
+
+# -- facts -----------------------------------------------------------------------------------------------
+
+def health_error_facts(error):
+    return dict(code=error.get("errorCode"), level=error.get("errorLevel"), category=error.get("errorCategory"),
+                message=error.get("errorMessage") or error.get("summaryMessage"),
+                possible_causes=error.get("possibleCauses"), recommended_action=error.get("recommendedAction"),
+                created=error.get("creationTimeUtc"))
+
+
+def item_facts(item):
+    """A protected item as the modules return it (snake_case; provider details through the seam)."""
+    props = item.get("properties") or {}
+    details = props.get("providerSpecificDetails") or {}
+    provider = asr_providers.of_instance_type(details.get("instanceType"))
+    specific = {}
+    if provider is not None and (details.get("instanceType") or "").lower() == provider.instance_type.lower():
+        specific = provider.item.item_facts(details)
+    elif details.get("instanceType"):
+        specific = dict(provider=details.get("instanceType"), progress=details.get("initialReplicationProgressPercentage"))
+    job = jobs.scenario_job_name(item)
+    scenario = props.get("currentScenario") or {}
+    facts = dict(
+        id=item.get("id"), name=item.get("name"), vm_name=props.get("friendlyName"),
+        state=props.get("protectionState"), state_description=props.get("protectionStateDescription"),
+        health=props.get("replicationHealth"), failover_health=props.get("failoverHealth"),
+        errors=[health_error_facts(e) for e in props.get("healthErrors") or []],
+        active_location=props.get("activeLocation"), test_failover_state=props.get("testFailoverState"),
+        test_failover_state_description=props.get("testFailoverStateDescription"),
+        allowed_operations=props.get("allowedOperations") or [],
+        current_job=dict(name=job, scenario=scenario.get("scenarioName"), start_time=scenario.get("startTime"))
+        if job else None,
+        policy=props.get("policyFriendlyName"), policy_id=props.get("policyId"),
+        last_successful_failover_time=props.get("lastSuccessfulFailoverTime"),
+        last_successful_test_failover_time=props.get("lastSuccessfulTestFailoverTime"),
+    )
+    facts.update(specific)
+    facts.setdefault("provider", details.get("instanceType"))
+    facts.setdefault("progress", None)
+    return facts
+
+
+def state_progress(item):
+    """(protectionState, progress %) of an item: initial replication / resync %, 100 once protected."""
+    if item is None:
+        return None, None
+    props = item.get("properties") or {}
+    details = props.get("providerSpecificDetails") or {}
+    state = props.get("protectionState")
+    if state == PROTECTED and details.get("resyncProgressPercentage") is None:
+        return state, 100
+    for key in ("initialReplicationProgressPercentage", "resyncProgressPercentage"):
+        if details.get(key) is not None:
+            return state, details[key]
+    return state, 0 if state in ("UnprotectedStatesBegin", "InitialReplicationInProgress") else None
+
+
+class ItemIndex(object):
+    """A vault's protected items by discovered machine id and by name (case-insensitive)."""
+
+    def __init__(self, items):
+        self.by_machine = {}
+        self.by_name = {}
+        for item in items:
+            details = (item.get("properties") or {}).get("providerSpecificDetails") or {}
+            if details.get("fabricDiscoveryMachineId"):
+                self.by_machine[details["fabricDiscoveryMachineId"].lower()] = item
+            self.by_name[(item.get("name") or "").lower()] = item
+
+    def of(self, machine):
+        return self.by_machine.get((machine["id"] or "").lower()) or self.by_name.get((machine["name"] or "").lower())
+
+
+# -- problems --------------------------------------------------------------------------------------------
+
+class Problems(object):
+    """InputErrors of every VM, reported together before anything is written."""
+
+    SHOWN = 4
+
+    def __init__(self):
+        self.errors = []
+        self._seen = set()
+
+    def add(self, error):
+        key = (error.details.get("parameter"), repr(error.details.get("value")), error.message)
+        if key not in self._seen:
+            self._seen.add(key)
+            self.errors.append(error)
+
+    def check(self):
+        if not self.errors:
+            return
+        first = self.errors[0]
+        if len(self.errors) > 1:
+            everything = [e.to_dict() for e in self.errors]
+            shown = self.errors[1:1 + self.SHOWN]
+            first.message += " Also: " + " ".join(e.message for e in shown)
+            if len(self.errors) > 1 + self.SHOWN:
+                first.message += " (and %d more problems, see error.details.problems)" % (len(self.errors) - 1 - self.SHOWN)
+            first.details = dict(first.details, problems=everything)
+        raise first
+
+
+# -- one VM -------------------------------------------------------------------------------------------------
+
+class Target(object):
+    """One VM of the run: its entry, the discovered machine, the item, the plan, and what happened."""
+
+    def __init__(self, index, entry, settings, sources):
+        self.index = index
+        self.entry = entry
+        self.settings = settings
+        self.sources = sources
+        self.machine = None
+        self.fabric = None
+        self.item = None
+        self.want = {}
+        self.action = "none"      # what the run did for the VM (reported)
+        self.write = None         # the request still to send: enable | update | disable
+        self.body = None
+        self.changes = []
+        self.diff = {"before": {}, "after": {}}
+        self.changed = False
+        self.job = None
+        self.job_facts = None
+        self.error = None
+        self.warnings = []
+        self.followup = False     # look again once the VM's job has ended (busy VM, or settings only PATCH sets)
+
+    @property
+    def label(self):
+        if self.machine is not None:
+            return self.machine["vm_name"]
+        for key in IDENTITY:
+            if self.entry.get(key):
+                return self.entry[key]
+        return "vms[%s]" % self.index
+
+    def parameter(self, key):
+        return self.sources.get(key, key)
+
+    def bad(self, key, value, expected, hint=None):
+        return InputError(self.parameter(key), value, expected, hint=hint)
+
+    def fail(self, error):
+        if self.error is None:
+            self.error = error
+
+    def result(self):
+        state, progress = state_progress(self.item)
+        out = dict(name=self.label, instance_uuid=self.machine and self.machine["instance_uuid"],
+                   bios_uuid=self.machine and self.machine["bios_uuid"],
+                   item_name=self.item["name"] if self.item else (self.machine["name"] if self.machine else None),
+                   action=self.action, changed=self.changed, state=state, progress=progress,
+                   job=_job_summary(self.job, self.job_facts), diff=self.diff,
+                   error=self.error.to_dict() if self.error is not None else None,
+                   item=item_facts(self.item) if self.item else None)
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
+        return out
+
+
+def _job_summary(name, facts):
+    if not name:
+        return None
+    facts = facts or {}
+    return dict(name=name, scenario=facts.get("scenario"), state=facts.get("state") or "InProgress",
+                start_time=facts.get("start_time"), end_time=facts.get("end_time"))
+
+
+def entries(params):
+    """(index, entry) of every VM: the `vms` list, or the single VM of the top-level name/UUID options."""
+    if params.get("vms"):
+        return list(enumerate(params["vms"]))
+    return [(None, dict((k, params.get(k)) for k in IDENTITY))]
+
+
+def merge(index, entry, params):
+    """A VM's settings (its own value, else the top-level one) and where each came from (the parameter)."""
+    settings, sources = {}, {}
+    for key in SETTINGS:
+        own = entry.get(key) if index is not None else None
+        if own is not None:
+            settings[key], sources[key] = own, "vms[%d].%s" % (index, key)
+        else:
+            settings[key], sources[key] = params.get(key), key
+    return settings, sources
+
+
+# -- the batch ----------------------------------------------------------------------------------------------
+
+class Batch(object):
+    """Enable, update or disable replication of the VMs of one module run."""
+
+    def __init__(self, vault, params):
+        self.vault = vault
+        self.clients = vault.clients
+        self.params = params
+        self.targets = []
+        self.provider = None
+        self._cache = {}
+        self._stale = False       # items changed since they were last listed (writes sent, jobs ended)
+
+    # -- reads (each once per run) ----------------------------------------------------------------------
+    def _once(self, key, fn):
+        if key not in self._cache:
+            self._cache[key] = fn()
+        return self._cache[key]
+
+    @property
+    def subscription(self):
+        return self.clients.subscription_id
+
+    def fabrics(self):
+        """The vault's modernized fabrics; selects the provider (an error when only classic fabrics exist)."""
+        def load():
+            fabrics = lookup.vault_read(self.vault, self.vault.fabrics)
+            modern = [f for f in fabrics if _fabric_type(f) == "inmagercm"]
+            if not modern:
+                if any(_fabric_type(f) == "vmware" for f in fabrics):
+                    asr_providers.get("classic").item.enable_input(None, None)
+                raise DrAsrError("Vault %s has no replication appliance registered yet (no InMageRcm fabric)."
+                                 % self.vault.name, code="NoReplicationAppliance",
+                                 possible_causes="The appliance is not deployed or has not finished registering.",
+                                 recommended_action="Register the replication appliance with the vault (its "
+                                                    "registration key), wait for it to discover vCenter, and retry.")
+            self.provider = asr_providers.get("modernized")
+            return modern
+        return self._once("fabrics", load)
+
+    def machines(self):
+        """The appliance's discovered machines: one paged list per VMware site (one site per appliance fabric)."""
+        def load():
+            found = []
+            for fabric, site in offazure.site_ids(self.fabrics()):
+                for machine in offazure.list_machines(self.clients, site):
+                    facts = discovered.machine_facts(machine)
+                    facts["_fabric"] = fabric
+                    facts["_site"] = site
+                    found.append(facts)
+            return discovered.MachineIndex(found)
+        return self._once("machines", load)
+
+    def items(self, fresh=False):
+        """The vault's items (one list); `fresh` lists again when anything may have changed since."""
+        if fresh and self._stale:
+            self.vault.forget("items")
+            self._cache.pop("items", None)
+        self._stale = False
+        return self._once("items", lambda: ItemIndex(self.vault.protected_items()))
+
+    def touch(self):
+        """Items may have changed (a write was sent, a job ended, time passed): list them again next time."""
+        self._stale = True
+
+    def location(self):
+        def load():
+            vault = rs.get_vault(self.clients, self.vault.resource_group, self.vault.name)
+            if vault is None:
+                raise InputError("vault_name", self.vault.name, "an existing Recovery Services vault in resource group %s"
+                                 % self.vault.resource_group)
+            return sku_catalog.normalize_location(vault.get("location"))
+        return self._once("location", load)
+
+    def sizes(self):
+        def load():
+            location = self.location()
+            return dict((s["name"].lower(), s) for s in sku_catalog.list_vm_skus(self.clients, location))
+        return self._once("sizes", load)
+
+    def run_as_accounts(self, site):
+        return self._once("runas:" + site.lower(), lambda: offazure.list_run_as_accounts(self.clients, site))
+
+    def container_of(self, fabric):
+        def load():
+            return [c for c in self.vault.containers() if (c.get("id") or "").lower().startswith(fabric["id"].lower() + "/")]
+        found = self._once("containers:" + fabric["id"].lower(), load)
+        if not found:
+            raise DrAsrError("The replication appliance's fabric %s has no protection container yet." % fabric["name"],
+                             code="NoProtectionContainer",
+                             recommended_action="Wait for the appliance registration to finish, then retry.")
+        return found[0]
+
+    # -- resolve -----------------------------------------------------------------------------------------
+    def resolve(self):
+        """Every VM to a discovered machine and its item; every option to ids. InputError before any write."""
+        problems = Problems()
+        index = self.machines()
+        for position, entry in entries(self.params):
+            settings, sources = merge(position, entry, self.params)
+            target = Target(position, entry, settings, sources)
+            self.targets.append(target)
+            given = [k for k in IDENTITY if entry.get(k)]
+            prefix = "" if position is None else "vms[%s]." % position
+            if len(given) != 1:
+                problems.add(InputError(prefix + "name", entry.get("name"),
+                                        "exactly one of name, instance_uuid or bios_uuid for each VM",
+                                        hint="Got %s." % (", ".join(given) or "none")))
+                continue
+            try:
+                target.machine = index.find(parameter=prefix + given[0], **{given[0]: entry[given[0]]})
+            except InputError as err:
+                problems.add(err)
+                continue
+            target.fabric = target.machine["_fabric"]
+        seen = {}
+        for target in self.targets:
+            if target.machine is None:
+                continue
+            other = seen.setdefault(target.machine["id"].lower(), target)
+            if other is not target:
+                problems.add(InputError("vms[%s]" % target.index, target.entry, "each VM once in vms",
+                                        hint="vms[%s] and vms[%s] are the same VM, %s." % (
+                                            other.index, target.index, target.label)))
+        problems.check()
+        items = self.items()
+        for target in self.targets:
+            target.item = items.of(target.machine)
+            try:
+                target.want = self._want(target)
+            except InputError as err:
+                problems.add(err)
+        problems.check()
+        if self.params.get("target_vm_name") and len(self.targets) > 1 and \
+                not all(t.sources["target_vm_name"].startswith("vms[") for t in self.targets):
+            raise InputError("target_vm_name", self.params["target_vm_name"], "a per-VM option (vms[].target_vm_name)",
+                             hint="A top-level target_vm_name would give every VM the same name.")
+
+    def _want(self, target):
+        """The VM's wanted settings with names resolved to ids (pure, apart from cached lists)."""
+        s = target.settings
+        want = {}
+        group = resource_group_id(s["target_resource_group"], self.subscription)
+        current_group = None
+        if target.item is not None:
+            current_group = ((target.item.get("properties") or {}).get("providerSpecificDetails") or {}).get(
+                "targetResourceGroupId")
+        lookup_group = group or current_group or resource_group_id(self.vault.resource_group, self.subscription)
+        want["target_resource_group_id"] = group
+        want["target_network_id"] = arm_id(s["target_network"], lookup_group, NETWORK_TYPE)
+        want["test_network_id"] = arm_id(s["test_network"], lookup_group, NETWORK_TYPE)
+        want["log_storage_account_id"] = arm_id(s["log_storage_account"], lookup_group, STORAGE_TYPE)
+        want["availability_set_id"] = arm_id(s["availability_set"], lookup_group, AVAILABILITY_SET_TYPE)
+        want["proximity_placement_group_id"] = arm_id(s["proximity_placement_group"], lookup_group, PPG_TYPE)
+        for key in ("target_subnet", "test_subnet", "target_vm_name", "target_vm_size", "availability_zone",
+                    "license_type", "sql_server_license_type", "linux_license_type", "target_vm_tags",
+                    "target_disk_tags", "target_nic_tags", "seed_disk_tags", "multi_vm_group", "disk_type"):
+            want[key] = s[key]
+        if s["availability_zone"] is not None:
+            want["availability_zone"] = str(s["availability_zone"])
+        if s["appliance"] is not None:
+            want["process_server_id"] = self._process_server(target, s["appliance"])
+        want["disks"] = self._disks(target)
+        want["nics"] = self._nics(target)
+        return want
+
+    def appliances(self, fabric):
+        details = (fabric.get("properties") or {}).get("customDetails") or {}
+        return [(ps.get("name"), ps.get("id")) for ps in details.get("processServers") or []]
+
+    def _process_server(self, target, name):
+        found = self.appliances(target.fabric)
+        for appliance, ps_id in found:
+            if (appliance or "").lower() == name.lower():
+                return ps_id
+        raise target.bad("appliance", name, "a replication appliance registered in vault %s" % self.vault.name,
+                         hint="Registered appliances: %s." % (", ".join(a for a, _id in found) or "none"))
+
+    def _disks(self, target):
+        specs = target.settings["disks"]
+        if not specs:
+            return None
+        disks = target.machine["disks"]
+        out = []
+        for i, spec in enumerate(specs):
+            wanted = str(spec.get("disk") or "")
+            match = [d for d in disks if wanted.lower() in ((d["id"] or "").lower(), (d["label"] or "").lower(),
+                                                            (d["location"] or "").lower())]
+            if len(match) != 1:
+                raise InputError("%s[%d].disk" % (target.parameter("disks"), i), spec.get("disk"),
+                                 "a disk of VM %s: its UUID, label or controller location" % target.label,
+                                 hint="Its disks: %s." % "; ".join("%s (%s, %s, %s GB)" % (
+                                     d["label"], d["location"], d["id"], d["size_gb"]) for d in disks))
+            if spec.get("exclude") and match[0]["os_disk"]:
+                raise InputError("%s[%d].exclude" % (target.parameter("disks"), i), True,
+                                 "false for the OS disk (%s) of VM %s" % (match[0]["label"], target.label),
+                                 hint="Azure Site Recovery always replicates the OS disk.")
+            out.append(dict(spec, id=match[0]["id"]))
+        return out
+
+    def _nics(self, target):
+        specs = target.settings["nics"]
+        if not specs:
+            return None
+        nics = target.machine["nics"]
+        out = []
+        for i, spec in enumerate(specs):
+            wanted = str(spec.get("nic") or "").lower()
+            match = [n for n in nics if wanted in (n["mac"], (n["label"] or "").lower())]
+            if len(match) != 1:
+                raise InputError("%s[%d].nic" % (target.parameter("nics"), i), spec.get("nic"),
+                                 "a network adapter of VM %s: its MAC address or label" % target.label,
+                                 hint="Its adapters: %s." % "; ".join("%s (%s on %s)" % (n["label"], n["mac"], n["network"])
+                                                                      for n in nics))
+            out.append(dict(spec, mac=match[0]["mac"]))
+        return out
+
+    # -- plan ---------------------------------------------------------------------------------------------
+    def plan(self):
+        """Decide per VM what to do. Unchangeable settings and missing enable inputs: InputError, before any write."""
+        problems = Problems()
+        absent = self.params["state"] == "absent"
+        for target in self.targets:
+            try:
+                if absent:
+                    self._plan_absent(target)
+                else:
+                    self._plan_present(target)
+            except InputError as err:
+                problems.add(err)
+        problems.check()
+
+    def _plan_absent(self, target):
+        item = target.item
+        if item is None:
+            return
+        busy = jobs.scenario_job_name(item)
+        props = item.get("properties") or {}
+        if busy:
+            target.action, target.job = "attach", busy
+            if (props.get("currentScenario") or {}).get("scenarioName") != "DisableDr" and props.get(
+                    "protectionState") != "DisablingProtection":
+                target.followup = True
+            return
+        if "DisableProtection" not in (props.get("allowedOperations") or []):
+            target.fail(AzureError("Replication of %s cannot be disabled in state %s (allowed operations: %s)."
+                                   % (target.label, props.get("protectionState"),
+                                      ", ".join(props.get("allowedOperations") or []) or "none"),
+                                   code="OperationNotAllowed"))
+            return
+        target.action = target.write = "disable"
+        target.changed = True
+        target.body = {"properties": {"disableProtectionReason": "NotSpecified"}}
+        target.diff = {"before": _item_summary(item), "after": {}}
+
+    def _plan_present(self, target):
+        item = target.item
+        if item is None:
+            self._plan_enable(target)
+            return
+        props = item.get("properties") or {}
+        details = props.get("providerSpecificDetails") or {}
+        busy = jobs.scenario_job_name(item)
+        if busy:
+            target.action, target.job, target.followup = "attach", busy, True
+            return
+        if props.get("protectionState") in FAILED_STATES:
+            target.fail(AzureError("Replication of %s is in state %s." % (target.label, props.get("protectionState")),
+                                   code=props.get("protectionState"),
+                                   recommended_action="Restart the failed job, or disable replication (state: absent) "
+                                                      "and enable it again."))
+            return
+        if (details.get("instanceType") or "").lower() != self.provider.instance_type.lower() or \
+                props.get("activeLocation") not in (None, "Primary"):
+            target.warnings.append("%s is %s (provider %s, active location %s); its settings were not compared."
+                                   % (target.label, props.get("protectionStateDescription") or props.get("protectionState"),
+                                      details.get("instanceType"), props.get("activeLocation")))
+            return
+        self._plan_update(target, details)
+
+    def _plan_update(self, target, details):
+        want = target.want
+        changes = self.provider.item.compare(want, details)
+        policy = target.settings["policy"]
+        props = target.item.get("properties") or {}
+        if policy is not None and policy.lower() != (props.get("policyFriendlyName") or "").lower() and \
+                not same_id(policy, props.get("policyId")):
+            changes.append(self.provider.item.Change("policy", props.get("policyFriendlyName"), policy, False))
+        fixed = [c for c in changes if not c.updatable]
+        if fixed:
+            change = fixed[0]
+            raise target.bad(change.key if change.key in SETTINGS else _option_of(change.key), change.after,
+                             "%r (the value replication of %s has)" % (change.before, target.label),
+                             hint=self.provider.item.FIXED_HINT)
+        target.changes = changes
+        if changes:
+            target.action = target.write = "update"
+            target.changed = True
+            target.body = {"properties": {"providerSpecificDetails": self.provider.item.update_input(changes, want, details)}}
+            target.diff = {"before": dict((c.key, c.before) for c in changes),
+                           "after": dict((c.key, c.after) for c in changes)}
+
+    def _plan_enable(self, target):
+        want = dict(target.want)
+        s = target.settings
+        for key, option in (("target_resource_group_id", "target_resource_group"),
+                            ("log_storage_account_id", "log_storage_account")):
+            if not want.get(key):
+                raise target.bad(option, None, "a value: replication of %s is not enabled yet, and enabling needs it"
+                                 % target.label)
+        if want.get("process_server_id") is None:
+            found = self.appliances(target.fabric)
+            if len(found) != 1:
+                raise target.bad("appliance", None, "the name of the replication appliance to replicate %s through"
+                                 % target.label, hint="Registered appliances: %s." % (", ".join(a for a, _i in found) or "none"))
+            want["process_server_id"] = found[0][1]
+        want["policy_id"] = self._policy_for(target, s["policy"])
+        if s["run_as_account"] is not None:
+            want["run_as_account_id"] = self._run_as(target, s["run_as_account"])
+        elif not self._agent_registered(target):
+            raise target.bad("run_as_account", None, "the name of the appliance credential that can push-install the "
+                             "Mobility service on %s" % target.label,
+                             hint="No Mobility service on %s is registered with the appliance, so it has to install one."
+                             % target.label)
+        self._check_vm_name(target, want.get("target_vm_name"))
+        target.want = want
+        target.action = target.write = "enable"
+        target.changed = True
+        target.body = {"properties": {"policyId": want["policy_id"],
+                                      "providerSpecificDetails": self.provider.item.enable_input(want, target.machine)}}
+        after = dict((k, v) for k, v in want.items() if v not in (None, [], {}))
+        target.diff = {"before": {}, "after": after}
+        # NIC settings (primary, failover, static IPs, per-NIC subnets) exist only in the update input
+        target.followup = any(c.key == "nics" for c in self.provider.item.compare(
+            want, _predicted_details(want, target.machine)))
+
+    def _policy_for(self, target, name):
+        container = self.container_of(target.fabric)
+        policies = [p for p in self.vault.policies() if _provider_of(p) == self.provider.instance_type.lower()]
+        mapped = [m for m in self.vault.mappings() if (m.get("id") or "").lower().startswith(container["id"].lower() + "/")
+                  and ((m.get("properties") or {}).get("state") in (None, "Paired"))]
+        mapped_ids = set(((m.get("properties") or {}).get("policyId") or "").lower() for m in mapped)
+        if name is None:
+            usable = [p for p in policies if p["id"].lower() in mapped_ids]
+            if len(usable) != 1:
+                raise target.bad("policy", None, "the name of the replication policy for %s" % target.label,
+                                 hint="Policies associated with the appliance's container: %s."
+                                 % (", ".join(p["name"] for p in usable) or "none"))
+            return usable[0]["id"]
+        policy = next((p for p in policies if p["name"].lower() == name.lower() or same_id(p["id"], name)), None)
+        if policy is None:
+            raise target.bad("policy", name, "an %s replication policy of vault %s" % (self.provider.instance_type,
+                                                                                       self.vault.name),
+                             hint="Its policies: %s." % (", ".join(p["name"] for p in policies) or "none"))
+        if policy["id"].lower() not in mapped_ids:
+            raise target.bad("policy", name, "a policy associated with the appliance's protection container %s"
+                             % container["name"],
+                             hint="Associate the policy with the container first (a container mapping), then retry.")
+        return policy["id"]
+
+    def _run_as(self, target, name):
+        accounts = [a for a in self.run_as_accounts(target.machine["_site"])
+                    if ((a.get("properties") or {}).get("credentialType") or "") != "VMwareFabric"]
+        for account in accounts:
+            if ((account.get("properties") or {}).get("displayName") or "").lower() == name.lower() or \
+                    same_id(account.get("id"), name):
+                return account["id"]
+        raise target.bad("run_as_account", name, "the name of a credential of the replication appliance",
+                         hint="Its credentials: %s." % (", ".join((a.get("properties") or {}).get("displayName") or a["name"]
+                                                                  for a in accounts) or "none"))
+
+    def _agent_registered(self, target):
+        details = (target.fabric.get("properties") or {}).get("customDetails") or {}
+        forms = offazure.bios_forms(target.machine["bios_uuid"])
+        return any((a.get("biosId") or "").lower() in forms for a in details.get("agentDetails") or [])
+
+    # -- validate -----------------------------------------------------------------------------------------
+    def validate(self):
+        """What the writes reference exists, in the vault's region, and fits the VM. InputError before any write."""
+        problems = Problems()
+        for target in self.targets:
+            if target.write not in ("enable", "update"):
+                continue
+            try:
+                self._validate(target)
+            except InputError as err:
+                problems.add(err)
+        problems.check()
+
+    def _written(self, target):
+        """The wanted values this VM's write sends (all set ones to enable, the changed ones to update)."""
+        if target.write == "enable":
+            return dict((k, v) for k, v in target.want.items() if v is not None)
+        keys = set(c.key for c in target.changes)
+        return dict((k, v) for k, v in target.want.items() if k in keys and v is not None)
+
+    def _details_after(self, target):
+        """The item's provider details as they will be (enable: what ASR makes of the input)."""
+        if target.write == "enable":
+            return _predicted_details(target.want, target.machine)
+        return (target.item.get("properties") or {}).get("providerSpecificDetails") or {}
+
+    def _validate(self, target):
+        written = self._written(target)
+        details = self._details_after(target)
+        if "target_resource_group_id" in written:
+            self._check_group(target, written["target_resource_group_id"])
+        if "log_storage_account_id" in written:
+            self._check_storage(target, written["log_storage_account_id"])
+        nets = {}
+        if target.write == "enable" or any(k in written for k in ("target_network_id", "test_network_id", "nics")):
+            for key, option, field in (("target_network_id", "target_network", "targetNetworkId"),
+                                       ("test_network_id", "test_network", "testNetworkId")):
+                network = target.want.get(key) or details.get(field) or None
+                if network:
+                    nets[option] = (network, self._network(target, option, network))
+        if "target_network" in nets and "test_network" in nets and \
+                same_id(nets["target_network"][0], nets["test_network"][0]):
+            option = "test_network" if target.want.get("test_network_id") else "target_network"
+            other = "recovery" if option == "test_network" else "test"
+            raise target.bad(option, target.settings[option] or nets[option][0],
+                             "a network other than the %s network %s" % (other, nets["target_network"][0].rsplit("/", 1)[-1]),
+                             hint="Test failovers must run in an isolated network, not where failover brings the VM up.")
+        self._check_nics(target, nets, details)
+        if "target_vm_size" in written:
+            self._check_size(target, written["target_vm_size"], details)
+        if target.write == "update" and "target_vm_name" in written:
+            self._check_vm_name(target, written["target_vm_name"])
+
+    @staticmethod
+    def _check_vm_name(target, name):
+        """The Azure VM name (the given one, else the VM's own name, as ASR defaults it) is valid."""
+        problems = readiness.name_problems(name or target.machine["vm_name"])
+        if problems:
+            raise target.bad("target_vm_name", name, "a valid Azure VM name: 1-%d letters, digits and hyphens, a letter "
+                             "or digit at both ends, no Azure reserved word" % readiness.NAME_MAX,
+                             hint="%s%s. For example: %s." % (
+                                 "" if name else "The VM's own name %r is not one, so set target_vm_name: "
+                                 % target.machine["vm_name"], "; ".join(problems),
+                                 readiness.azure_vm_name(name or target.machine["vm_name"])))
+
+    def _check_group(self, target, group_id):
+        parsed = parse_resource_id(group_id)
+        if (parsed.get("subscription_id") or "").lower() != self.subscription.lower():
+            return
+        name = parsed.get("resource_group")
+
+        def read():
+            with azure_errors("Reading resource group %s" % name):
+                try:
+                    return as_dict(self.clients.client("resource").resource_groups.get(name))
+                except Exception as exc:  # pylint: disable=broad-except
+                    if is_not_found(exc):
+                        return None
+                    raise
+        if self._once("rg:" + name.lower(), read) is None:
+            raise target.bad("target_resource_group", target.settings["target_resource_group"] or group_id,
+                             "an existing resource group of subscription %s" % self.subscription)
+
+    def _get_by_id(self, resource_id, api_version, what):
+        def read():
+            with azure_errors("Reading %s %s" % (what, resource_id.rsplit("/", 1)[-1])):
+                try:
+                    return as_dict(self.clients.client("resource").resources.get_by_id(resource_id, api_version=api_version))
+                except Exception as exc:  # pylint: disable=broad-except
+                    if is_not_found(exc):
+                        return None
+                    raise
+        return self._once("id:" + resource_id.lower(), read)
+
+    def _check_storage(self, target, account_id):
+        body = self._get_by_id(account_id, STORAGE_API_VERSION, "storage account")
+        if body is None:
+            raise target.bad("log_storage_account", target.settings["log_storage_account"], "an existing storage account",
+                             hint="%s does not exist (a name is looked up in the target resource group)." % account_id)
+        where = sku_catalog.normalize_location(body.get("location"))
+        if where and where != self.location():
+            raise target.bad("log_storage_account", target.settings["log_storage_account"],
+                             "a storage account in the vault's region %s" % self.location(), hint="It is in %s." % where)
+
+    def _network(self, target, option, network_id):
+        parsed = parse_resource_id(network_id)
+        if (parsed.get("namespace") or "").lower() != "microsoft.network" or [t.lower() for t in parsed.get("types") or []] \
+                != ["virtualnetworks"]:
+            raise target.bad(option, target.settings[option] or network_id, "a virtual network name or id")
+        group, name = parsed.get("resource_group"), parsed.get("name")
+
+        def read():
+            with azure_errors("Reading virtual network %s" % name):
+                try:
+                    return as_dict(self.clients.client("network").virtual_networks.get(group, name))
+                except Exception as exc:  # pylint: disable=broad-except
+                    if is_not_found(exc):
+                        return None
+                    raise
+        vnet = self._once("vnet:" + network_id.lower(), read)
+        if vnet is None:
+            raise target.bad(option, target.settings[option] or network_id,
+                             "an existing virtual network in the vault's region %s" % self.location(),
+                             hint="Virtual networks in resource group %s: %s." % (group, ", ".join(self._vnet_names(group)) or "none"))
+        where = sku_catalog.normalize_location(vnet.get("location"))
+        if where and where != self.location():
+            raise target.bad(option, target.settings[option] or network_id,
+                             "a virtual network in the vault's region %s" % self.location(), hint="%s is in %s." % (name, where))
+        subnets = {}
+        for subnet in (vnet.get("properties") or {}).get("subnets") or []:
+            props = subnet.get("properties") or {}
+            prefixes = props.get("addressPrefixes") or ([props["addressPrefix"]] if props.get("addressPrefix") else [])
+            subnets[subnet["name"].lower()] = (subnet["name"], prefixes)
+        return subnets
+
+    def _vnet_names(self, group):
+        def read():
+            with azure_errors("Listing virtual networks of %s" % group):
+                try:
+                    return [v.name for v in self.clients.client("network").virtual_networks.list(group)]
+                except Exception as exc:  # pylint: disable=broad-except
+                    if is_not_found(exc):
+                        return []
+                    raise
+        return self._once("vnets:" + group.lower(), read)
+
+    def _check_nics(self, target, nets, details):
+        effective = self.provider.item.effective_nics(target.want, details)
+        for option, ip_option, network_option in (("target_subnet", "target_ip", "target_network"),
+                                                  ("test_subnet", "test_ip", "test_network")):
+            if network_option not in nets:
+                continue
+            network_id, subnets = nets[network_option]
+            for mac, values in effective.items():
+                if values.get("failover") is False:
+                    continue
+                subnet = values.get(option)
+                if not subnet:
+                    continue
+                if subnet.lower() not in subnets:
+                    raise target.bad(self._nic_option(target, mac, option), subnet,
+                                     "a subnet of virtual network %s" % network_id.rsplit("/", 1)[-1],
+                                     hint="Its subnets: %s." % (", ".join(sorted(n for n, _p in subnets.values())) or "none"))
+                ip = values.get(ip_option)
+                if ip:
+                    self._check_ip(target, mac, ip_option, ip, subnets[subnet.lower()])
+
+    def _nic_option(self, target, mac, option):
+        for i, nic in enumerate(target.want.get("nics") or []):
+            if nic.get("mac") == mac and nic.get(option) is not None:
+                return "%s[%d].%s" % (target.parameter("nics"), i, option)
+        return target.parameter(option)
+
+    def _check_ip(self, target, mac, option, ip, subnet):
+        name, prefixes = subnet
+        try:
+            address = ipaddress.ip_address(ip)
+            inside = any(address in ipaddress.ip_network(p, strict=False) for p in prefixes) if prefixes else True
+        except ValueError:
+            inside = False
+        if not inside:
+            raise target.bad(self._nic_option(target, mac, option), ip,
+                             "an IPv4 address in subnet %s (%s)" % (name, ", ".join(prefixes)))
+
+    def _check_size(self, target, size, details):
+        sizes = self.sizes()
+        found = sizes.get(size.lower())
+        usable = sorted(s["name"] for s in sizes.values() if not sku_catalog.restricted(s, self.location()))
+        if found is None or sku_catalog.restricted(found, self.location()):
+            raise target.bad("target_vm_size", size, "a VM size offered to this subscription in %s" % self.location(),
+                             hint="Valid sizes there include: %s (%d in all)." % (
+                                 ", ".join(sku_catalog.suggestions(size, usable)), len(usable)))
+        facts = sku_catalog.size_facts(found, self.location())
+        nics = [n for n in self.provider.item.effective_nics(target.want, details).values() if n.get("failover") is not False]
+        data_disks = len([d for d in target.machine["disks"] if not d["os_disk"]]) if target.write == "enable" else \
+            max(0, len(details.get("protectedDisks") or []) - 1)
+        if target.write == "enable":
+            data_disks -= len([d for d in target.want.get("disks") or [] if d.get("exclude")])
+        generation = "V2" if target.machine["firmware"] == "efi" else "V1"
+        problems = []
+        if facts["max_nics"] is not None and len(nics) > facts["max_nics"]:
+            problems.append("it takes %d NICs, the VM fails over with %d" % (facts["max_nics"], len(nics)))
+        if facts["max_data_disks"] is not None and data_disks > facts["max_data_disks"]:
+            problems.append("it takes %d data disks, the VM replicates %d" % (facts["max_data_disks"], data_disks))
+        if facts["hyperv_generations"] and generation not in facts["hyperv_generations"]:
+            problems.append("it has no Hyper-V generation %s (the VM boots with %s)" % (generation, target.machine["firmware"].upper()))
+        if problems:
+            raise target.bad("target_vm_size", size, "a VM size that fits %s" % target.label, hint="; ".join(problems) + ".")
+
+    # -- execute ------------------------------------------------------------------------------------------
+    def execute(self):
+        """Send every planned write (one request each, no poller); the job name is kept per VM."""
+        ops = self.vault.client.replication_protected_items
+        rg, name = self.vault.resource_group, self.vault.name
+        for target in self.targets:
+            write, target.write = target.write, None
+            if write is None or target.error is not None:
+                continue
+            if write == "enable":
+                path = (target.fabric["name"], self.container_of(target.fabric)["name"], target.machine["name"])
+                begin, what = ops.begin_create, "Enabling replication of %s" % target.label
+            elif write == "update":
+                path = item_path(target.item)
+                begin, what = ops.begin_update, "Updating replication settings of %s" % target.label
+            else:
+                path = item_path(target.item)
+                begin, what = ops.begin_delete, "Disabling replication of %s" % target.label
+            target.job_facts = None
+            self.touch()
+            try:
+                target.job = jobs.start(begin, what, rg, name, path[0], path[1], path[2], target.body)
+            except AzureError as err:
+                target.fail(err)
+                target.changed = target.changed and write != target.action
+
+    def since(self):
+        """The earliest start time (service clock) of the jobs awaited: the first started job's, read once."""
+        times = []
+        for target in self.targets:
+            if target.action == "attach" and target.item is not None:
+                times.append(((target.item.get("properties") or {}).get("currentScenario") or {}).get("startTime"))
+        started = [t for t in self.targets if t.job and t.action != "attach" and t.job_facts is None]
+        if started:
+            first = self.vault.jobs.get(started[0].job)
+            started[0].job_facts = first
+            times.append(first.get("start_time"))
+        times = [t for t in times if t]
+        return min(times) if times else None
+
+    def wait_jobs(self, waiter):
+        """Wait for every VM's job with one vault-wide job list per poll; failed jobs become the VM's error."""
+        pending = [t for t in self.targets if t.job and t.error is None and
+                   (t.job_facts or {}).get("state") not in jobs.FINAL_STATES]
+        if not pending:
+            return
+        names = [t.job for t in pending]
+        self.touch()
+        try:
+            # one job: one GET per poll; several: one vault-wide list per poll, from the first one's start
+            seen = self.vault.jobs.wait(names, waiter, "%d replication jobs" % len(names) if len(names) > 1
+                                        else "the replication job of %s" % pending[0].label,
+                                        since=self.since() if len(names) > 1 else None)
+        except WaitTimeout as err:
+            for target in pending:
+                target.job_facts = (err.partial or {}).get(target.job) or target.job_facts
+            raise
+        for target in pending:
+            facts = seen.get(target.job) or {}
+            target.job_facts = facts
+            if facts.get("state") != "Succeeded":
+                target.fail(jobs.job_error(facts, "%s of %s" % (_verb(target.action), target.label)))
+
+    def followup(self):
+        """Once the jobs ended: look at the VMs flagged for it again (busy ones, and enabled ones whose NIC
+        settings only an update sets) and send what they still need. Returns True when something was sent."""
+        todo = [t for t in self.targets if t.error is None and t.followup]
+        if not todo:
+            return False
+        items = self.items(fresh=True)
+        started = False
+        for target in todo:
+            target.followup = False
+            target.item = items.of(target.machine)
+            if target.item is None:
+                continue
+            first = (target.action, target.changed, target.diff, target.job, target.job_facts)
+            target.action, target.changes = "none", []
+            try:
+                if self.params["state"] == "absent":
+                    self._plan_absent(target)
+                else:
+                    self._plan_present(target)
+                if target.write == "update":
+                    self._validate(target)
+            except InputError as err:
+                target.write = None
+                target.fail(err)
+            if target.write:
+                started = True
+                if first[0] == "enable":
+                    target.action = "enable"
+                    target.diff = {"before": {}, "after": dict(first[2]["after"], **target.diff["after"])}
+            elif target.action != "attach":
+                target.action, target.changed, target.diff, target.job, target.job_facts = first
+        if started:
+            self.execute()
+        return started
+
+    def wait_protected(self, waiter):
+        """Wait until every enabled VM is Protected, one vault-wide item list per poll."""
+        todo = [t for t in self.targets if t.error is None and t.machine is not None and t.action != "disable"]
+        if not todo:
+            return
+
+        def look():
+            items = self.items(fresh=True)
+            self.touch()        # the next poll lists again
+            waiting = []
+            for target in todo:
+                target.item = items.of(target.machine)
+                state, progress = state_progress(target.item)
+                if target.item is None:
+                    target.fail(AzureError("The protected item of %s disappeared while waiting." % target.label,
+                                           code="NotFound"))
+                elif state in FAILED_STATES:
+                    target.fail(AzureError("Replication of %s is in state %s." % (target.label, state), code=state))
+                elif state != PROTECTED:
+                    waiting.append("%s %s%%" % (target.label, progress if progress is not None else 0))
+            summary = "%d of %d VMs protected" % (len(todo) - len(waiting), len(todo))
+            if waiting:
+                summary += "; initial replication: " + ", ".join(waiting[:10]) + (" ..." if len(waiting) > 10 else "")
+            return Probe(not waiting, value=None, progress=summary)
+        waiter.until(look, "%d VMs to be protected" % len(todo) if len(todo) > 1 else "%s to be protected" % todo[0].label)
+        self._stale = False     # the last poll saw them all protected
+
+    def refresh(self):
+        """The items for the report: listed again only when something changed since the last list."""
+        items = self.items(fresh=True)
+        for target in self.targets:
+            if target.machine is not None:
+                target.item = items.of(target.machine)
+
+    def results(self):
+        return [t.result() for t in self.targets]
+
+    def failed(self):
+        return [t for t in self.targets if t.error is not None]
+
+
+def _predicted_details(want, machine):
+    """What ASR makes of an enable input (InMageRcm details), for validating and comparing before it exists."""
+    nics = []
+    for i, nic in enumerate(machine["nics"]):
+        nics.append({"nicId": nic["mac"], "isPrimaryNic": "true" if i == 0 else "false", "isSelectedForFailover": "true",
+                     "targetSubnetName": want.get("target_subnet") or "", "testSubnetName": want.get("test_subnet") or "",
+                     "targetIPAddress": "", "testIPAddress": "", "targetNicName": ""})
+    return {"targetNetworkId": want.get("target_network_id") or "", "testNetworkId": want.get("test_network_id") or "",
+            "vmNics": nics}
+
+
+def _item_summary(item):
+    facts = item_facts(item)
+    return dict(state=facts["state"], policy=facts["policy"], target_vm_name=(facts.get("target") or {}).get("vm_name"),
+                target_vm_size=(facts.get("target") or {}).get("vm_size"))
+
+
+def _fabric_type(fabric):
+    return (((fabric.get("properties") or {}).get("customDetails") or {}).get("instanceType") or "").lower()
+
+
+def _provider_of(policy):
+    return (((policy.get("properties") or {}).get("providerSpecificDetails") or {}).get("instanceType") or "").lower()
+
+
+def _option_of(key):
+    return {"process_server_id": "appliance", "log_storage_account_id": "log_storage_account",
+            "target_disk_names": "disks"}.get(key, key)
+
+
+def _verb(action):
+    return {"enable": "Enabling replication", "update": "Updating replication settings",
+            "disable": "Disabling replication", "attach": "The running job"}.get(action, action)

@@ -1,0 +1,388 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, dr.asr contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Modernized experience (InMageRcm), protected items: REST inputs, comparison, facts. Pure functions.
+
+`want` is one VM's wanted settings, resolved by `_asr.items` (ids instead of names, disks and NICs by
+their discovered ids; None = not set by the user). `details` is an item's
+`providerSpecificDetails` (InMageRcmReplicationDetails, REST camelCase).
+
+    body = enable_input(want, machine)              # InMageRcmEnableProtectionInput
+    changes = compare(want, details)                # [Change(key, before, after, updatable)]
+    body = update_input(changes, want, details)     # InMageRcmUpdateReplicationProtectedItemInput
+    facts = item_facts(details)                     # snake_case
+"""
+
+from __future__ import annotations
+
+INSTANCE_TYPE = "InMageRcm"
+DISK_TYPES = ("Standard_LRS", "Premium_LRS", "StandardSSD_LRS", "PremiumV2_LRS", "UltraSSD_LRS",
+              "StandardSSD_ZRS", "Premium_ZRS")
+LICENSE_TYPES = ("NotSpecified", "NoLicenseType", "WindowsServer")
+SQL_SERVER_LICENSE_TYPES = ("NotSpecified", "NoLicenseType", "PAYG", "AHUB")
+LINUX_LICENSE_TYPES = ("NotSpecified", "NoLicenseType", "LinuxServer")
+DEFAULT_DISK_TYPE = "Standard_LRS"
+
+# want key -> InMageRcm field, for the scalar settings both the enable and the update input carry
+_SCALARS = (
+    ("target_resource_group_id", "targetResourceGroupId", True),   # (key, field, is an ARM id)
+    ("target_network_id", "targetNetworkId", True),
+    ("test_network_id", "testNetworkId", True),
+    ("target_vm_name", "targetVmName", False),
+    ("target_vm_size", "targetVmSize", False),
+    ("availability_zone", "targetAvailabilityZone", False),
+    ("availability_set_id", "targetAvailabilitySetId", True),
+    ("proximity_placement_group_id", "targetProximityPlacementGroupId", True),
+    ("license_type", "licenseType", False),
+    ("sql_server_license_type", "sqlServerLicenseType", False),
+    ("linux_license_type", "linuxLicenseType", False),
+)
+# want key -> InMageRcm tag field (lists of {tagName, tagValue}); seed disk tags only at enable
+_TAGS = (("target_vm_tags", "targetVmTags", True), ("target_disk_tags", "targetManagedDiskTags", True),
+         ("target_nic_tags", "targetNicTags", True), ("seed_disk_tags", "seedManagedDiskTags", False))
+# settings the update input has no field for: fixed once replication is enabled
+_FIXED = {
+    "process_server_id": "processServerId",
+    "multi_vm_group": "multiVmGroupName",
+}
+# NIC option -> (InMageRcmNicDetails field, InMageRcmNicInput field)
+_NIC_FIELDS = (("primary", "isPrimaryNic", "isPrimaryNic"), ("failover", "isSelectedForFailover", "isSelectedForFailover"),
+               ("target_subnet", "targetSubnetName", "targetSubnetName"),
+               ("target_ip", "targetIPAddress", "targetStaticIPAddress"),
+               ("test_subnet", "testSubnetName", "testSubnetName"),
+               ("test_ip", "testIPAddress", "testStaticIPAddress"),
+               ("target_nic_name", "targetNicName", "targetNicName"))
+FIXED_HINT = ("Azure Site Recovery cannot change this on a replicating VM (its update input has no such field). "
+              "Disable replication and enable it again with the new value, or leave the option unset.")
+
+
+class Change(object):
+    """One setting that differs: `key` (the option), current `before`, wanted `after`, whether PATCH can change it."""
+
+    __slots__ = ("key", "before", "after", "updatable")
+
+    def __init__(self, key, before, after, updatable=True):
+        self.key, self.before, self.after, self.updatable = key, before, after, updatable
+
+    def __repr__(self):
+        return "Change(%r, %r -> %r%s)" % (self.key, self.before, self.after, "" if self.updatable else ", fixed")
+
+
+def _low(value):
+    return value.lower() if isinstance(value, str) else value
+
+
+def _tags_in(tags):
+    if tags is None:
+        return None
+    return [{"tagName": str(k), "tagValue": "" if v is None else str(v)} for k, v in sorted(tags.items())]
+
+
+def _tags_out(tags):
+    return dict((t.get("tagName"), t.get("tagValue") or "") for t in tags or [] if t.get("tagName"))
+
+
+def _bool_text(value):
+    return None if value is None else ("true" if value else "false")
+
+
+def _text_bool(value):
+    if value is None:
+        return None
+    return str(value).lower() == "true"
+
+
+def _compact(body):
+    return dict((k, v) for k, v in body.items() if v not in (None, [], {}))
+
+
+# -- enable ---------------------------------------------------------------------------------------------
+
+def disk_inputs(want, machine):
+    """(disksDefault, disksToInclude) of the enable input: one default unless disks are chosen one by one."""
+    disk_type = want.get("disk_type") or DEFAULT_DISK_TYPE
+    common = {"logStorageAccountId": want.get("log_storage_account_id"), "diskEncryptionSetId":
+              want.get("disk_encryption_set_id")}
+    chosen = want.get("disks") or []
+    if not any(d.get("exclude") is not None or d.get("disk_type") for d in chosen):
+        return _compact(dict(common, diskType=disk_type)), None
+    by_id = dict(((d.get("id") or "").lower(), d) for d in chosen)
+    include = []
+    for disk in machine["disks"]:
+        spec = by_id.get((disk["id"] or "").lower()) or {}
+        if spec.get("exclude"):
+            continue
+        include.append(_compact(dict(common, diskId=disk["id"], diskType=spec.get("disk_type") or disk_type)))
+    return None, include
+
+
+def enable_input(want, machine):
+    """providerSpecificDetails of the PUT that enables replication of `machine` (machine_facts)."""
+    body = {"instanceType": INSTANCE_TYPE, "fabricDiscoveryMachineId": machine["id"],
+            "processServerId": want.get("process_server_id"), "runAsAccountId": want.get("run_as_account_id"),
+            "multiVmGroupName": want.get("multi_vm_group"), "targetSubnetName": want.get("target_subnet"),
+            "testSubnetName": want.get("test_subnet")}
+    for key, field, _is_id in _SCALARS:
+        body[field] = want.get(key)
+    for key, field, _updatable in _TAGS:
+        body[field] = _tags_in(want.get(key))
+    default, include = disk_inputs(want, machine)
+    body["disksDefault"] = default
+    body["disksToInclude"] = include
+    return _compact(body)
+
+
+# -- current settings ---------------------------------------------------------------------------------------
+
+def current_nics(details):
+    """{mac: {option: value}} of the item's NICs, in the module's terms."""
+    out = {}
+    for nic in details.get("vmNics") or []:
+        values = {}
+        for option, field, _input in _NIC_FIELDS:
+            value = nic.get(field)
+            values[option] = _text_bool(value) if option in ("primary", "failover") else (value or "")
+        out[(nic.get("nicId") or "").lower()] = values
+    return out
+
+
+def current_disks(details):
+    """{disk id: {disk_type, exclude, target_disk_name, log_storage_account_id}} of the item's disks."""
+    out = {}
+    for disk in details.get("protectedDisks") or []:
+        out[(disk.get("diskId") or "").lower()] = dict(
+            disk_type=disk.get("diskType"), exclude=False, target_disk_name=disk.get("customTargetDiskName") or "",
+            log_storage_account_id=disk.get("logStorageAccountId"))
+    for disk in details.get("unprotectedDisks") or []:
+        out[(disk.get("diskId") or "").lower()] = dict(disk_type=None, exclude=True, target_disk_name="",
+                                                       log_storage_account_id=None)
+    return out
+
+
+def wanted_nics(want, details):
+    """{mac: {option: wanted}} for the NIC settings the user set (top-level subnets apply to every NIC
+    selected for failover that has none of its own)."""
+    current = current_nics(details)
+    explicit = dict(((n.get("mac") or "").lower(), n) for n in want.get("nics") or [])
+    out = {}
+    for mac, now in current.items():
+        spec = explicit.get(mac) or {}
+        failover = spec.get("failover") if spec.get("failover") is not None else now["failover"]
+        values = {}
+        for option, _field, _input in _NIC_FIELDS:
+            value = spec.get(option)
+            if value is None and option in ("target_subnet", "test_subnet") and failover is not False:
+                value = want.get(option)
+            if value is not None:
+                values[option] = value
+        if values:
+            out[mac] = values
+    return out
+
+
+# -- compare -----------------------------------------------------------------------------------------------
+
+def compare(want, details):
+    """The settings that differ between `want` and the item, as Changes (only what the user set counts)."""
+    changes = []
+
+    def add(key, before, after, updatable=True, is_id=False):
+        if after is None:
+            return
+        same = _low(before) == _low(after) if is_id or isinstance(after, str) else before == after
+        if not same:
+            changes.append(Change(key, before, after, updatable))
+
+    for key, field, is_id in _SCALARS:
+        before = details.get(field)
+        if key in ("availability_zone", "availability_set_id", "proximity_placement_group_id"):
+            before = before or ""
+        add(key, before, want.get(key), is_id=is_id and key not in ("license_type",))
+    for key, field, updatable in _TAGS:
+        if want.get(key) is not None:
+            wanted = dict((str(k), "" if v is None else str(v)) for k, v in want[key].items())
+            add(key, _tags_out(details.get(field)), wanted, updatable)
+    for key, field in _FIXED.items():
+        add(key, details.get(field) or ("" if key == "multi_vm_group" else None), want.get(key), updatable=False,
+            is_id=True)
+    _compare_disks(want, details, add)
+    _compare_nics(want, details, add)
+    return changes
+
+
+def _compare_disks(want, details, add):
+    current = current_disks(details)
+    protected = [d for d in current.values() if not d["exclude"]]
+    if want.get("log_storage_account_id") is not None and protected:
+        add("log_storage_account_id", protected[0]["log_storage_account_id"], want["log_storage_account_id"],
+            updatable=False, is_id=True)
+    explicit = dict(((d.get("id") or "").lower(), d) for d in want.get("disks") or [])
+    fixed_before, fixed_after, names_before, names_after, default_before = {}, {}, {}, {}, {}
+    for disk_id, now in current.items():
+        spec = explicit.get(disk_id) or {}
+        if spec.get("exclude") is not None and bool(spec["exclude"]) != now["exclude"]:
+            fixed_before.setdefault(disk_id, {})["exclude"] = now["exclude"]
+            fixed_after.setdefault(disk_id, {})["exclude"] = bool(spec["exclude"])
+        if not now["exclude"] and spec.get("disk_type") and _low(spec["disk_type"]) != _low(now["disk_type"]):
+            fixed_before.setdefault(disk_id, {})["disk_type"] = now["disk_type"]
+            fixed_after.setdefault(disk_id, {})["disk_type"] = spec["disk_type"]
+        elif not now["exclude"] and not spec.get("disk_type") and want.get("disk_type") and \
+                _low(want["disk_type"]) != _low(now["disk_type"]):
+            default_before[disk_id] = now["disk_type"]
+        if spec.get("target_disk_name") is not None and spec["target_disk_name"] != now["target_disk_name"]:
+            names_before[disk_id] = now["target_disk_name"]
+            names_after[disk_id] = spec["target_disk_name"]
+    if default_before:
+        types = sorted(set(default_before.values()))
+        add("disk_type", types[0] if len(types) == 1 else default_before, want["disk_type"], updatable=False)
+    if fixed_after:
+        add("disks", fixed_before, fixed_after, updatable=False)
+    if names_after:
+        add("target_disk_names", names_before, names_after)
+
+
+def _compare_nics(want, details, add):
+    current = current_nics(details)
+    before, after = {}, {}
+    for mac, values in wanted_nics(want, details).items():
+        for option, value in values.items():
+            now = current[mac].get(option)
+            same = now == value if option in ("primary", "failover") else _low(now or "") == _low(value)
+            if not same:
+                before.setdefault(mac, {})[option] = now
+                after.setdefault(mac, {})[option] = value
+    if after:
+        add("nics", before, after)
+
+
+def fixed(changes):
+    return [c for c in changes if not c.updatable]
+
+
+def update_input(changes, want, details):
+    """providerSpecificDetails of the PATCH that applies the (updatable) changes."""
+    body = {"instanceType": INSTANCE_TYPE}
+    keys = dict((c.key, c) for c in changes if c.updatable)
+    for key, field, _is_id in _SCALARS:
+        if key in keys:
+            body[field] = keys[key].after
+    for key, field, updatable in _TAGS:
+        if updatable and key in keys:
+            body[field] = _tags_in(keys[key].after)
+    if "target_disk_names" in keys:
+        body["vmDisks"] = [{"diskId": _disk_id(details, disk_id), "targetDiskName": name}
+                           for disk_id, name in sorted(keys["target_disk_names"].after.items())]
+    nics = nic_inputs(keys, want, details)
+    if nics:
+        body["vmNics"] = nics
+    return body
+
+
+def _disk_id(details, lower_id):
+    for disk in details.get("protectedDisks") or []:
+        if (disk.get("diskId") or "").lower() == lower_id:
+            return disk["diskId"]
+    return lower_id
+
+
+def nic_inputs(keys, want, details):
+    """vmNics of an update: the NICs whose settings change, and every NIC selected for failover when the
+    target or test network changes (each with the subnet it will have there)."""
+    changed = keys["nics"].after if "nics" in keys else {}
+    network_moves = "target_network_id" in keys or "test_network_id" in keys
+    wanted = wanted_nics(want, details)
+    out = []
+    for nic in details.get("vmNics") or []:
+        mac = (nic.get("nicId") or "").lower()
+        if mac not in changed and not (network_moves and nic.get("isSelectedForFailover") != "false"):
+            continue
+        entry = {"nicId": nic.get("nicId")}
+        for option, field, input_field in _NIC_FIELDS:
+            value = wanted.get(mac, {}).get(option)
+            if value is None:
+                value = nic.get(field)
+                if option in ("primary", "failover"):
+                    value = _text_bool(value)
+            if option in ("primary", "failover"):
+                value = _bool_text(value)
+            if value is not None:
+                entry[input_field] = value
+        out.append(entry)
+    return out
+
+
+def effective_nics(want, details):
+    """{mac: {option: value}} the item's NICs will have after the update (for validating subnets and IPs)."""
+    out = current_nics(details)
+    for mac, values in wanted_nics(want, details).items():
+        out.setdefault(mac, {}).update(values)
+    return out
+
+
+# -- facts ---------------------------------------------------------------------------------------------------
+
+def _progress(details):
+    for key in ("initialReplicationProgressPercentage", "resyncProgressPercentage"):
+        if details.get(key) is not None:
+            return details[key]
+    return None
+
+
+def item_facts(details):
+    """The provider part of an item's facts (target settings, disks, NICs, agent, replication figures)."""
+    agent = details.get("mobilityAgentDetails") or {}
+    nics = []
+    for mac, values in current_nics(details).items():
+        nic = next((n for n in details.get("vmNics") or [] if (n.get("nicId") or "").lower() == mac), {})
+        nics.append(dict(values, mac=mac, source_ip=nic.get("sourceIPAddress"), source_network=nic.get("sourceNetworkId")))
+    disks = []
+    for disk in details.get("protectedDisks") or []:
+        disks.append(dict(id=disk.get("diskId"), name=disk.get("diskName"), os_disk=_text_bool(disk.get("isOSDisk")),
+                          size_gb=int(disk["capacityInBytes"]) // 1024 ** 3 if disk.get("capacityInBytes") else None,
+                          disk_type=disk.get("diskType"), excluded=False, state=disk.get("diskState"),
+                          initial_replication_complete=_text_bool(disk.get("isInitialReplicationComplete")),
+                          log_storage_account_id=disk.get("logStorageAccountId"),
+                          target_disk_name=disk.get("customTargetDiskName"),
+                          seed_disk_id=disk.get("seedManagedDiskId"), target_disk_id=disk.get("targetManagedDiskId")))
+    for disk in details.get("unprotectedDisks") or []:
+        disks.append(dict(id=disk.get("diskId"), name=disk.get("diskName"), os_disk=False,
+                          size_gb=int(disk["capacityInBytes"]) // 1024 ** 3 if disk.get("capacityInBytes") else None,
+                          disk_type=None, excluded=True, state=None, initial_replication_complete=None,
+                          log_storage_account_id=None, target_disk_name=None, seed_disk_id=None, target_disk_id=None))
+    return dict(
+        provider=details.get("instanceType"),
+        progress=_progress(details),
+        initial_replication_progress=details.get("initialReplicationProgressPercentage"),
+        resync_progress=details.get("resyncProgressPercentage"),
+        resync_required=_text_bool(details.get("resyncRequired")),
+        rpo_seconds=details.get("lastRpoInSeconds"),
+        rpo_calculated_time=details.get("lastRpoCalculatedTime"),
+        last_recovery_point_time=details.get("lastRecoveryPointReceived"),
+        machine_id=details.get("fabricDiscoveryMachineId"),
+        appliance=details.get("processServerName"),
+        process_server_id=details.get("processServerId"),
+        run_as_account_id=details.get("runAsAccountId"),
+        multi_vm_group=details.get("multiVmGroupName") or None,
+        os_type=details.get("osType"),
+        firmware_type=details.get("firmwareType"),
+        target=dict(
+            resource_group_id=details.get("targetResourceGroupId"), location=details.get("targetLocation"),
+            vm_name=details.get("targetVmName"), vm_size=details.get("targetVmSize"),
+            network_id=details.get("targetNetworkId") or None, test_network_id=details.get("testNetworkId") or None,
+            availability_zone=details.get("targetAvailabilityZone") or None,
+            availability_set_id=details.get("targetAvailabilitySetId") or None,
+            proximity_placement_group_id=details.get("targetProximityPlacementGroupId") or None,
+            generation=details.get("targetGeneration"),
+            license_type=details.get("licenseType"), sql_server_license_type=details.get("sqlServerLicenseType"),
+            linux_license_type=details.get("linuxLicenseType"),
+            vm_tags=_tags_out(details.get("targetVmTags")), disk_tags=_tags_out(details.get("targetManagedDiskTags")),
+            nic_tags=_tags_out(details.get("targetNicTags")), seed_disk_tags=_tags_out(details.get("seedManagedDiskTags")),
+        ),
+        nics=nics,
+        disks=disks,
+        agent=dict(
+            version=agent.get("version"), latest_version=agent.get("latestVersion"),
+            last_heartbeat=agent.get("lastHeartbeatUtc"), upgradeable=_text_bool(agent.get("isUpgradeable")),
+            upgrade_state=details.get("agentUpgradeState"), reasons_blocking_upgrade=agent.get("reasonsBlockingUpgrade") or [],
+        ),
+    )

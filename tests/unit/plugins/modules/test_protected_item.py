@@ -1,0 +1,278 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, dr.asr contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""protected_item and protected_item_info end to end in-process, the real SDK clients talking to an
+in-memory ARM at the network edge (fake_arm): the batch planner, check mode, errors before writes, resume,
+timeouts with progress, and the call budget (reads do not grow with the number of VMs)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.dr.asr.plugins.module_utils._module import DrAsrModule
+from ansible_collections.dr.asr.plugins.module_utils._waiter import Waiter
+from ansible_collections.dr.asr.plugins.modules import protected_item, protected_item_info
+from ansible_collections.dr.asr.tests.unit.plugins.module_utils._asr.fake_arm import FakeArm, RG, VAULT
+from ansible_collections.dr.asr.tests.unit.plugins.modules.utils import (
+    fail_module, patch_exit_json, run_module, set_module_args)
+
+DEFAULTS = dict(vault_name=VAULT, vault_resource_group=RG, policy="pol-24h", run_as_account="linux-root",
+                target_resource_group=RG, target_network="vnet-dr-recovery", test_network="vnet-dr-test",
+                log_storage_account="stcache01", wait_sleep=0, wait_timeout=5)
+
+
+@pytest.fixture
+def arm(monkeypatch):
+    patch_exit_json(monkeypatch)
+    holder = {}
+
+    def use(vms, **kwargs):
+        holder["arm"] = FakeArm(vms, **kwargs)
+        clients = holder["arm"].clients()
+        monkeypatch.setattr(DrAsrModule, "azure", lambda self: clients)
+        return holder["arm"]
+    return use
+
+
+def run(args, check_mode=False, module=protected_item):
+    with set_module_args(dict(DEFAULTS, **args) if module is protected_item else args, check_mode=check_mode):
+        return run_module(module.main)
+
+
+def fail(args, check_mode=False):
+    with set_module_args(dict(DEFAULTS, **args), check_mode=check_mode):
+        return fail_module(protected_item.main)
+
+
+def names(count):
+    return ["web-%02d" % i for i in range(1, count + 1)]
+
+
+# -- the call budget ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("count", [1, 2, 25, 200])
+def test_enable_reads_do_not_grow_with_the_vm_count(arm, count):
+    fake = arm(names(count) + ["other-01", "other-02"])
+    result = run(dict(vms=[{"name": n} for n in names(count)], target_vm_size="Standard_D4s_v5", wait="enabled"))
+    assert result["changed"] and [v["action"] for v in result["vms"]] == ["enable"] * count
+    assert fake.count("PUT") == count and fake.writes() == count
+    # fabrics, machines, items, containers, policies, mappings, run-as accounts, vault (region), SKUs,
+    # resource group, two vnets, storage account (13); one item list for the report; the jobs: one GET per
+    # poll for a single job, else one GET (the first job's start time) and one vault-wide list per poll
+    assert fake.count("GET", "job_list") == (0 if count == 1 else 1)
+    assert fake.count("GET", "job_get") == 1
+    assert fake.reads() == (15 if count == 1 else 16)
+
+
+@pytest.mark.parametrize("count", [1, 25])
+def test_rerun_reads_three_lists_and_writes_nothing(arm, count):
+    fake = arm(names(count))
+    run(dict(vms=[{"name": n} for n in names(count)]))
+    fake.protect_all()
+    fake.calls = []
+    result = run(dict(vms=[{"name": n} for n in names(count)], wait="protected"))
+    assert not result["changed"] and set(v["action"] for v in result["vms"]) == {"none"}
+    assert [v["progress"] for v in result["vms"]] == [100] * count
+    assert fake.writes() == 0
+    assert sorted(k for _m, k in fake.calls) == ["fabrics", "item_list", "machines"]
+
+
+def test_waiting_for_protection_lists_items_once_per_poll(arm, monkeypatch):
+    fake = arm(names(5))
+    run(dict(vms=[{"name": n} for n in names(5)], wait="none"))
+    fake.calls = []
+    sleeps = []
+
+    def sleeper(seconds):
+        sleeps.append(seconds)
+        if len(sleeps) == 2:
+            fake.protect_all()
+    monkeypatch.setattr(protected_item, "Waiter", lambda **kw: Waiter(sleeper=sleeper, **kw))
+    result = run(dict(vms=[{"name": n} for n in names(5)], wait="protected", wait_sleep=7, wait_timeout=60))
+    assert [v["state"] for v in result["vms"]] == ["Protected"] * 5
+    assert sleeps == [7, 7]
+    assert fake.count("GET", "item_list") == 3 and fake.count("GET", "job_list") == 0 and fake.writes() == 0
+
+
+# -- the planner ------------------------------------------------------------------------------------------
+
+def test_batch_plans_enable_update_nothing_and_attach(arm):
+    fake = arm(["web-01", "web-02", "web-03", "web-04"])
+    run(dict(vms=[{"name": "web-02"}, {"name": "web-03"}, {"name": "web-04"}]))
+    fake.protect_all()
+    fake.busy("web-04")
+    fake.calls = []
+    result = run(dict(vms=[{"name": "web-01"}, {"name": "web-02", "target_vm_size": "Standard_B1s"},
+                           {"name": "web-03"}, {"name": "web-04"}], wait="none"))
+    actions = dict((v["name"], (v["action"], v["changed"])) for v in result["vms"])
+    assert actions == {"web-01": ("enable", True), "web-02": ("update", True), "web-03": ("none", False),
+                       "web-04": ("attach", False)}
+    assert (fake.count("PUT"), fake.count("PATCH"), fake.count("POST")) == (1, 1, 0)
+    web02 = result["vms"][1]
+    assert web02["diff"] == {"before": {"target_vm_size": "Standard_D2s_v5"}, "after": {"target_vm_size": "Standard_B1s"}}
+    assert [d["before_header"] for d in result["diff"]] == ["web-01", "web-02"]
+
+
+def test_check_mode_predicts_and_writes_nothing(arm):
+    fake = arm(["web-01", "web-02"])
+    run(dict(name="web-02"))
+    fake.protect_all()
+    fake.calls = []
+    result = run(dict(vms=[{"name": "web-01"}, {"name": "web-02", "target_vm_size": "Standard_B1s"}]), check_mode=True)
+    assert [v["action"] for v in result["vms"]] == ["enable", "update"] and result["changed"]
+    assert fake.writes() == 0
+    assert result["vms"][0]["diff"]["before"] == {}
+    assert result["vms"][0]["diff"]["after"]["target_network_id"].endswith("/virtualNetworks/vnet-dr-recovery")
+
+
+def test_ids_compare_without_case_and_only_set_options_count(arm):
+    fake = arm(["web-01"])
+    run(dict(name="web-01", target_resource_group=RG.upper(), target_network="VNET-DR-RECOVERY"))
+    fake.protect_all()
+    fake.calls = []
+    result = run(dict(name="web-01", target_network="vnet-dr-recovery", policy="POL-24H", run_as_account=None,
+                      test_network=None, log_storage_account=None))
+    assert not result["changed"] and fake.writes() == 0
+
+
+def test_nic_settings_are_applied_after_the_enable_job(arm):
+    fake = arm(["app-01"])
+    result = run(dict(name="app-01", nics=[{"nic": "Network adapter 1", "target_subnet": "app", "target_ip": "10.10.1.31"},
+                                           {"nic": "Network adapter 2", "failover": False}]))
+    assert result["vms"][0]["action"] == "enable" and result["vms"][0]["job"]["scenario"] == "UpdateVmProperties"
+    assert (fake.count("PUT"), fake.count("PATCH")) == (1, 1)
+    nics = result["vms"][0]["item"]["nics"]
+    assert (nics[0]["target_ip"], nics[0]["target_subnet"], nics[1]["failover"]) == ("10.10.1.31", "app", False)
+    fake.calls = []
+    again = run(dict(name="app-01", nics=[{"nic": "00:50:56:90:01:00", "target_subnet": "app", "target_ip": "10.10.1.31"},
+                                          {"nic": "Network adapter 2", "failover": False}]))
+    assert not again["changed"] and fake.writes() == 0
+
+
+def test_disable_needs_confirmation_and_then_disables_once(arm):
+    fake = arm(["web-01"])
+    run(dict(name="web-01"))
+    fake.calls = []
+    failure = fail(dict(name="web-01", state="absent"))
+    assert failure["error"]["details"]["parameter"] == "confirm_disable" and fake.calls == []
+    result = run(dict(name="web-01", state="absent", confirm_disable=True))
+    assert result["vms"][0]["action"] == "disable" and result["vms"][0]["state"] is None
+    assert fake.count("POST") == 1
+    assert not run(dict(name="web-01", state="absent", confirm_disable=True))["changed"]
+
+
+# -- errors before any write, for all VMs -------------------------------------------------------------------
+
+def test_every_bad_input_is_reported_before_any_write(arm):
+    fake = arm(["web-01", "web-02", "web-03", "web-04"])
+    failure = fail(dict(vms=[{"name": "web-01"}, {"name": "web-02", "target_vm_size": "Standard_X1"},
+                             {"name": "web-03", "target_network": "vnet-nope"},
+                             {"name": "web-04", "test_network": "vnet-dr-recovery"}]))
+    assert fake.writes() == 0
+    problems = [p["details"]["parameter"] for p in failure["error"]["details"]["problems"]]
+    assert problems == ["vms[1].target_vm_size", "vms[2].target_network", "vms[3].test_network"]
+    assert "Standard_D4s_v5" in failure["msg"] and "vnet-dr-test" in failure["msg"]
+
+
+def test_unknown_vm_names_close_matches(arm):
+    fake = arm(["web-01", "web-02", "db-01"])
+    failure = fail(dict(vms=[{"name": "web-01"}, {"name": "web-1"}]))
+    assert failure["error"]["details"]["parameter"] == "vms[1].name"
+    assert "Close matches: web-01, web-02" in failure["msg"] and fake.writes() == 0
+
+
+def test_static_ip_outside_its_subnet(arm):
+    arm(["app-01"])
+    failure = fail(dict(name="app-01", nics=[{"nic": "Network adapter 1", "target_subnet": "app", "target_ip": "10.10.9.9"}]))
+    assert failure["error"]["details"]["parameter"] == "nics[0].target_ip" and "10.10.1.0/24" in failure["msg"]
+
+
+def test_settings_asr_cannot_update_are_errors(arm):
+    fake = arm(["web-01"])
+    run(dict(name="web-01"))
+    fake.calls = []
+    failure = fail(dict(name="web-01", disk_type="Premium_LRS"))
+    assert failure["error"]["details"]["parameter"] == "disk_type" and "enable it again" in failure["msg"]
+    assert fail(dict(name="web-01", multi_vm_group="g2"))["error"]["details"]["parameter"] == "multi_vm_group"
+    assert fake.writes() == 0
+
+
+def test_enable_without_agent_or_credentials_is_an_input_error(arm):
+    arm(["web-01"])
+    failure = fail(dict(name="web-01", run_as_account=None))
+    assert failure["error"]["details"]["parameter"] == "run_as_account"
+
+
+def test_a_registered_agent_needs_no_credentials(arm):
+    fake = arm(["web-01"], agents=["web-01"])
+    result = run(dict(name="web-01", run_as_account=None))
+    assert result["vms"][0]["action"] == "enable" and fake.count("PUT") == 1
+
+
+# -- jobs, resume, timeouts ---------------------------------------------------------------------------------
+
+def test_failed_jobs_fail_the_module_after_the_others_are_done(arm):
+    fake = arm(["web-01", "web-02"], job_state="Failed")
+    failure = fail(dict(vms=[{"name": "web-01"}, {"name": "web-02"}]))
+    assert "2 of 2 VMs failed" in failure["msg"] and "Push installation failed" in failure["msg"]
+    assert [v["error"]["code"] for v in failure["vms"]] == ["95117", "95117"]
+    assert fake.count("PUT") == 2
+
+
+def test_busy_item_is_attached_not_submitted_again(arm):
+    fake = arm(["web-01"])
+    run(dict(name="web-01", wait="none"))
+    job = fake.busy("web-01", polls=2)
+    fake.calls = []
+    result = run(dict(name="web-01"))
+    assert result["vms"][0]["action"] == "attach" and result["vms"][0]["job"]["name"] == job
+    assert result["vms"][0]["job"]["state"] == "Succeeded"
+    assert fake.writes() == 0 and not result["changed"]
+
+
+def test_busy_item_with_pending_settings_is_updated_once_its_job_ended(arm):
+    fake = arm(["web-01"])
+    run(dict(name="web-01", wait="none"))
+    fake.busy("web-01")
+    fake.calls = []
+    result = run(dict(name="web-01", target_vm_size="Standard_B1s"))
+    vm = result["vms"][0]
+    assert (vm["action"], vm["changed"], vm["job"]["scenario"]) == ("update", True, "UpdateVmProperties")
+    assert fake.count("PATCH") == 1 and vm["item"]["target"]["vm_size"] == "Standard_B1s"
+
+
+def test_disabling_a_busy_item_waits_for_its_job_first(arm):
+    fake = arm(["web-01"])
+    run(dict(name="web-01", wait="none"))
+    fake.busy("web-01", scenario="UpdateVmProperties")
+    fake.calls = []
+    result = run(dict(name="web-01", state="absent", confirm_disable=True))
+    assert result["vms"][0]["action"] == "disable" and fake.count("POST") == 1 and not fake.items
+
+
+def test_timeout_waiting_for_protection_returns_progress_and_a_rerun_resumes(arm):
+    fake = arm(["web-01", "web-02"])
+    with set_module_args(dict(DEFAULTS, vms=[{"name": "web-01"}, {"name": "web-02"}], wait="protected", wait_timeout=0)):
+        failure = fail_module(protected_item.main)
+    assert failure["error"]["kind"] == "timeout" and failure["changed"]
+    assert "web-01 0%" in failure["msg"]
+    assert [v["progress"] for v in failure["partial"]["vms"]] == [0, 0]
+    fake.protect_all()
+    fake.calls = []
+    result = run(dict(vms=[{"name": "web-01"}, {"name": "web-02"}], wait="protected"))
+    assert [v["action"] for v in result["vms"]] == ["none", "none"] and fake.writes() == 0
+
+
+# -- info ------------------------------------------------------------------------------------------------------
+
+def test_info_filters_by_vm_name_and_state_with_one_list(arm):
+    fake = arm(["web-01", "web-02"])
+    run(dict(vms=[{"name": "web-01"}, {"name": "web-02"}]))
+    fake.calls = []
+    result = run(dict(vault_name=VAULT, vault_resource_group=RG, vm_names=["WEB-02"],
+                      states=["initialreplicationinprogress"]), module=protected_item_info)
+    assert [i["vm_name"] for i in result["protected_items"]] == ["web-02"]
+    assert result["protected_items"][0]["target"]["vm_size"] == "Standard_D2s_v5"
+    assert fake.calls == [("GET", "item_list")]
+    empty = run(dict(vault_name=VAULT, vault_resource_group=RG, states=["Protected"]), module=protected_item_info)
+    assert empty["protected_items"] == []
