@@ -1,12 +1,14 @@
 """Each directory under targets/ is an integration target: a role run with ansible-playbook
-against the lab. The target asserts its own behaviour (check -> apply -> idempotent rerun -> ...)."""
+against the lab. The target asserts its own behaviour (check -> apply -> idempotent rerun -> ...).
+Directories named setup_* are roles the targets share (ansible-test's convention), not targets."""
 import os
 
 import pytest
 
 TARGETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "targets")
 
-NAMES = sorted(d for d in os.listdir(TARGETS) if os.path.isdir(os.path.join(TARGETS, d, "tasks")))
+NAMES = sorted(d for d in os.listdir(TARGETS) if os.path.isdir(os.path.join(TARGETS, d, "tasks"))
+               and not d.startswith("setup_"))
 
 
 @pytest.mark.parametrize("target", NAMES)
