@@ -386,3 +386,146 @@ def item_facts(details):
             upgrade_state=details.get("agentUpgradeState"), reasons_blocking_upgrade=agent.get("reasonsBlockingUpgrade") or [],
         ),
     )
+
+
+# -- the DR lifecycle: state model and action inputs (dr.asr action modules) ----------------------------------
+#
+# One protected item goes through these phases (InMageRcm forward, InMageRcmFailback after a reprotect to
+# on-premises); `phase()` names the phase from the item's provider, active location, protection state and
+# test failover state (docs/lab-asr.md "Item state machine"; the strings ASR documents, the rest opaque):
+#
+#   initial_replication  InMageRcm, Primary: enabling, initial replication, reprotect to Azure started
+#   protected            InMageRcm, Primary, Protected                      -> test failover, failover
+#   test_failover        ... with a test failover waiting for its cleanup   -> cleanup
+#   test_failover_cleanup ... test failover being cleaned up (MarkedForDeletion)
+#   failed_over          InMageRcm, Recovery, commit pending               -> commit, change recovery point
+#   committed            InMageRcm, Recovery, failover committed           -> reprotect to on-premises
+#   reprotecting         InMageRcmFailback, Recovery, initial replication to on-premises
+#   reprotected          InMageRcmFailback, Recovery, Protected             -> failback (planned failover)
+#   failed_back          InMageRcmFailback, Primary, commit pending         -> commit, cancel
+#   failback_committed   InMageRcmFailback, Primary, committed              -> reprotect to Azure
+#   failed, disabling, unknown
+
+FAILBACK_INSTANCE_TYPE = "InMageRcmFailback"
+PRIMARY, RECOVERY = "Primary", "Recovery"
+DIRECTIONS = {"primary_to_recovery": "PrimaryToRecovery", "recovery_to_primary": "RecoveryToPrimary"}
+#: recovery point choices by name, as ASR's recovery plans take them (RecoveryPlanPointType)
+POINT_KEYWORDS = ("Latest", "LatestProcessed", "LatestApplicationConsistent", "LatestCrashConsistent")
+#: InMageRcmFailbackRecoveryPointType (a failback takes only a type, never a given point)
+FAILBACK_POINT_TYPES = ("ApplicationConsistent", "CrashConsistent")
+#: failover type per direction: VMware -> Azure is an (unplanned) failover, the failback a planned one
+FAILOVER_TYPES = {"primary_to_recovery": "unplanned", "recovery_to_primary": "planned"}
+_INITIAL = ("UnprotectedStatesBegin", "InitialReplicationInProgress", "ReprotectInitiated")
+_FAILED = ("EnablingFailed", "InitialReplicationFailed", "DisablingFailed")
+_COMMIT_PENDING = ("UnplannedFailoverCommitPendingStatesBegin", "PlannedFailoverCommitRequired")
+
+
+def is_failback(instance_type):
+    return (instance_type or "").lower() == FAILBACK_INSTANCE_TYPE.lower()
+
+
+def phase(provider, active_location, state, test_failover_state):
+    """The lifecycle phase (above) of an item; pure, from its REST strings."""
+    failback = is_failback(provider)
+    tfo = test_failover_state if test_failover_state not in (None, "", "None") else None
+    if state == "DisablingProtection":
+        return "disabling"
+    if state in _FAILED:
+        return "failed"
+    if not failback and active_location in (None, PRIMARY):
+        if state in _INITIAL:
+            return "initial_replication"
+        if state == "Protected":
+            if tfo is None:
+                return "protected"
+            return "test_failover" if tfo == "WaitingForCompletion" else "test_failover_cleanup"
+    if not failback and active_location == RECOVERY:
+        if state in _COMMIT_PENDING:
+            return "failed_over"
+        if state == "CommitFailoverCompleted":
+            return "committed"
+    if failback and active_location == RECOVERY:
+        if state in _INITIAL:
+            return "reprotecting"
+        if state == "Protected":
+            return "reprotected"
+    if failback and active_location == PRIMARY:
+        if state in _COMMIT_PENDING:
+            return "failed_back"
+        if state == "CommitFailoverCompleted":
+            return "failback_committed"
+    return "unknown"
+
+
+def replicates_to(provider, active_location):
+    """Where the item's data flows now: "recovery" (VMware -> Azure), "primary" (Azure -> VMware) or None."""
+    if not is_failback(provider) and active_location in (None, PRIMARY):
+        return "recovery"
+    if is_failback(provider) and active_location == RECOVERY:
+        return "primary"
+    return None
+
+
+def test_failover_input(network_id=None, recovery_point_id=None):
+    """providerSpecificDetails of an item's test failover (InMageRcmTestFailoverInput); no point = latest."""
+    return _compact({"instanceType": INSTANCE_TYPE, "networkId": network_id, "recoveryPointId": recovery_point_id})
+
+
+def unplanned_failover_input(perform_shutdown, recovery_point_id=None):
+    """providerSpecificDetails of a failover to Azure (InMageRcmUnplannedFailoverInput)."""
+    return _compact({"instanceType": INSTANCE_TYPE, "performShutdown": _bool_text(bool(perform_shutdown)),
+                     "recoveryPointId": recovery_point_id})
+
+
+def failback_point_type(keyword):
+    """The InMageRcmFailback recovery point type for a choice: app-consistent when asked, else crash-consistent
+    (the failback synchronizes the latest changes; ASR recommends crash-consistent). None for a given point."""
+    if keyword is None:
+        return "CrashConsistent"
+    if keyword == "LatestApplicationConsistent":
+        return "ApplicationConsistent"
+    if keyword in POINT_KEYWORDS:
+        return "CrashConsistent"
+    return None
+
+
+def planned_failback_input(recovery_point_type):
+    """providerSpecificDetails of a failback (InMageRcmFailbackPlannedFailoverProviderInput)."""
+    return {"instanceType": FAILBACK_INSTANCE_TYPE, "recoveryPointType": recovery_point_type}
+
+
+def apply_recovery_point_input(recovery_point_id):
+    """providerSpecificDetails of a change of recovery point before commit (InMageRcmApplyRecoveryPointInput)."""
+    return {"instanceType": INSTANCE_TYPE, "recoveryPointId": recovery_point_id}
+
+
+def reprotect_to_primary_input(reprotect_agent_id, datastore_name, log_storage_account_id, policy_id=None):
+    """providerSpecificDetails of the reprotect Azure -> on-premises (InMageRcmReprotectInput)."""
+    return _compact({"instanceType": INSTANCE_TYPE, "reprotectAgentId": reprotect_agent_id,
+                     "datastoreName": datastore_name, "logStorageAccountId": log_storage_account_id,
+                     "policyId": policy_id})
+
+
+def reprotect_to_recovery_input(process_server_id, policy_id, run_as_account_id=None):
+    """providerSpecificDetails of the reprotect on-premises -> Azure after a failback
+    (InMageRcmFailbackReprotectInput)."""
+    return _compact({"instanceType": FAILBACK_INSTANCE_TYPE, "processServerId": process_server_id,
+                     "policyId": policy_id, "runAsAccountId": run_as_account_id})
+
+
+def plan_failover_inputs(direction, keyword=None, multi_vm_sync_point=None):
+    """providerSpecificDetails (a list, one entry per provider) of a recovery plan's test failover, failover or
+    failback (RecoveryPlanInMageRcmFailoverInput / RecoveryPlanInMageRcmFailbackFailoverInput)."""
+    multi = None if multi_vm_sync_point is None else ("True" if multi_vm_sync_point else "False")
+    if direction == "recovery_to_primary":
+        return [_compact({"instanceType": FAILBACK_INSTANCE_TYPE, "recoveryPointType": failback_point_type(keyword),
+                          "useMultiVmSyncPoint": multi})]
+    return [_compact({"instanceType": INSTANCE_TYPE, "recoveryPointType": keyword or "LatestProcessed",
+                      "useMultiVmSyncPoint": multi})]
+
+
+def lifecycle_facts(details):
+    """The lifecycle details of either provider: failback status, reprotect target, log storage account."""
+    return dict(last_planned_failover_status=details.get("lastPlannedFailoverStatus"),
+                reprotect_agent=details.get("reprotectAgentName"), datastore=details.get("targetDataStoreName"),
+                log_storage_account_id=details.get("logStorageAccountId"))

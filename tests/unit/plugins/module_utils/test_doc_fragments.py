@@ -8,6 +8,7 @@ from ansible_collections.dr.asr.plugins.module_utils._azure.argspec import azure
 from ansible_collections.dr.asr.plugins.module_utils._vsphere.argspec import vsphere_argument_spec
 from ansible_collections.dr.asr.plugins.module_utils._waiter import WAIT_ARGUMENT_SPEC
 from ansible_collections.dr.asr.plugins.module_utils._asr.argspec import asr_vault_argument_spec
+from ansible_collections.dr.asr.plugins.module_utils._asr.actions import TARGET_SPEC
 
 
 def fragment(name):
@@ -16,7 +17,8 @@ def fragment(name):
 
 
 @pytest.mark.parametrize("name,spec", [("azure", azure_argument_spec()), ("vsphere", vsphere_argument_spec()),
-                                       ("wait", WAIT_ARGUMENT_SPEC), ("asr_vault", asr_vault_argument_spec())])
+                                       ("wait", WAIT_ARGUMENT_SPEC), ("asr_vault", asr_vault_argument_spec()),
+                                       ("asr_action_target", TARGET_SPEC)])
 def test_fragment_matches_spec(name, spec):
     doc = fragment(name)
     assert sorted(doc) == sorted(spec)

@@ -1,0 +1,199 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, dr.asr contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: failover_recovery_point
+short_description: Change the recovery point of an Azure Site Recovery failover before it is committed
+version_added: 1.0.0
+description:
+  - Ensures the VMs failed over to Azure (not committed yet) run on the given recovery point - ASR's change of recovery
+    point (C(applyRecoveryPoint)), which restarts the Azure VM on it. Use it when the point the failover chose turns
+    out to be bad (corrupted, encrypted by ransomware...), then commit (M(dr.asr.failover_commit)).
+  - Its own module rather than an option of M(dr.asr.failover_commit) - the new point is usually checked before the
+    commit, and the commit deletes the other points.
+  - Idempotent by state - a VM already on the chosen point is left alone; a rerun while the job runs waits for it.
+  - Recovery plans have no change of recovery point in ASR - with O(recovery_plan) every member item is changed, in
+    one batch.
+author:
+  - dr.asr maintainers (@dr-asr)
+options:
+  recovery_point:
+    description:
+      - The recovery point - a recovery point of the item by name or id (M(dr.asr.recovery_point_info) lists them), or
+        V(LatestProcessed) / V(Latest) (the newest point), V(LatestApplicationConsistent), V(LatestCrashConsistent).
+      - One of O(recovery_point) and O(recovery_point_time) is required.
+    type: str
+  recovery_point_time:
+    description:
+      - The newest recovery point at or before this time (ISO 8601, or a duration before now such as V(2h)).
+    type: str
+  multi_vm_sync_point:
+    description: Only multi-VM sync points (the newest one all items of each multi-VM group share).
+    type: bool
+extends_documentation_fragment:
+  - dr.asr.azure
+  - dr.asr.asr_vault
+  - dr.asr.asr_action_target
+  - dr.asr.wait
+attributes:
+  check_mode:
+    support: full
+    description: Reads the items and their recovery points and predicts which point each would change to; starts nothing.
+  diff_mode:
+    support: full
+    description: Returns the recovery point (and state) of each changed item before and after.
+  idempotent:
+    support: full
+    description: A VM already on the chosen point is left alone; a rerun while the job runs waits for it.
+notes:
+  - "State model: possible in phase C(failed_over) only (failover to Azure, commit pending - C(ChangePit) in the
+    allowed operations); done when the item's C(failoverRecoveryPointId) is the chosen point. After the commit the
+    recovery points are gone and the point can no longer change."
+seealso:
+  - module: dr.asr.recovery_point_info
+  - module: dr.asr.failover
+  - module: dr.asr.failover_commit
+'''
+
+EXAMPLES = r'''
+- name: Recovery points of the failed-over VM
+  dr.asr.recovery_point_info:
+    vault_name: rsv-dr-weu
+    vault_resource_group: rg-dr
+    items: [db-01]
+    types: [ApplicationConsistent]
+  register: points
+
+- name: Go back to the app-consistent point before the incident
+  dr.asr.failover_recovery_point:
+    vault_name: rsv-dr-weu
+    vault_resource_group: rg-dr
+    items: [db-01]
+    recovery_point: "{{ points.protected_items[0].recovery_points[1].name }}"
+
+- name: Or by time
+  dr.asr.failover_recovery_point:
+    vault_name: rsv-dr-weu
+    vault_resource_group: rg-dr
+    items: [db-01]
+    recovery_point_time: "2026-11-26T03:00:00Z"
+'''
+
+RETURN = r'''
+protected_items:
+  description:
+    - One entry per protected item, in the order given (with O(recovery_plan), the plan's members). On failure the
+      module still returns it, with RV(protected_items[].error) set for the items that failed.
+    - With O(recovery_plan), entries hold the members' state after the run; what the plan did is in
+      RV(recovery_plan).
+    - Each entry also holds the item's state after the run (state, active location, provider, failover
+      recovery point, allowed operations, current job, ...), as in
+      RV(dr.asr.test_failover#module:protected_items).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The VM name (the item's C(friendlyName)).
+      type: str
+      sample: web-01
+    item_name:
+      description: Name of the protected item.
+      type: str
+      sample: 127-0-0-1-6c4f..._5010c3d4-0000-4000-8000-00000000e001
+    id:
+      description: Id of the protected item.
+      type: str
+    kind:
+      description: V(item).
+      type: str
+    action:
+      description:
+        - What the run did (in check mode, would do) - V(start) (started the action), V(attach) (the item was
+          busy with a job of this action, started by an earlier run, which was awaited instead of starting another),
+          V(after_job) (the item was busy with another job; the run waited for it, then decided again) or V(none)
+          (already in the wanted state, see RV(protected_items[].reason)).
+      type: str
+      sample: start
+    changed:
+      description: Whether the run started the action for this item.
+      type: bool
+    reason:
+      description: Why nothing was started (the state that makes the action done), or what was attached to.
+      type: str
+    phase:
+      description:
+        - The item's lifecycle phase after the run (see the state model in the notes) - V(initial_replication),
+          V(protected), V(test_failover), V(test_failover_cleanup), V(failed_over), V(committed), V(reprotecting),
+          V(reprotected), V(failed_back), V(failback_committed), V(failed), V(disabling) or V(unknown).
+      type: str
+      sample: test_failover
+    job:
+      description:
+        - The job the run started or attached to, null when none - name, id, scenario, state (V(Succeeded),
+          V(InProgress) with O(wait=false), V(Suspended) at a manual action), start and end time, its tasks
+          (name, friendly_name, state, start_time, end_time) and errors. After a wait timeout it holds the tasks
+          seen last.
+      type: dict
+    error:
+      description: Why the item failed (code, message, possible causes, recommended action), null when it did not.
+      type: dict
+    diff:
+      description: The item's state before and after (predicted in check mode and with O(wait=false)).
+      type: dict
+      sample: {before: {phase: protected, test_failover_state: None}, after: {phase: test_failover,
+               test_failover_state: WaitingForCompletion}}
+    recovery_point:
+      description: The recovery point the run chose for the item (name, id, time, type, age_seconds,
+        multi_vm_sync_point), when it chose one (a point given by name, time or type).
+      type: dict
+      returned: when a point was chosen
+    warnings:
+      description: Things worth knowing (for example, a job that waits at a manual action).
+      type: list
+      elements: str
+      returned: when there are any
+recovery_plan:
+  description:
+    - With O(recovery_plan) - the plan (name, id, kind V(recovery_plan), allowed_operations, current_scenario,
+      current_scenario_status, its members as RV(protected_items)) and what the run did (action, changed, reason, job, error,
+      diff); null otherwise.
+  returned: always
+  type: dict
+diff:
+  description: One before/after per changed target (header the VM or plan name).
+  returned: always
+  type: list
+  elements: dict
+'''
+
+from ansible_collections.dr.asr.plugins.module_utils._module import DrAsrModule
+from ansible_collections.dr.asr.plugins.module_utils._asr import actions
+
+ARGUMENT_SPEC = dict(
+    recovery_point=dict(type="str"),
+    recovery_point_time=dict(type="str"),
+    multi_vm_sync_point=dict(type="bool"),
+    **actions.TARGET_SPEC
+)
+
+
+def run_module(module):
+    return actions.run_action(module, actions.FailoverRecoveryPoint(module.params))
+
+
+def main():
+    point = ["recovery_point", "recovery_point_time"]
+    module = DrAsrModule(ARGUMENT_SPEC, uses=("asr_vault", "wait"),
+                         azure_libraries=("azure.mgmt.recoveryservicessiterecovery",),
+                         mutually_exclusive=actions.TARGET_EXCLUSIVE + [point],
+                         required_one_of=actions.TARGET_EXCLUSIVE + [point])
+    actions.exit_action(module, run_module)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,248 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, dr.asr contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: reprotect
+short_description: Reprotect failed-over VMs with Azure Site Recovery - to on-premises, or to Azure again after failback
+version_added: 1.0.0
+description:
+  - Ensures VMs whose failover is committed replicate in the other direction, which the next failover needs -
+  - After a committed failover to Azure, reprotect replicates the Azure VMs to on-premises (provider
+    C(InMageRcmFailback)) through the replication appliance's reprotect agent, onto a datastore, with a failback
+    policy and a log storage account. When the original on-premises VM still exists it is recovered in place
+    (original location, turned off meanwhile); when it does not, a new VM is created on O(datastore) (alternate
+    location). ASR keeps no static IP on this way back.
+  - After a committed failback, reprotect replicates the on-premises VMs to Azure again (provider C(InMageRcm))
+    through an appliance's process server with a replication policy - the forward replication settings from before the
+    failover are kept.
+  - The direction follows from the item's state (O(direction) only double-checks it). Idempotent by state - a VM that
+    already replicates in that direction is left alone; a rerun while the reprotect job runs waits for it; with
+    O(wait_for_protection) a rerun also waits for the reprotection's initial replication.
+  - Azure Site Recovery refuses to reprotect a recovery plan of VMware machines (the reprotect needs per-machine input);
+    with O(recovery_plan), every member item is reprotected instead, in one batch, and RV(recovery_plan) says so.
+author:
+  - dr.asr maintainers (@dr-asr)
+options:
+  direction:
+    description:
+      - The replication direction wanted after the reprotect - V(recovery_to_primary) (Azure to on-premises, after a
+        committed failover) or V(primary_to_recovery) (on-premises to Azure, after a committed failback).
+      - Unset - whichever the item's state calls for. Set, an item whose state calls for the other direction is an error.
+    type: str
+    choices: [primary_to_recovery, recovery_to_primary]
+  appliance:
+    description:
+      - The replication appliance - to on-premises, the one whose reprotect agent replicates to vCenter; to Azure, the
+        one whose process server replicates the VM. Defaults to the appliance the item used before, else the vault's
+        only appliance.
+    type: str
+  datastore:
+    description:
+      - To on-premises (required there) - the datastore the on-premises VM is recovered onto (alternate location) or
+        whose VM is overwritten (original location); one the appliance's reprotect agent can reach.
+    type: str
+  log_storage_account:
+    description:
+      - To on-premises - the storage account (name in the item's target resource group, or id) that caches the
+        replication logs. Defaults to the one the item replicated with.
+    type: str
+  policy:
+    description:
+      - The policy of the new direction (name or id) - to on-premises a failback policy (C(InMageRcmFailback),
+        M(dr.asr.replication_policy) with O(dr.asr.replication_policy#module:failback=true)), to Azure a replication
+        policy (C(InMageRcm)).
+      - Defaults - to Azure, the policy the item replicated with before; else the only policy of that kind associated
+        with the item's appliance container.
+    type: str
+  run_as_account:
+    description:
+      - To Azure - the appliance credential to (re)install the Mobility service with, when needed. Unset - the agent
+        already on the VM is used.
+    type: str
+  wait_for_protection:
+    description:
+      - Also wait until the reprotection's initial replication is done (state C(Protected)), which a failback (or the
+        next failover) needs. Takes as long as replicating the disks; a timeout fails with what was seen, and a rerun
+        resumes waiting. Needs O(wait=true).
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - dr.asr.azure
+  - dr.asr.asr_vault
+  - dr.asr.asr_action_target
+  - dr.asr.wait
+attributes:
+  check_mode:
+    support: full
+    description: Reads and checks everything (allowed operations, appliance, datastore, policy) and predicts per item
+      what would be done; starts nothing.
+  diff_mode:
+    support: full
+    description: Returns the state (provider, active location, phase) of each changed item before and after.
+  idempotent:
+    support: full
+    description: A VM that already replicates in the direction is left alone; a rerun while the job runs waits for it.
+notes:
+  - "State model: reprotect is possible in phase C(committed) (committed failover to Azure - leads to C(reprotecting),
+    then C(reprotected)) and C(failback_committed) (committed failback - leads to C(initial_replication), then
+    C(protected)). It is done when the item replicates away from where it runs (C(InMageRcmFailback) in Azure, or
+    C(InMageRcm) on-premises)."
+  - The failback policy must exist and be associated with the appliance's container before the reprotect to
+    on-premises (M(dr.asr.replication_policy) with O(dr.asr.replication_policy#module:failback=true) and
+    O(dr.asr.replication_policy#module:associate=true)).
+  - ASR takes no alternate-location options beyond the datastore - the VM is recovered in place when it exists, else
+    created on the datastore; dr.asr cannot choose one or the other.
+seealso:
+  - module: dr.asr.failover
+  - module: dr.asr.failover_commit
+  - module: dr.asr.replication_policy
+  - module: dr.asr.appliance_info
+'''
+
+EXAMPLES = r'''
+- name: After the committed failover - replicate the Azure VMs back to vCenter, wait until they are protected
+  dr.asr.reprotect:
+    vault_name: rsv-dr-weu
+    vault_resource_group: rg-dr
+    items: [web-01, web-02]
+    datastore: ds-prod-01
+    policy: pol-vmware-failback
+    wait_for_protection: true
+    wait_timeout: 14400
+
+- name: The same for every VM of a recovery plan (reprotected one by one, in one batch)
+  dr.asr.reprotect:
+    vault_name: rsv-dr-weu
+    vault_resource_group: rg-dr
+    recovery_plan: rp-shop
+    datastore: ds-prod-01
+
+- name: After the committed failback - replicate to Azure again
+  dr.asr.reprotect:
+    vault_name: rsv-dr-weu
+    vault_resource_group: rg-dr
+    items: [web-01, web-02]
+    direction: primary_to_recovery
+    wait_for_protection: true
+'''
+
+RETURN = r'''
+protected_items:
+  description:
+    - One entry per protected item, in the order given (with O(recovery_plan), the plan's members). On failure the
+      module still returns it, with RV(protected_items[].error) set for the items that failed.
+    - With O(recovery_plan), entries hold the members' state after the run; what the plan did is in
+      RV(recovery_plan).
+    - Each entry also holds the item's state after the run (state, active location, provider, failover
+      recovery point, allowed operations, current job, ...), as in
+      RV(dr.asr.test_failover#module:protected_items).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The VM name (the item's C(friendlyName)).
+      type: str
+      sample: web-01
+    item_name:
+      description: Name of the protected item.
+      type: str
+      sample: 127-0-0-1-6c4f..._5010c3d4-0000-4000-8000-00000000e001
+    id:
+      description: Id of the protected item.
+      type: str
+    kind:
+      description: V(item).
+      type: str
+    action:
+      description:
+        - What the run did (in check mode, would do) - V(start) (started the action), V(attach) (the item was
+          busy with a job of this action, started by an earlier run, which was awaited instead of starting another),
+          V(after_job) (the item was busy with another job; the run waited for it, then decided again) or V(none)
+          (already in the wanted state, see RV(protected_items[].reason)).
+      type: str
+      sample: start
+    changed:
+      description: Whether the run started the action for this item.
+      type: bool
+    reason:
+      description: Why nothing was started (the state that makes the action done), or what was attached to.
+      type: str
+    phase:
+      description:
+        - The item's lifecycle phase after the run (see the state model in the notes) - V(initial_replication),
+          V(protected), V(test_failover), V(test_failover_cleanup), V(failed_over), V(committed), V(reprotecting),
+          V(reprotected), V(failed_back), V(failback_committed), V(failed), V(disabling) or V(unknown).
+      type: str
+      sample: test_failover
+    job:
+      description:
+        - The job the run started or attached to, null when none - name, id, scenario, state (V(Succeeded),
+          V(InProgress) with O(wait=false), V(Suspended) at a manual action), start and end time, its tasks
+          (name, friendly_name, state, start_time, end_time) and errors. After a wait timeout it holds the tasks
+          seen last.
+      type: dict
+    error:
+      description: Why the item failed (code, message, possible causes, recommended action), null when it did not.
+      type: dict
+    diff:
+      description: The item's state before and after (predicted in check mode and with O(wait=false)).
+      type: dict
+      sample: {before: {phase: protected, test_failover_state: None}, after: {phase: test_failover,
+               test_failover_state: WaitingForCompletion}}
+    warnings:
+      description: Things worth knowing (for example, a job that waits at a manual action).
+      type: list
+      elements: str
+      returned: when there are any
+recovery_plan:
+  description:
+    - With O(recovery_plan) - the plan (name, id, kind V(recovery_plan), allowed_operations, current_scenario,
+      current_scenario_status, its members as RV(protected_items)) and what the run did (action, changed, reason, job, error,
+      diff); null otherwise.
+  returned: always
+  type: dict
+diff:
+  description: One before/after per changed target (header the VM or plan name).
+  returned: always
+  type: list
+  elements: dict
+'''
+
+from ansible_collections.dr.asr.plugins.module_utils._module import DrAsrModule
+from ansible_collections.dr.asr.plugins.module_utils._errors import InputError
+from ansible_collections.dr.asr.plugins.module_utils._asr import actions
+from ansible_collections.dr.asr.plugins.module_utils._asr.providers import inmagercm_item as rcm
+
+ARGUMENT_SPEC = dict(
+    direction=dict(type="str", choices=list(rcm.DIRECTIONS)),
+    appliance=dict(type="str"),
+    datastore=dict(type="str"),
+    log_storage_account=dict(type="str"),
+    policy=dict(type="str"),
+    run_as_account=dict(type="str"),
+    wait_for_protection=dict(type="bool", default=False),
+    **actions.TARGET_SPEC
+)
+
+
+def run_module(module):
+    params = module.params
+    if params["wait_for_protection"] and not params["wait"]:
+        raise InputError("wait_for_protection", True, "false with wait=false", hint="Waiting for protection needs wait.")
+    return actions.run_action(module, actions.Reprotect(params), wait_for_protection=params["wait_for_protection"])
+
+
+def main():
+    module = DrAsrModule(ARGUMENT_SPEC, uses=("asr_vault", "wait"),
+                         azure_libraries=("azure.mgmt.recoveryservicessiterecovery",),
+                         mutually_exclusive=actions.TARGET_EXCLUSIVE, required_one_of=actions.TARGET_EXCLUSIVE)
+    actions.exit_action(module, run_module)
+
+
+if __name__ == "__main__":
+    main()
