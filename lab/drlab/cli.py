@@ -13,6 +13,7 @@ import json
 import os
 import ssl
 import sys
+import time
 import urllib.request
 
 from drlab import ca, guests, procs
@@ -75,6 +76,17 @@ def up(settings):
     path = write_inventory(settings)
     status(settings)
     print("inventory: %s" % path)
+
+
+def restart_azure(settings, pause=0.0):
+    """Stop the Azure simulator and start it again (its state is SQLite: resources, jobs and the lab clock
+    survive; the runtime configuration, faults, throttle and request log start from the configuration).
+    Returns the new pid."""
+    procs.stop(settings, AZURE, "drlab.azure")
+    if pause:
+        time.sleep(pause)
+    return procs.start(settings, AZURE, _azure_argv(settings), marker="drlab.azure",
+                       ready_line="AZURE-SIM READY", env=_env(settings))
 
 
 def down(settings):

@@ -21,8 +21,12 @@
     DELETE /_lab/requests                   empty the log and its counters
     GET    /_lab/resources                  stored resources (?type=&prefix=), bodies as stored
     GET    /_lab/operations                 long-running operations, newest first
-    POST   /_lab/token                      {"lifetime_seconds": -60, "audience": ...} a token as the
-                                            token endpoint would issue it (e.g. an expired one)
+    POST   /_lab/token                      {"lifetime_seconds": -60, "audience": ..., "tenant_id": ...} a
+                                            token as the token endpoint would issue it (e.g. an expired
+                                            one, or one of another tenant)
+    DELETE /_lab/token                      revoke every token issued so far: ARM answers them 401
+                                            ExpiredAuthenticationToken (clients still think them valid);
+                                            short-lived tokens: PATCH /_lab/config token_lifetime_seconds
     POST   /_lab/reset                      wipe resources and operations (and the providers' own
                                             state: module hook on_reset(store)); {"all": true} also
                                             faults, throttle, request log and runtime config
@@ -169,8 +173,10 @@ class Admin:
             body = self._body(req)
             aud = body.get("audience") or app.config["audiences"][0]
             lifetime = int(body.get("lifetime_seconds", app.config["token_lifetime_seconds"]))
-            return Response(200, {"access_token": app.identity.issue(aud, lifetime), "token_type": "Bearer",
-                                  "expires_on": int(time.time()) + lifetime})
+            return Response(200, {"access_token": app.identity.issue(aud, lifetime, tenant_id=body.get("tenant_id")),
+                                  "token_type": "Bearer", "expires_on": int(time.time()) + lifetime})
+        if name == "token" and m == "DELETE":
+            return Response(200, {"revoked": True, "generation": app.identity.revoke()})
         if name == "reset" and m == "POST":
             body = self._body(req)
             with app.store.transaction():

@@ -13,6 +13,8 @@ A rule (all keys optional):
      "error_statuses": [500, 502, 503],        # which 5xx to pick from
      "retry_after": null,                      # Retry-After seconds on injected errors (none by default)
      "drop_rate": 0.05,                        # chance of closing the connection without an answer
+     "drop_phase": "request",                  # drop before the request runs (default), or "response":
+                                               # the request runs (and its effects stay), the answer is lost
      "throttle_storm": {"seconds": 5, "retry_after": 1}}  # 429 to every match for N real seconds,
                                                            # starting at the rule's first firing
 
@@ -40,7 +42,7 @@ class FaultAction:
     def __init__(self, rule, latency=0.0, kind=None, status=None, code=None, message=None, retry_after=None):
         self.rule = rule
         self.latency = latency
-        self.kind = kind            # None (latency only) | "error" | "drop" | "storm"
+        self.kind = kind            # None (latency only) | "error" | "drop" | "drop_response" | "storm"
         self.status = status
         self.code = code
         self.message = message
@@ -79,6 +81,9 @@ class _Rule:
                 raise ValueError("error_statuses: %s is not one of %s" % (s, sorted(ERROR_CODES)))
         self.retry_after = spec.get("retry_after")
         self.drop_rate = float(spec.get("drop_rate", 0.0))
+        self.drop_phase = spec.get("drop_phase", "request")
+        if self.drop_phase not in ("request", "response"):
+            raise ValueError("drop_phase: 'request' or 'response', not %r" % (self.drop_phase,))
         storm = spec.get("throttle_storm")
         self.storm = None
         if storm:
@@ -155,7 +160,7 @@ class FaultInjector:
                         action.status = 429
                         action.retry_after = rule.storm[1]
                 if action.kind is None and rule.drop_rate > 0 and self._rng.random() < rule.drop_rate:
-                    action.kind = "drop"
+                    action.kind = "drop" if rule.drop_phase == "request" else "drop_response"
                 if action.kind is None and rule.error_rate > 0 and self._rng.random() < rule.error_rate:
                     status = self._rng.choice(rule.error_statuses)
                     code, msg = ERROR_CODES[status]

@@ -8,7 +8,15 @@
 
 `{tenant}` is the lab tenant id, `organizations` or `common`. Tokens are JWTs signed with a key
 kept in the state database (so they stay valid across restarts); ARM requests are checked for
-signature, expiry (real time), audience and tenant, and answered 401 exactly like ARM otherwise.
+signature, expiry (real time), audience and tenant, and answered 401 exactly like ARM otherwise:
+`WWW-Authenticate: Bearer authorization_uri=..., error="invalid_token", error_description=...` and ARM's
+error code (AuthenticationFailed, InvalidAuthenticationToken, ExpiredAuthenticationToken,
+InvalidAuthenticationTokenAudience, InvalidAuthenticationTokenTenant).
+
+Tokens expiring under a client's feet (the lab admin API): `revoke()` makes every token issued so far
+expired for ARM (401 ExpiredAuthenticationToken, as a token past its expiry or revoked by the service is
+answered), while the client still believes it valid until its `expires_on`; tokens issued afterwards
+work. The revocation survives restarts (kept in the state database).
 """
 import base64
 import hashlib
@@ -55,6 +63,25 @@ class Identity:
             key = _b64(secrets.token_bytes(32))
             app.store.meta_set("token_key", key)
         self._key = _unb64(key)
+        self._generation = self._revoked_at = None
+
+    # -- revocation -----------------------------------------------------------------------------
+    @property
+    def generation(self):
+        """Tokens carry the generation they were issued in; older generations are revoked."""
+        if self._generation is None:
+            self._generation = int(self.app.store.meta_get("token_generation") or 0)
+            self._revoked_at = self.app.store.meta_get("token_revoked_at")
+        return self._generation
+
+    def revoke(self):
+        """Every token issued so far is refused from now on (ExpiredAuthenticationToken)."""
+        gen = self.generation + 1
+        self._revoked_at = time.time()
+        self.app.store.meta_set("token_generation", gen)
+        self.app.store.meta_set("token_revoked_at", self._revoked_at)
+        self._generation = gen
+        return gen
 
     # -- configuration --------------------------------------------------------------------------
     @property
@@ -240,14 +267,15 @@ class Identity:
         return Response(200, body, headers={"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"})
 
     # -- tokens ---------------------------------------------------------------------------------
-    def issue(self, audience, lifetime, now=None):
+    def issue(self, audience, lifetime, now=None, tenant_id=None):
         now = int(time.time() if now is None else now)
+        tenant_id = tenant_id or self.tenant_id
         header = {"typ": "JWT", "alg": "HS256", "kid": "drlab"}
-        claims = {"aud": audience, "iss": "https://sts.windows.net/%s/" % self.tenant_id, "iat": now, "nbf": now,
+        claims = {"aud": audience, "iss": "https://sts.windows.net/%s/" % tenant_id, "iat": now, "nbf": now,
                   "exp": now + int(lifetime), "aio": _b64(secrets.token_bytes(12)), "appid": self.settings.client_id,
-                  "appidacr": "1", "idp": "https://sts.windows.net/%s/" % self.tenant_id, "idtyp": "app",
-                  "oid": self.object_id, "sub": self.object_id, "tid": self.tenant_id,
-                  "uti": _b64(secrets.token_bytes(16)), "ver": "1.0"}
+                  "appidacr": "1", "idp": "https://sts.windows.net/%s/" % tenant_id, "idtyp": "app",
+                  "oid": self.object_id, "sub": self.object_id, "tid": tenant_id,
+                  "uti": _b64(secrets.token_bytes(16)), "ver": "1.0", "xms_drlab_gen": self.generation}
         signing_input = _b64(json.dumps(header, separators=(",", ":")).encode()) + "." + \
             _b64(json.dumps(claims, separators=(",", ":")).encode())
         sig = hmac.new(self._key, signing_input.encode("ascii"), hashlib.sha256).digest()
@@ -292,6 +320,11 @@ class Identity:
             raise self._challenge("ExpiredAuthenticationToken",
                                   "The access token expiry UTC time '%s' is earlier than current UTC time '%s'."
                                   % (_dotnet_time(exp), _dotnet_time(now)))
+        if int(claims.get("xms_drlab_gen", 0)) < self.generation:
+            revoked = float(self._revoked_at or now)
+            raise self._challenge("ExpiredAuthenticationToken",
+                                  "The access token expiry UTC time '%s' is earlier than current UTC time '%s'."
+                                  % (_dotnet_time(revoked), _dotnet_time(now)))
         if float(claims.get("nbf", 0)) > now + 300:
             raise invalid
         allowed = self.audiences()
@@ -300,4 +333,15 @@ class Identity:
             raise self._challenge("InvalidAuthenticationTokenAudience",
                                   "The access token has been obtained for wrong audience or resource '%s'. It should "
                                   "exactly match with one of the allowed audiences %s." % (claims.get("aud"), listed))
+        tid = str(claims.get("tid") or "")
+        if tid.lower() != self.tenant_id.lower():
+            raise self._challenge(
+                "InvalidAuthenticationTokenTenant",
+                "The access token is from the wrong issuer 'https://sts.windows.net/%s/'. It must match the tenant "
+                "'https://sts.windows.net/%s/' associated with this subscription. Please use the authority (URL) "
+                "'%s/%s' to get the token. Note, if the subscription is transferred to another tenant there is no "
+                "impact to the services, but information about new tenant could take time to propagate (up to an "
+                "hour). If you just transferred your subscription and see this error message, please try back later."
+                % (tid, self.tenant_id, self.app.base_url, self.tenant_id),
+                "The access token is from the wrong issuer.")
         return {"tenant_id": claims.get("tid"), "client_id": claims.get("appid"), "object_id": claims.get("oid")}

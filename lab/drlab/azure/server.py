@@ -118,8 +118,12 @@ class App:
         request_id = str(uuid.uuid4())
         correlation = req.headers.get("x-ms-correlation-request-id") or str(uuid.uuid4())
         resp = None
+        drop_response = False
         try:
             resp = self._faulted(req, kind, (request_id, correlation))
+            drop_response = resp is Response.DROP and req.fault == "drop_response"
+            if drop_response:
+                resp = None
             if resp is None:
                 if kind == "identity":
                     resp = self.identity.route(req)
@@ -136,6 +140,8 @@ class App:
                                             "message": "Encountered internal server error. Diagnostic information: "
                                                        "tracking id '%s', request correlation id '%s'."
                                                        % (request_id, correlation)}})
+        if drop_response:       # the request ran; its answer is lost on the way back
+            resp = Response.DROP
         if resp is not Response.DROP and req.kind not in ("identity",):
             self._arm_headers(req, resp, request_id, correlation)
         self._log(req, resp, started, request_id, correlation)
@@ -152,7 +158,7 @@ class App:
         req.fault = action.kind or "latency"
         if action.latency:
             time.sleep(action.latency)
-        if action.kind == "drop":
+        if action.kind in ("drop", "drop_response"):
             return Response.DROP
         if action.kind == "storm":
             return Response(429, {"error": {"code": "SubscriptionRequestsThrottled" if sub else

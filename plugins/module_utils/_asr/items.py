@@ -43,6 +43,8 @@ SETTINGS = ("policy", "appliance", "run_as_account", "target_resource_group", "t
             "target_nic_tags", "seed_disk_tags", "multi_vm_group")
 PROTECTED = "Protected"
 FAILED_STATES = ("EnablingFailed", "InitialReplicationFailed", "DisablingFailed")
+# the job scenario of each write (what an item shows in currentScenario while it runs)
+WRITE_SCENARIOS = {"enable": "EnableDr", "update": "UpdateVmProperties", "disable": "DisableDr"}
 STORAGE_API_VERSION = "2023-05-01"
 NETWORK_TYPE = "Microsoft.Network/virtualNetworks"
 STORAGE_TYPE = "Microsoft.Storage/storageAccounts"
@@ -874,10 +876,24 @@ class Batch(object):
             target.job_facts = None
             self.touch()
             try:
-                target.job = jobs.start(begin, what, rg, name, path[0], path[1], path[2], target.body)
+                target.job = jobs.start(begin, what, rg, name, path[0], path[1], path[2], target.body,
+                                        recover=lambda t=target, w=write: self._own_job(t, w))
             except AzureError as err:
                 target.fail(err)
                 target.changed = target.changed and write != target.action
+
+    def _own_job(self, target, write):
+        """After an uncertain failure to write: the job the VM's item runs for that write now, or None."""
+        scenario = WRITE_SCENARIOS[write]
+        try:
+            item = self.items(fresh=True).of(target.machine) if target.machine is not None else None
+        except DrAsrError:
+            return None
+        busy = jobs.scenario_job_name(item)
+        if busy and ((item.get("properties") or {}).get("currentScenario") or {}).get("scenarioName") == scenario:
+            target.item = item
+            return busy
+        return None
 
     def since(self):
         """The earliest start time (service clock) of the jobs awaited: the first started job's, read once."""

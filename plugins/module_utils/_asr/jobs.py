@@ -64,11 +64,37 @@ def job_name_from_headers(headers):
     return None
 
 
-def start(begin, what, *args, **kwargs):
-    """Call an SDK `begin_*` method; return the name of the job the service started for it."""
+# Errors after which the service may have started the operation although the caller did not learn it:
+# the answer was lost (connection closed after the request went out), a gateway error (the provider may
+# have accepted it), or a conflict with a running operation (the SDK resent a request whose first answer was
+# lost, and the first one runs).
+UNCERTAIN_CODES = ("ServiceResponseError", "ServiceRequestError")
+UNCERTAIN_STATUS = (409, 500, 502, 503, 504)
+
+
+def uncertain(err):
+    """True when, after `err`, the operation may be running anyway (see UNCERTAIN_*)."""
+    return err.code in UNCERTAIN_CODES or err.status in UNCERTAIN_STATUS
+
+
+def start(begin, what, *args, recover=None, **kwargs):
+    """Call an SDK `begin_*` method; return the name of the job the service started for it.
+
+    `recover()`, when given, looks at the target again after an uncertain failure (`uncertain`) and returns
+    the name of the job the target now runs *for this operation* (or None): that job is returned as if the
+    request had answered, so an operation whose answer was lost is awaited, not started a second time.
+    """
     method = JobStart()
-    with azure_errors(what):
-        begin(*args, polling=method, **kwargs)
+    try:
+        with azure_errors(what):
+            begin(*args, polling=method, **kwargs)
+    except AzureError as err:
+        if recover is None or not uncertain(err):
+            raise
+        running = recover()
+        if running:
+            return running
+        raise
     response = method.initial_response.http_response
     name = job_name_from_headers(response.headers)
     if name is None and response.status_code in (200, 204):

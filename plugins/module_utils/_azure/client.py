@@ -21,6 +21,7 @@ import subprocess
 
 from ansible_collections.dr.asr.plugins.module_utils._errors import AzureError, InputError
 from ansible_collections.dr.asr.plugins.module_utils._azure.cloud import resolve_cloud
+from ansible_collections.dr.asr.plugins.module_utils._azure.policies import RETRY, FreshTokenPolicy, ResendUnsentPolicy
 
 USER_AGENT = "dr.asr-ansible"
 
@@ -192,6 +193,9 @@ class AzureClients(object):
         cloud = self.cloud
         kwargs = dict(self._transport_kwargs())
         kwargs.update(base_url=cloud.resource_manager, credential_scopes=[cloud.scope], user_agent=USER_AGENT)
+        # a token ARM calls expired is replaced once; a request that never left is sent again (_azure.policies)
+        kwargs.update(authentication_policy=FreshTokenPolicy(self.credential, cloud.scope),
+                      per_retry_policies=[ResendUnsentPolicy()], **RETRY)
         if self._wait_sleep is not None:
             kwargs["polling_interval"] = self._wait_sleep
         client = cls(self.credential, self.subscription_id, **kwargs)

@@ -20,12 +20,18 @@ import ssl
 from contextlib import contextmanager
 
 try:
-    from pyVim.connect import Disconnect, SmartConnect
+    from pyVim.connect import Disconnect, SmartStubAdapter, VimSessionOrientedStub
     from pyVmomi import vim, vmodl
     HAS_PYVMOMI = True
 except ImportError:  # reported by DrAsrModule with missing_required_lib("pyvmomi")
-    Disconnect = SmartConnect = vim = vmodl = None
+    Disconnect = SmartStubAdapter = VimSessionOrientedStub = vim = vmodl = None
     HAS_PYVMOMI = False
+
+# A call answered NotAuthenticated (the session expired, was terminated by an administrator, or vCenter
+# restarted) logs in again and is sent again, up to RELOGINS times; so is a call that hit a dropped
+# connection. (pyVmomi's session-oriented stub; every object of the session goes through it.)
+RELOGINS = 4
+RELOGIN_DELAY = 0.5
 
 from ansible_collections.dr.asr.plugins.module_utils._errors import DrAsrError, InputError, VSphereError
 
@@ -173,6 +179,22 @@ def connection_settings(params):
     return hostname, params.get("port") or 443, username, password
 
 
+def connect(host, port, user, pwd, sslContext):  # pylint: disable=invalid-name  # SmartConnect's keywords
+    """A logged-in ServiceInstance whose calls log in again when the session is lost (RELOGINS).
+
+    SmartConnect's API version negotiation (SmartStubAdapter), under pyVmomi's session-oriented stub; the
+    first call logs in (InvalidLogin raises here)."""
+    def login(soap_stub):
+        # (pyVmomi's makeUserLoginMethod reads currentSession first, which some endpoints refuse unauthenticated)
+        vim.ServiceInstance("ServiceInstance", soap_stub).RetrieveContent().sessionManager.Login(user, pwd)
+
+    soap = SmartStubAdapter(host=host, port=port, sslContext=sslContext)
+    stub = VimSessionOrientedStub(soap, login, retryDelay=RELOGIN_DELAY, retryCount=RELOGINS)
+    si = vim.ServiceInstance("ServiceInstance", stub)
+    si.RetrieveContent()    # the first call logs in
+    return si
+
+
 class VSphereSession(object):
     """A logged-in pyvmomi session. `si` is the ServiceInstance, `content` its ServiceContent."""
 
@@ -191,8 +213,8 @@ class VSphereSession(object):
         try:
             with self.errors("connecting as %s" % self.username):
                 try:
-                    return SmartConnect(host=self.hostname, port=self.port, user=self.username, pwd=password,
-                                        sslContext=context)
+                    return connect(host=self.hostname, port=self.port, user=self.username, pwd=password,
+                                   sslContext=context)
                 except vim.fault.InvalidLogin as fault:
                     causes, action = FAULT_HINTS["InvalidLogin"]
                     raise VSphereError("vCenter %s rejected the login of user '%s': %s"

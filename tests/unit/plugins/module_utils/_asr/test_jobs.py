@@ -90,3 +90,54 @@ def test_probe_lists_once_for_many_jobs_and_gets_once_for_one():
     assert probe.done and set(probe.value) == {"a", "b", "c"}
     single = j.probe(["x"])()
     assert not single.done and (ops.lists, ops.gets) == (2, 1)
+
+
+# -- a start whose answer was lost ----------------------------------------------------------------------------
+def _failing_begin(exc):
+    def begin(*args, **kwargs):
+        raise exc
+    return begin
+
+
+def _lost_answer():
+    from azure.core.exceptions import ServiceResponseError
+    return ServiceResponseError("Connection aborted: the remote end closed the connection without a response")
+
+
+def test_a_lost_answer_attaches_to_the_job_the_operation_started():
+    looked = []
+    name = jobs.start(_failing_begin(_lost_answer()), "Failing over web-01", recover=lambda: looked.append(1) or "job-7")
+    assert name == "job-7" and looked == [1]
+
+
+def test_a_lost_answer_with_no_job_on_the_target_is_the_error():
+    from ansible_collections.dr.asr.plugins.module_utils._errors import AzureError
+    with pytest.raises(AzureError) as info:
+        jobs.start(_failing_begin(_lost_answer()), "Failing over web-01", recover=lambda: None)
+    assert info.value.code == "ServiceResponseError" and "Failing over web-01 failed" in info.value.message
+
+
+def test_a_refusal_is_not_recovered():
+    from azure.core.exceptions import HttpResponseError
+    from ansible_collections.dr.asr.plugins.module_utils._errors import AzureError
+
+    class Resp(object):
+        status_code = 400
+        reason = "Bad Request"
+        headers = {}
+
+        def text(self):
+            return '{"error": {"code": "BadRequest", "message": "not allowed"}}'
+
+    err = HttpResponseError(response=Resp())
+    with pytest.raises(AzureError):
+        jobs.start(_failing_begin(err), "Failing over web-01", recover=lambda: pytest.fail("looked again"))
+
+
+@pytest.mark.parametrize("code,status,expected", [
+    ("ServiceResponseError", None, True), ("ServiceRequestError", None, True), ("990004", 409, True),
+    ("InternalServerError", 500, True), ("BadGateway", 502, True), ("990003", 400, False), ("NotFound", 404, False),
+])
+def test_uncertain(code, status, expected):
+    from ansible_collections.dr.asr.plugins.module_utils._errors import AzureError
+    assert jobs.uncertain(AzureError("x", code=code, status=status)) is expected

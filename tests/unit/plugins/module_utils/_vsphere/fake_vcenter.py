@@ -23,7 +23,7 @@ import itertools
 
 from pyVmomi import vim, vmodl
 
-SMART_CONNECT = "ansible_collections.dr.asr.plugins.module_utils._vsphere.client.SmartConnect"
+SMART_CONNECT = "ansible_collections.dr.asr.plugins.module_utils._vsphere.client.connect"
 
 PC = vmodl.query.PropertyCollector
 dev = vim.vm.device

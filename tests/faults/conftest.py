@@ -1,0 +1,420 @@
+"""The fault-injection suite's lab and harness.
+
+A private lab (drlab.testing.privatelab, as tests/integration) with one vault and one *lane* per fault:
+a VM of its own that goes through the DR lifecycle (protect -> drill -> failover + commit -> reprotect +
+failback + commit) with that fault active during every step. A cell (step x fault) is:
+
+1. the step's playbook run with the fault (ansible-playbook -vvv);
+2. if it failed: its message must be clear (a module's msg, no traceback), then one rerun;
+3. checks on what the lab holds: the lane's item reached the step's state; no item disabled; no job
+   started twice for the same item and scenario; no test/failover VM or NIC left over in Compute/Network;
+   no secret (client secret, vCenter password, any access token) in any output.
+
+Outcomes go to tests/faults/RESULTS.md at the end of the session (the README includes it).
+"""
+import json
+import os
+import re
+import ssl
+import subprocess
+import threading
+import time
+import urllib.request
+import zlib
+
+import pytest
+
+from drlab.testing import privatelab
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+PLAYBOOKS = os.path.join(HERE, "playbooks")
+RESULTS = os.path.join(HERE, "RESULTS.md")
+LAB_VM = os.path.join(ROOT, "tests", "integration", "targets", "setup_asr_protected", "files", "lab_vm.py")
+
+VAULT = "rsv-faults"
+TIME_SCALE = 600
+STEPS = ("protect", "drill", "failover", "failback")
+STEP_TITLES = {"protect": "protect", "drill": "drill (test failover + cleanup)", "failover": "failover + commit",
+               "failback": "reprotect + failback + commit"}
+CONVERGED, RERUN, FAILED, BLOCKED = "converged", "failed-clearly-then-rerun-converged", "FAILED", "not run"
+
+# -- the faults -----------------------------------------------------------------------------------------------
+RANDOM_5XX = {"name": "random-5xx", "match": {"kinds": ["arm", "identity"]}, "error_rate": 0.1,
+              "error_statuses": [500, 502, 503, 504]}
+# the step's first write runs, and its answer is lost (did the action start or not?)
+LOST_ANSWER = {"name": "lost-answer", "match": {"method": ["POST", "PUT"],
+                                                "path_regex": "/replicationProtectedItems/[^/]+(/[A-Za-z]+)?$"},
+               "drop_rate": 1.0, "drop_phase": "response", "count": 1}
+DROPS = {"name": "drops", "match": {"kinds": ["arm", "identity"]}, "drop_rate": 0.05}
+LATENCY = {"name": "latency-spikes", "match": {"kinds": ["arm", "identity"]}, "probability": 0.25,
+           "latency_ms": [200, 1500]}
+STORM_AT_START = {"name": "storm-at-start", "match": {"path_regex": "Microsoft\\.RecoveryServices"},
+                  "throttle_storm": {"seconds": 4, "retry_after": 1}}
+STORM_MID_RUN = {"name": "storm-mid-run", "match": {"kinds": ["arm", "identity"]},
+                 "throttle_storm": {"seconds": 3, "retry_after": 1}}
+
+# lane -> rules from the start, events (once, when the first ASR job is polled), background (the whole run)
+FAULTS = {
+    "5xx": dict(title="10% random 5xx (500/502/503/504)", rules=[RANDOM_5XX]),
+    "throttle": dict(title="429 storms with Retry-After", rules=[STORM_AT_START], events=["storm"]),
+    "drop": dict(title="dropped connections (5%, and the first write's answer lost)", rules=[LOST_ANSWER, DROPS]),
+    "latency": dict(title="latency spikes (25% of requests, 0.2-1.5 s)", rules=[LATENCY]),
+    "token": dict(title="access token expires mid-run", short_tokens=True, events=["revoke"]),
+    "azure_restart": dict(title="Azure restarted while a job runs", events=["restart"]),
+    "vcenter_session": dict(title="vCenter sessions terminated (every 0.7 s)", background="sessions"),
+    "combined": dict(title="all of the above at once", rules=[LOST_ANSWER, RANDOM_5XX, DROPS, LATENCY, STORM_AT_START],
+                     short_tokens=True, events=["storm", "revoke", "restart"], background="sessions"),
+}
+LANES = tuple(FAULTS)
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
+UNCLEAR = ("Traceback (most recent call last)", "MODULE FAILURE", "Unexpected failure during module execution")
+
+
+def lane_vm(lane):
+    return "flt-" + lane.replace("_", "-")
+
+
+class Admin(object):
+    """The Azure simulator's /_lab API."""
+
+    def __init__(self, settings):
+        self.settings = settings
+        self.ctx = ssl.create_default_context(cafile=settings.ca_pem)
+
+    def call(self, method, path, body=None, timeout=30):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.settings.azure_url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, context=self.ctx, timeout=timeout) as resp:
+            raw = resp.read()
+            return json.loads(raw) if raw else None
+
+    def resources(self, rtype):
+        return [r["body"] for r in self.call("GET", "/_lab/resources?type=" + rtype)["value"]]
+
+    def items(self):
+        return {(i.get("properties") or {}).get("friendlyName"): i["properties"] for i in
+                self.resources("Microsoft.RecoveryServices/vaults/replicationFabrics/replicationProtectionContainers/"
+                               "replicationProtectedItems")}
+
+    def jobs(self):
+        return {j["id"]: j["properties"] for j in self.resources("Microsoft.RecoveryServices/vaults/replicationJobs")}
+
+
+class Background(object):
+    """Events fired once when the run first polls an ASR job, and a session killer for the whole run."""
+
+    def __init__(self, harness, fault):
+        self.harness = harness
+        self.events = list(fault.get("events") or [])
+        self.sessions = fault.get("background") == "sessions"
+        self.fired = []
+        self.killed = 0
+        self.errors = []
+        self._stop = threading.Event()
+        self._threads = []
+        self._since = time.time()
+
+    def __enter__(self):
+        if self.events:
+            self._threads.append(threading.Thread(target=self._events, daemon=True))
+        if self.sessions:
+            self._threads.append(threading.Thread(target=self._kill_sessions, daemon=True))
+        for t in self._threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        for t in self._threads:
+            t.join(60)
+
+    def _job_polled(self):
+        try:
+            found = self.harness.admin.call("GET", "/_lab/requests?method=GET&limit=1&path_regex=/replicationJobs/"
+                                            "&since=%f" % self._since)
+            return bool(found["value"])
+        except Exception:  # pylint: disable=broad-except  # the simulator may be restarting
+            return False
+
+    def _events(self):
+        while not self._stop.is_set() and not self._job_polled():
+            self._stop.wait(0.2)
+        if self._stop.is_set():
+            return
+        for event in self.events:
+            try:
+                self.harness.fire(event)
+                self.fired.append(event)
+            except Exception as exc:  # pylint: disable=broad-except
+                self.errors.append("%s: %s" % (event, exc))
+
+    def _kill_sessions(self):
+        from pyVim.connect import Disconnect, SmartConnect
+        s = self.harness.settings
+        si = None
+        while not self._stop.is_set():
+            try:
+                if si is None:
+                    si = SmartConnect(host=s.host, port=s.vcenter_port, user=s.vcenter_user, pwd=s.vcenter_password,
+                                      sslContext=ssl.create_default_context(cafile=s.ca_pem))
+                sm = si.content.sessionManager
+                mine = sm.currentSession.key
+                others = [x.key for x in sm.sessionList or [] if x.key != mine]
+                if others:
+                    sm.TerminateSession(others)
+                    self.killed += len(others)
+            except Exception:  # pylint: disable=broad-except  # vcsim busy: next round
+                si = None
+            self._stop.wait(0.7)
+        if si is not None:
+            Disconnect(si)
+
+
+class Harness(object):
+    FAILED = FAILED
+
+    def __init__(self, settings, workdir):
+        self.settings = settings
+        self.admin = Admin(settings)
+        self.workdir = workdir
+        self.playbook = privatelab.Playbook(settings)
+        self.results = {}
+        self.started = time.monotonic()
+        self.secrets = [settings.client_secret, settings.vcenter_password]
+        self._fault = None
+
+    # -- the lab ------------------------------------------------------------------------------------------------
+    def lab_env(self):
+        return dict(self.playbook.env(), DRLAB_STATE_DIR=self.settings.state_dir, DRLAB_HOST=self.settings.host,
+                    DRLAB_AZURE_PORT=str(self.settings.azure_port), DRLAB_VCENTER_PORT=str(self.settings.vcenter_port))
+
+    def setup(self):
+        for lane in LANES:
+            subprocess.run([os.path.join(ROOT, ".venv", "bin", "python"), LAB_VM, "create", lane_vm(lane), "--power-on"],
+                           env=self.lab_env(), check=True, capture_output=True, text=True, timeout=120)
+        self.admin.call("POST", "/_lab/clock", {"time_scale": TIME_SCALE})
+
+    def apply(self, fault, seed):
+        self._fault = fault
+        self.admin.call("PUT", "/_lab/faults", {"seed": seed, "rules": fault.get("rules") or []})
+        if fault.get("short_tokens"):
+            # below azure-core's 5-minute refresh window after 60 s: a fresh token for most requests
+            self.admin.call("PATCH", "/_lab/config", {"token_lifetime_seconds": 360})
+
+    def clear(self):
+        self._fault = None
+        self.admin.call("DELETE", "/_lab/faults")
+        self.admin.call("PATCH", "/_lab/config", {"token_lifetime_seconds": 3599})
+        self.admin.call("POST", "/_lab/clock", {"time_scale": TIME_SCALE})
+
+    def fire(self, event):
+        if event == "storm":
+            self.admin.call("POST", "/_lab/faults", {"rules": [STORM_MID_RUN]})
+        elif event == "revoke":
+            self.admin.call("DELETE", "/_lab/token")
+        elif event == "restart":
+            from drlab import cli
+            cli.restart_azure(self.settings, pause=1.0)
+            # runtime settings are not persisted: the scale, faults and short tokens come back as configured
+            self.admin.call("POST", "/_lab/clock", {"time_scale": TIME_SCALE})
+            if self._fault is not None:
+                self.apply(self._fault, seed=7)
+        else:
+            raise ValueError(event)
+
+    @staticmethod
+    def title(lane):
+        return FAULTS[lane]["title"]
+
+    def blocked(self, step, lane):
+        """Why the cell cannot run (an earlier step of its lane failed), or None."""
+        for earlier in STEPS[:STEPS.index(step)]:
+            if self.results.get((earlier, lane), {}).get("outcome") in (FAILED, None):
+                return "the %s lane did not get through %s" % (lane, earlier)
+        return None
+
+    # -- a cell ---------------------------------------------------------------------------------------------------
+    def run_step(self, step, lane, attempt):
+        vm = lane_vm(lane)
+        extra = {"fault_vm": vm, "fault_vault": {"vault_name": VAULT, "vault_resource_group": "rg-dr-lab"}}
+        if step == "protect":
+            path = os.path.join(ROOT, "playbooks", "protect.yml")
+            extra.update(protect_vault_name=VAULT, protect_vms=[vm], protect_run_as_account="linux-root",
+                         # lab-made VMs run no VMware Tools: push installation goes by the run-as account
+                         protect_readiness_blocking_warnings=[], protect_wait_sleep=1, protect_wait_round_seconds=3,
+                         protect_wait_timeout=300, protect_appliance_wait_timeout=120)
+        else:
+            path = os.path.join(PLAYBOOKS, step + ".yml")
+        vars_file = os.path.join(self.workdir, "vars-%s-%s-%d.json" % (step, lane, attempt))
+        with open(vars_file, "w") as f:
+            json.dump(extra, f)
+        result = self.playbook.run_playbook(path, "-vvv", "-e", "@" + vars_file, timeout=600)
+        out = result.stdout + result.stderr
+        with open(os.path.join(self.workdir, "%s-%s-%d.log" % (step, lane, attempt)), "w") as f:
+            f.write(out)
+        return result.returncode, out
+
+    def cell(self, step, lane):
+        fault = FAULTS[lane]
+        jobs_before = set(self.admin.jobs())
+        items_before = set(self.admin.items())
+        notes, outputs = [], []
+        self.apply(fault, seed=zlib.crc32((step + lane).encode()))
+        try:
+            with Background(self, fault) as bg:
+                rc, out = self.run_step(step, lane, 1)
+            outputs.append(out)
+            if fault.get("events") and not bg.fired:
+                notes.append("the events did not fire (no job was polled)")
+            notes.extend("event %s" % e for e in bg.errors)
+            outcome = CONVERGED
+            if rc != 0:
+                first = failure_message(out)
+                notes.append("first run: %s" % first)
+                if any(u in out for u in UNCLEAR) or not first:
+                    outcome = FAILED
+                    notes.append("the first run's failure is not a clear message")
+                else:
+                    with Background(self, dict(fault, events=[])):   # continuous faults stay; events happened
+                        rc, out = self.run_step(step, lane, 2)
+                    outputs.append(out)
+                    outcome = RERUN if rc == 0 else FAILED
+                    if rc != 0:
+                        notes.append("rerun: %s" % failure_message(out))
+            if bg.sessions:
+                notes.append("%d vCenter sessions terminated" % bg.killed)
+        finally:
+            self.clear()
+        problems = self.check(step, lane, jobs_before, items_before, outputs)
+        if problems:
+            outcome = FAILED
+        cell = dict(outcome=outcome, notes=notes, problems=problems)
+        self.results[(step, lane)] = cell
+        return cell
+
+    # -- checks -------------------------------------------------------------------------------------------------
+    def check(self, step, lane, jobs_before, items_before, outputs):
+        problems = []
+        items = self.admin.items()
+        jobs = self.admin.jobs()
+        item = items.get(lane_vm(lane))
+        expected = {"protect": ("InMageRcm", "Primary", "Protected"),
+                    "drill": ("InMageRcm", "Primary", "Protected"),
+                    "failover": ("InMageRcm", "Recovery", "CommitFailoverCompleted"),
+                    "failback": ("InMageRcmFailback", "Primary", "CommitFailoverCompleted")}[step]
+        if item is None:
+            problems.append("no protected item for %s" % lane_vm(lane))
+        else:
+            seen = ((item.get("providerSpecificDetails") or {}).get("instanceType"), item.get("activeLocation"),
+                    item.get("protectionState"))
+            if seen != expected:
+                problems.append("%s is %s, expected %s" % (lane_vm(lane), seen, expected))
+            if step == "drill" and (item.get("testFailoverState") not in (None, "None") or
+                                    not item.get("lastSuccessfulTestFailoverTime")):
+                problems.append("drill not completed and cleaned up: testFailoverState %s, last test failover %s"
+                                % (item.get("testFailoverState"), item.get("lastSuccessfulTestFailoverTime")))
+        # nothing lost: every item there before the step still is
+        problems.extend("the protected item of %s is gone" % name for name in sorted(items_before) if name not in items)
+        new = [j for jid, j in jobs.items() if jid not in jobs_before]
+        for job in new:
+            if job.get("scenarioName") in ("DisableDr", "PurgeProtection", "RemoveProtectionProfile"):
+                problems.append("job %s on %s" % (job.get("scenarioName"), job.get("targetObjectName")))
+        counts = {}
+        for job in new:
+            if job.get("targetInstanceType") == "ProtectionEntity":
+                key = (job.get("targetObjectName"), job.get("scenarioName"))
+                counts[key] = counts.get(key, 0) + 1
+        problems.extend("%s: %d %s jobs" % (k[0], n, k[1]) for k, n in sorted(counts.items()) if n > 1)
+        if not any(k[0] == lane_vm(lane) for k in counts):
+            problems.append("no job of %s ran in this step" % lane_vm(lane))
+        # no orphan: one VM per item running in Azure, every NIC attached to an existing VM
+        vms = self.admin.resources("Microsoft.Compute/virtualMachines")
+        nics = self.admin.resources("Microsoft.Network/networkInterfaces")
+        in_azure = [n for n, i in items.items() if i.get("activeLocation") == "Recovery"]
+        if len(vms) != len(in_azure):
+            problems.append("%d VMs in Compute (%s), expected %d (items running in Azure: %s)" % (
+                len(vms), ", ".join(sorted(v["name"] for v in vms)), len(in_azure), ", ".join(sorted(in_azure))))
+        vm_ids = {v["id"].lower() for v in vms}
+        for nic in nics:
+            owner = ((nic.get("properties") or {}).get("virtualMachine") or {}).get("id", "")
+            if owner.lower() not in vm_ids:
+                problems.append("NIC %s is attached to no VM" % nic["name"])
+        # no secret in any output
+        for out in outputs:
+            for secret in self.secrets:
+                if secret in out:
+                    problems.append("a lab secret appears in the output")
+            if JWT.search(out):
+                problems.append("an access token appears in the output")
+        return problems
+
+    # -- the table ----------------------------------------------------------------------------------------------
+    def write_results(self):
+        seconds = time.monotonic() - self.started
+        lines = ["<!-- Written by tests/faults (pytest tests/faults): do not edit. -->",
+                 "| fault | " + " | ".join(STEP_TITLES[s] for s in STEPS) + " |",
+                 "| --- |" + " --- |" * len(STEPS)]
+        for lane in LANES:
+            cells = [self.results.get((s, lane), {}).get("outcome", BLOCKED) for s in STEPS]
+            lines.append("| %s | %s |" % (FAULTS[lane]["title"], " | ".join(cells)))
+        lines.append("")
+        lines.append("Outcomes: *converged* (first run); *failed-clearly-then-rerun-converged* (the first run failed "
+                     "with a module's message, a rerun finished); *FAILED* (anything else, or lost/duplicated work, an "
+                     "orphaned VM or NIC, a secret in the output). Each cell also checks: the item reached the step's "
+                     "state, no protected item disabled, at most one job per item and scenario, no VM/NIC left over, "
+                     "no client secret, vCenter password or access token in the -vvv output. "
+                     "Suite run time: %d s." % seconds)
+        notes = [(k, v) for k, v in sorted(self.results.items()) if v["notes"] or v["problems"]]
+        if notes:
+            lines.append("")
+            lines.append("Notes:")
+            lines.append("")
+            for (step, lane), v in notes:
+                lines.append("* %s / %s: %s" % (lane, step, "; ".join(v["problems"] + v["notes"])))
+        with open(RESULTS, "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+
+def failure_message(out):
+    """The msg of the first failed task of an ansible-playbook output (YAML results), or ''."""
+    import yaml
+    lines = out.splitlines()
+    for i, line in enumerate(lines):
+        match = re.match(r"^(fatal|failed): \[[^\]]+\]: FAILED! =>(.*)$", line)
+        if not match:
+            continue
+        block = [match.group(2)] if match.group(2).strip() else []
+        for nxt in lines[i + 1:]:
+            if nxt and not nxt.startswith(" "):
+                break
+            block.append(nxt)
+        text = "\n".join(block)
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError:
+            data = None
+        if isinstance(data, dict):
+            return str(data.get("msg") or "")
+        return text.strip()[:300]
+    return ""
+
+
+@pytest.fixture(scope="session")
+def fault_lab(tmp_path_factory):
+    yield from privatelab.private_lab(tmp_path_factory.mktemp("faultlab"))
+
+
+@pytest.fixture(scope="session")
+def harness(fault_lab, tmp_path_factory):
+    h = Harness(fault_lab, str(tmp_path_factory.mktemp("faultruns")))
+    h.setup()
+    yield h
+    h.write_results()
+
+
+def pytest_generate_tests(metafunc):
+    if "step_lane" in metafunc.fixturenames:
+        cells = [(step, lane) for step in STEPS for lane in LANES]
+        metafunc.parametrize("step_lane", cells, ids=["%s-%s" % c for c in cells])

@@ -1,0 +1,134 @@
+"""The pipeline policies of _azure.policies, through a real azure-core Pipeline and a fake transport."""
+import json
+
+import pytest
+from azure.core.credentials import AccessToken
+from azure.core.exceptions import ServiceRequestError, ServiceResponseError
+from azure.core.pipeline import Pipeline
+from azure.core.pipeline.transport import HttpTransport
+from azure.core.rest import HttpRequest
+
+from ansible_collections.dr.asr.plugins.module_utils._azure.client import AzureClients
+from ansible_collections.dr.asr.plugins.module_utils._azure.policies import (
+    RETRY, FreshTokenPolicy, ResendUnsentPolicy, challenge_error, nbf_claims)
+
+SCOPE = "https://management.azure.com/.default"
+EXPIRED = ('Bearer authorization_uri="https://login.example/t", error="invalid_token", '
+           'error_description="The access token expiry UTC time is earlier than current UTC time."')
+
+
+class FakeResponse(object):
+    def __init__(self, request, status, body=None, headers=None):
+        self.request = request
+        self.status_code = status
+        self.headers = dict(headers or {})
+        self.reason = "fake"
+        self.content_type = "application/json"
+        self._body = json.dumps(body).encode() if body is not None else b""
+
+    def body(self):
+        return self._body
+
+    def text(self, encoding=None):
+        return self._body.decode()
+
+
+class FakeTransport(HttpTransport):
+    """Answers from a script: each entry is an exception to raise or (status, body, headers)."""
+
+    def __init__(self, script):
+        self.script = list(script)
+        self.sent = []
+
+    def send(self, request, **kwargs):
+        self.sent.append((request.method, request.headers.get("Authorization")))
+        step = self.script.pop(0)
+        if isinstance(step, Exception):
+            raise step
+        status, body, headers = step
+        return FakeResponse(request, status, body, headers)
+
+    def open(self):
+        pass
+
+    def close(self):
+        pass
+
+    def __exit__(self, *args):
+        pass
+
+
+class FakeCredential(object):
+    def __init__(self):
+        self.calls = []
+
+    def get_token(self, *scopes, **kwargs):
+        self.calls.append(kwargs.get("claims"))
+        return AccessToken("token-%d" % len(self.calls), 4102444800)
+
+
+def test_a_request_that_never_left_is_sent_again_even_a_post():
+    sleeps = []
+    transport = FakeTransport([ServiceRequestError("refused"), ServiceRequestError("refused"), (202, None, {})])
+    pipeline = Pipeline(transport, [ResendUnsentPolicy(sleep=sleeps.append)])
+    response = pipeline.run(HttpRequest("POST", "https://arm.example/x/unplannedFailover")).http_response
+    assert response.status_code == 202
+    assert [m for m, _a in transport.sent] == ["POST"] * 3
+    assert sleeps == [0.5, 1.0]
+
+
+def test_resending_gives_up_and_a_lost_answer_is_not_resent():
+    transport = FakeTransport([ServiceRequestError("refused")] * 3)
+    with pytest.raises(ServiceRequestError):
+        Pipeline(transport, [ResendUnsentPolicy(resends=2, sleep=lambda s: None)]).run(HttpRequest("POST", "https://a/x"))
+    assert len(transport.sent) == 3
+    transport = FakeTransport([ServiceResponseError("connection closed"), (202, None, {})])
+    with pytest.raises(ServiceResponseError):
+        Pipeline(transport, [ResendUnsentPolicy(sleep=lambda s: None)]).run(HttpRequest("POST", "https://a/x"))
+    assert len(transport.sent) == 1
+
+
+def test_an_expired_token_is_replaced_once_bypassing_the_cache():
+    cred = FakeCredential()
+    transport = FakeTransport([(401, {"error": {"code": "ExpiredAuthenticationToken", "message": "expired"}},
+                                {"WWW-Authenticate": EXPIRED}),
+                               (200, {"ok": True}, {})])
+    response = Pipeline(transport, [FreshTokenPolicy(cred, SCOPE)]).run(HttpRequest("GET", "https://a/x")).http_response
+    assert response.status_code == 200
+    assert transport.sent == [("GET", "Bearer token-1"), ("GET", "Bearer token-2")]
+    assert cred.calls[0] is None and json.loads(cred.calls[1])["access_token"]["nbf"]["essential"] is True
+
+
+def test_a_fresh_token_refused_again_and_other_401s_are_not_retried():
+    cred = FakeCredential()
+    expired = (401, {"error": {"code": "ExpiredAuthenticationToken"}}, {"WWW-Authenticate": EXPIRED})
+    transport = FakeTransport([expired, expired])
+    response = Pipeline(transport, [FreshTokenPolicy(cred, SCOPE)]).run(HttpRequest("GET", "https://a/x")).http_response
+    assert response.status_code == 401 and len(transport.sent) == 2
+    tenant = (401, {"error": {"code": "InvalidAuthenticationTokenTenant"}}, {"WWW-Authenticate": EXPIRED})
+    transport = FakeTransport([tenant])
+    response = Pipeline(transport, [FreshTokenPolicy(FakeCredential(), SCOPE)]).run(HttpRequest("GET", "https://a/x"))
+    assert response.http_response.status_code == 401 and len(transport.sent) == 1
+
+
+def test_challenge_parsing_and_claims():
+    assert challenge_error({"WWW-Authenticate": EXPIRED}) == "invalid_token"
+    assert challenge_error({"WWW-Authenticate": "Basic realm=x"}) is None
+    assert challenge_error({}) is None
+    assert json.loads(nbf_claims(now=1700000000)) == {"access_token": {"nbf": {"essential": True, "value": "1700000000"}}}
+
+
+def test_clients_get_the_policies_and_retry_settings(monkeypatch):
+    from azure.mgmt.recoveryservices import RecoveryServicesClient
+    seen = {}
+
+    def fake_init(self, credential, subscription_id, **kwargs):
+        seen.update(kwargs)
+
+    monkeypatch.setattr(RecoveryServicesClient, "__init__", fake_init)
+    clients = AzureClients(dict(auth_source="env", client_id="a", secret="s", tenant="t", subscription_id="sub",
+                                cloud_environment="AzureCloud"), credential=FakeCredential())
+    clients.client("recoveryservices")
+    assert isinstance(seen["authentication_policy"], FreshTokenPolicy)
+    assert [type(p) for p in seen["per_retry_policies"]] == [ResendUnsentPolicy]
+    assert seen["retry_status"] == RETRY["retry_status"] > 3
