@@ -7,7 +7,7 @@ PY    := $(VENV)/bin/python
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.lab/collections
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: setup demo test unit lab-tests integration sanity lint lab-up lab-down clean
+.PHONY: setup demo test unit lab-tests integration sanity lint lab-up lab-down clean bench
 setup:
 	@scripts/setup
 
@@ -15,8 +15,10 @@ demo: setup
 	@lab/bin/lab up
 	$(VENV)/bin/ansible-playbook -i .lab/ansible/inventory.yml playbooks/site.yml
 
+# Two workers, a test file each at a time: the long lab-bound files (integration targets, lifecycle, faults) run
+# beside the rest, each worker with its own private lab.
 test: setup
-	$(PY) -m pytest -p no:cacheprovider tests
+	$(PY) -m pytest -p no:cacheprovider -n 2 --dist loadfile tests
 
 unit: setup
 	$(PY) -m pytest -p no:cacheprovider tests/unit
@@ -29,6 +31,10 @@ integration: setup
 
 sanity: setup
 	$(PY) -m pytest -p no:cacheprovider tests/test_sanity.py
+
+# the benchmark (bench/README.md): BENCH_ARGS="--sizes 10,100,500" for other sizes or options
+bench: setup
+	PYTHONPATH=$(CURDIR):$(CURDIR)/lab $(PY) -m bench $(BENCH_ARGS)
 
 lab-up: setup
 	@lab/bin/lab up
