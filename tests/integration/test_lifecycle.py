@@ -1,7 +1,7 @@
 """The whole DR lifecycle through the playbooks, against the lab, for a recovery plan of two boot groups with a manual
 action after the first:
 
-    protect (playbooks/protect.yml) -> drill (dr.asr.test_failover present, then absent) -> failover
+    protect (playbooks/protect.yml) -> drill (playbooks/drill.yml, left up, then rerun to clean up) -> failover
     (playbooks/failover.yml) -> commit -> failback (playbooks/failback.yml: reprotect to on-premises, failback,
     commit, reprotect to Azure) -> Protected again.
 
@@ -50,7 +50,7 @@ class Lifecycle(object):
         self.lab_env = dict(os.environ, **inventory["dr_asr_lab"]["environment"])
         self.rg = inventory["dr_asr_lab_azure"]["resource_group"]
         self.vault = "rsv-it-lc-" + "".join(random.choice(string.ascii_lowercase + string.digits) for _i in range(6))
-        self.common = {"failover_vault_name": self.vault, "failback_vault_name": self.vault}
+        self.common = {"failover_vault_name": self.vault, "failback_vault_name": self.vault, "drill_vault_name": self.vault}
         self.runs = 0
 
     # -- running playbooks -------------------------------------------------------------------------------------
@@ -194,16 +194,26 @@ def test_lifecycle_through_the_playbooks(lifecycle):
                       ok=False)
     assert "Cannot commit the failover: recovery plan %s allows" % PLAN in out
     assert "There is no failover to commit" in out and "UnplannedFailover" in out
-    life.module([{"name": "Drill the plan", "dr.asr.test_failover": {
-        "recovery_plan": PLAN, "network": "vnet-dr-test", "wait_sleep": 1, "wait_timeout": 300}}])
+    # the drill through playbooks/drill.yml, left up (drill_cleanup: false) to try a failover during it
+    reports = life.tmp / "reports"
+    drill = {"drill_recovery_plans": [PLAN], "drill_wait_round_seconds": 2, "drill_wait_sleep": 1,
+             "drill_report_dir": str(reports), "drill_report_name": "lifecycle"}
+    out = life.run("drill.yml", dict(drill, drill_cleanup=False))
+    drills = life.jobs("TestFailover")
+    assert len(drills) == 1 and drills[0]["state"] == "Succeeded", drills
     writes = life.writes()
     out = life.run("failover.yml", failover, ok=False)
     assert "Cannot fail over to Azure: recovery plan %s allows TestFailoverCleanup" % PLAN in out, out[-6000:]
     assert "in a test failover that waits for its cleanup" in out and "allowed operations: TestFailoverCleanup" in out
     assert "Clean up the test failover first" in out
     assert life.writes() == writes, "the refused failover wrote"
-    life.module([{"name": "Clean the drill up", "dr.asr.test_failover": {
-        "recovery_plan": PLAN, "state": "absent", "wait_sleep": 1, "wait_timeout": 300}}])
+    # the rerun of the drill picks the drill that is up: validates, reports, cleans up, starts no second one
+    out = life.run("drill.yml", drill)
+    assert len(life.jobs("TestFailover")) == 1, life.jobs("TestFailover")
+    assert len(life.jobs("TestFailoverCleanup")) == 1, out[-6000:]
+    report = json.loads((reports / "lifecycle.json").read_text())
+    assert report["result"] == "passed", report
+    assert {name for plan in report["plans"] for name in plan["vms"]} == set(VMS), report["plans"]
 
     # -- check mode predicts and writes nothing -----------------------------------------------------------------
     writes = life.writes()
