@@ -36,6 +36,7 @@ import re
 from xml.sax.saxutils import escape as _xml_escape, quoteattr as _xml_attr
 
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
+RESUMED = "the drill ran in an earlier run, interrupted during its cleanup; this run finished the cleanup"
 UTC = datetime.timezone.utc
 _GROUP_TASK = re.compile(r"^\s*group\s*(\d+)\s*:\s*(start|cleanup|commit|failover)", re.I)
 _GROUP_NAME = re.compile(r"^group\s*(\d+)$", re.I)
@@ -178,6 +179,15 @@ def _message(error):
     return str(error)
 
 
+def _missing_job_check(facts, target, kind):
+    """The "test failover" check of a plan or VM with no test failover job in this run."""
+    if facts.get("check_mode"):
+        return _check("test failover", SKIPPED, "check mode: predicted only", target, kind)
+    if facts.get("resumed_cleanup"):
+        return _check("test failover", SKIPPED, RESUMED, target, kind)
+    return _check("test failover", FAILED, "no test failover job found", target, kind)
+
+
 def _vm_checks(vm, test_vm, rto, rpo, facts, skip_reason=None):
     name = vm.get("name")
     checks = []
@@ -258,9 +268,7 @@ def build(facts):
         if plan.get("error"):
             checks.append(_check("test failover", FAILED, _message(plan["error"]), plan.get("name"), "plan"))
         elif not job:
-            checks.append(_check("test failover", SKIPPED if facts.get("check_mode") else FAILED,
-                                 "check mode: predicted only" if facts.get("check_mode") else "no test failover job found",
-                                 plan.get("name"), "plan"))
+            checks.append(_missing_job_check(facts, plan.get("name"), "plan"))
         else:
             checks.append(_check("test failover", PASSED if job.get("state") == "Succeeded" else FAILED,
                                  "job %s %s in %s" % (job.get("name"), job.get("state"), duration_text(rto)),
@@ -301,6 +309,8 @@ def build(facts):
         skip = None
         if facts.get("check_mode"):
             skip = "check mode: nothing was started"
+        elif facts.get("resumed_cleanup"):
+            skip = RESUMED
         elif vm.get("error"):
             skip = "the test failover failed: %s" % _message(vm["error"])
         elif job and job.get("state") != "Succeeded":
@@ -313,9 +323,7 @@ def build(facts):
                 checks.insert(0, _check("test failover", PASSED if job.get("state") == "Succeeded" else FAILED,
                                         "job %s %s" % (job.get("name"), job.get("state")), vm.get("name"), "vm"))
             else:
-                checks.insert(0, _check("test failover", SKIPPED if facts.get("check_mode") else FAILED,
-                                        "check mode: predicted only" if facts.get("check_mode") else "no test failover job found",
-                                        vm.get("name"), "vm"))
+                checks.insert(0, _missing_job_check(facts, vm.get("name"), "vm"))
         left = vm.get("left_behind")
         cleanup = dict(vm.get("cleanup") or {})
         if plan is not None and not cleanup:
@@ -349,6 +357,7 @@ def build(facts):
     return dict(
         format=1, title=facts.get("title") or "DR drill", started=facts.get("started"), ended=facts.get("ended"),
         vault=facts.get("vault") or {}, test_network=facts.get("test_network"), check_mode=bool(facts.get("check_mode")),
+        resumed_cleanup=bool(facts.get("resumed_cleanup")),
         rto_target_seconds=facts.get("rto_target_seconds") or None, rpo_target_seconds=facts.get("rpo_target_seconds") or None,
         result="check mode" if facts.get("check_mode") else (FAILED if failed else PASSED),
         error=facts.get("error"), counts=counts, max_rto_seconds=max(rtos) if rtos else None,
@@ -558,6 +567,8 @@ def to_html(report):
     out.append("<main>")
     if report.get("error"):
         out.append('<div class="err"><b>The drill stopped:</b> %s</div>' % _e(_message(report["error"])))
+    if report.get("resumed_cleanup"):
+        out.append('<div class="err"><b>Cleanup only:</b> %s.</div>' % _e(RESUMED))
     cards = [("Plans", len(report["plans"]), ""), ("VMs", len(report["vms"]), ""),
              ("Checks passed", counts["passed"], "good" if counts["passed"] else ""),
              ("Checks failed", counts["failed"], "bad" if counts["failed"] else "good"),

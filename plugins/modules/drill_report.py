@@ -48,7 +48,9 @@ options:
     description:
       - What the drill collected (the keys below; others are ignored).
       - C(title), C(started), C(ended) (ISO 8601), C(vault) (C(name), C(resource_group)), C(test_network),
-        C(check_mode), C(error) (why the drill stopped, if it did), C(rto_target_seconds), C(rpo_target_seconds).
+        C(check_mode), C(resumed_cleanup) (this run only finished the cleanup of an interrupted drill - the drill's
+        own checks are skipped), C(error) (why the drill stopped, if it did), C(rto_target_seconds),
+        C(rpo_target_seconds).
       - C(plans) - per recovery plan - C(name), C(groups) (C(group), C(vms) - as M(dr.asr.recovery_plan_info) returns
         them), C(action), C(job) (the test failover job), C(cleanup) (C(action), C(job), C(error), C(comments)),
         C(error).

@@ -164,6 +164,14 @@ protected_items:
     test_failover_state:
       description: Test failover state (C(None), C(WaitingForCompletion) while a test VM awaits cleanup, ...).
       type: str
+    phase:
+      description:
+        - The item's lifecycle phase, as the DR action modules see it (RV(dr.asr.test_failover#module:protected_items[].phase))
+          - V(initial_replication), V(protected), V(test_failover), V(test_failover_cleanup), V(failed_over),
+          V(committed), V(reprotecting), V(reprotected), V(failed_back), V(failback_committed), V(failed),
+          V(disabling) or V(unknown).
+      type: str
+      sample: protected
     test_failover_state_description:
       description: Test failover state as the portal shows it.
       type: str

@@ -91,9 +91,10 @@ class Lifecycle(object):
         assert (result.returncode == 0) == ok, output[-8000:]
         return output
 
-    def interrupted(self, name, extra, scenario, count):
+    def interrupted(self, name, extra, scenario, count, speed_up=True):
         """Start the playbook with lab time slowed, kill it once the vault has `count` jobs of `scenario`, then
-        speed lab time up again. Returns the names of those jobs (still running when it was killed)."""
+        speed lab time up again (unless not `speed_up`: the rerun then finds the job still running). Returns the
+        names of those jobs (still running when it was killed)."""
         self.clock(SLOW)
         proc = subprocess.Popen(self.command(name, extra), env=self.playbook.env(), stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, start_new_session=True)
@@ -117,7 +118,8 @@ class Lifecycle(object):
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.stdout.close()
-            self.clock(FAST)
+            if speed_up:
+                self.clock(FAST)
         assert running, "the %s job had ended before the interruption" % scenario
         return [j["name"] for j in self.jobs(scenario)]
 
@@ -198,19 +200,26 @@ def test_lifecycle_through_the_playbooks(lifecycle):
     reports = life.tmp / "reports"
     drill = {"drill_recovery_plans": [PLAN], "drill_wait_round_seconds": 2, "drill_wait_sleep": 1,
              "drill_report_dir": str(reports), "drill_report_name": "lifecycle"}
+    started = life.interrupted("drill.yml", dict(drill, drill_cleanup=False), "TestFailover", 1)
     out = life.run("drill.yml", dict(drill, drill_cleanup=False))
     drills = life.jobs("TestFailover")
-    assert len(drills) == 1 and drills[0]["state"] == "Succeeded", drills
+    assert [j["name"] for j in drills] == started and drills[0]["state"] == "Succeeded", drills
     writes = life.writes()
     out = life.run("failover.yml", failover, ok=False)
     assert "Cannot fail over to Azure: recovery plan %s allows TestFailoverCleanup" % PLAN in out, out[-6000:]
     assert "in a test failover that waits for its cleanup" in out and "allowed operations: TestFailoverCleanup" in out
     assert "Clean up the test failover first" in out
     assert life.writes() == writes, "the refused failover wrote"
-    # the rerun of the drill picks the drill that is up: validates, reports, cleans up, starts no second one
-    out = life.run("drill.yml", drill)
+    # the rerun of the drill picks the drill that is up: validates, reports, cleans up (interrupted, then rerun),
+    # starts no second one
+    cleanups = life.interrupted("drill.yml", drill, "TestFailoverCleanup", 1, speed_up=False)
+    try:
+        out = life.run("drill.yml", drill)
+    finally:
+        life.clock(FAST)
+    assert "Resuming the interrupted cleanup of the drill of plan %s" % PLAN in out, out[-6000:]
     assert len(life.jobs("TestFailover")) == 1, life.jobs("TestFailover")
-    assert len(life.jobs("TestFailoverCleanup")) == 1, out[-6000:]
+    assert [j["name"] for j in life.jobs("TestFailoverCleanup")] == cleanups, out[-6000:]
     report = json.loads((reports / "lifecycle.json").read_text())
     assert report["result"] == "passed", report
     assert {name for plan in report["plans"] for name in plan["vms"]} == set(VMS), report["plans"]

@@ -33,6 +33,7 @@ from ansible_collections.dr.asr.plugins.module_utils._azure.models import as_dic
 from ansible_collections.dr.asr.plugins.module_utils._azure import recoveryservices as rs
 from ansible_collections.dr.asr.plugins.module_utils._asr import jobs, lookup, machines as discovered, offazure
 from ansible_collections.dr.asr.plugins.module_utils._asr import providers as asr_providers
+from ansible_collections.dr.asr.plugins.module_utils._asr.providers import inmagercm_item as rcm
 
 IDENTITY = ("name", "instance_uuid", "bios_uuid")
 # options a VM entry of `vms` may override; the top-level value is every VM's default
@@ -108,6 +109,8 @@ def item_facts(item):
         errors=[health_error_facts(e) for e in props.get("healthErrors") or []],
         active_location=props.get("activeLocation"), test_failover_state=props.get("testFailoverState"),
         test_failover_state_description=props.get("testFailoverStateDescription"),
+        phase=rcm.phase(details.get("instanceType"), props.get("activeLocation"), props.get("protectionState"),
+                        props.get("testFailoverState")),
         allowed_operations=props.get("allowedOperations") or [],
         current_job=dict(name=job, scenario=scenario.get("scenarioName"), start_time=scenario.get("startTime"))
         if job else None,

@@ -432,6 +432,9 @@ def phase(provider, active_location, state, test_failover_state):
         return "disabling"
     if state in _FAILED:
         return "failed"
+    if state == "ReprotectInitiated" and active_location == (PRIMARY if failback else RECOVERY):
+        # a reprotect's first tasks, before ASR switches the item to the other direction's provider
+        return "initial_replication" if failback else "reprotecting"
     if not failback and active_location in (None, PRIMARY):
         if state in _INITIAL:
             return "initial_replication"

@@ -123,3 +123,30 @@ def test_durations_and_times():
     assert dr.seconds_between("2026-11-26T08:00:00.9999999Z", "2026-11-26T08:00:10Z") == 9
     assert dr.parse_time("1753-01-01T01:01:01Z") is None and dr.parse_time("") is None
     assert dr.parse_time("2026-11-26T09:00:00+01:00") == dr.parse_time("2026-11-26T08:00:00Z")
+
+
+def test_resumed_cleanup_skips_the_drill_checks_and_says_so():
+    f = facts()
+    f["resumed_cleanup"] = True
+    for plan in f["plans"]:
+        plan["job"] = None
+    for vm in f["vms"]:
+        vm["job"] = None
+        vm["test_vm"] = None
+        vm["smoke"] = []
+    report = dr.build(f)
+    assert report["resumed_cleanup"] is True
+    assert report["counts"]["failed"] == 0 and report["result"] == dr.PASSED
+    drill_checks = [c for p in report["plans"] for c in p["checks"] if c["name"] == "test failover"]
+    drill_checks += [c for v in report["vms"] for c in v["checks"] if c["name"] in ("test failover", "test VM exists")]
+    assert drill_checks and all(c["status"] == dr.SKIPPED and c["message"] == dr.RESUMED for c in drill_checks)
+    assert "Cleanup only:" in dr.to_html(report)
+
+
+def test_without_resume_a_missing_drill_fails():
+    f = facts()
+    for plan in f["plans"]:
+        plan["job"] = None
+    report = dr.build(f)
+    assert report["resumed_cleanup"] is False
+    assert any(c["name"] == "test failover" and c["status"] == dr.FAILED for p in report["plans"] for c in p["checks"])

@@ -105,6 +105,9 @@ def params(**kw):
     ("InMageRcm", "Recovery", "UnplannedFailoverCommitPendingStatesBegin", "None", "failed_over"),
     ("InMageRcm", "Recovery", "CommitFailoverCompleted", "None", "committed"),
     ("InMageRcmFailback", "Recovery", "ReprotectInitiated", "None", "reprotecting"),
+    # a reprotect's first tasks, before the item switches to the other direction's provider
+    ("InMageRcm", "Recovery", "ReprotectInitiated", "None", "reprotecting"),
+    ("InMageRcmFailback", "Primary", "ReprotectInitiated", "None", "initial_replication"),
     ("InMageRcmFailback", "Recovery", "InitialReplicationInProgress", "None", "reprotecting"),
     ("InMageRcmFailback", "Recovery", "Protected", "None", "reprotected"),
     ("InMageRcmFailback", "Primary", "PlannedFailoverCommitRequired", "None", "failed_back"),
@@ -461,3 +464,35 @@ def test_job_outcome():
     assert error.code == "9" and "boom" in error.message
     assert actions.job_outcome({"job": {"name": "j1", "state": "Cancelled"}}, "cancel", True) == (None, None)
     assert actions.job_outcome(failed, "wait", False) == (None, None)
+
+
+class CountingJobs(object):
+    """vault.jobs that counts its reads."""
+
+    def __init__(self):
+        self.gets, self.lists = [], []
+
+    def get(self, name):
+        self.gets.append(name)
+        return {"name": name, "state": "InProgress", "start_time": "2026-01-01T00:00:00Z", "tasks": []}
+
+    def list(self, odata_filter=None):
+        self.lists.append(odata_filter)
+        return [self.get(n) for n in ("j1", "j2")]
+
+
+@pytest.mark.parametrize("jobs,gets,lists", [(["j1"], 1, 0), (["j1", "j2"], 3, 1)])
+def test_a_look_at_started_jobs_reads_one_job_once(jobs, gets, lists):
+    # wait=false reports the started jobs with one look: one GET for one job (not a second one for its start
+    # time), one list filtered by the first job's start time for several
+    vault = FakeVault([item("web-%02d" % i) for i in range(len(jobs))])
+    vault.jobs = CountingJobs()
+    run = FakeRun(vault, params(items=["web-%02d" % i for i in range(len(jobs))], wait=False), actions.TestFailover(params()))
+    run.targets = [actions.Target("item", vault.items[i], "web-%02d" % i, "items") for i in range(len(jobs))]
+    for target, job in zip(run.targets, jobs):
+        target.job, target.action = job, "start"
+    run._started = jobs[0]
+    run.look_jobs()
+    assert [t.job_facts["name"] for t in run.targets] == jobs
+    assert len(vault.jobs.lists) == lists
+    assert len(vault.jobs.gets) == gets
