@@ -1035,7 +1035,9 @@ class Run(object):
         """One look at the started jobs (one GET, or one list for many) for the report, without waiting."""
         pending = [t for t in self.targets if t.job and t.error is None and t.job_facts is None]
         if pending:
-            seen = job_probe(self.vault, [t.job for t in pending], self.since(pending))().value or {}
+            # the start time filters a list of many jobs; one job is read with one GET (since() would GET it too)
+            since = self.since(pending) if len(set(t.job for t in pending)) > 1 else None
+            seen = job_probe(self.vault, [t.job for t in pending], since)().value or {}
             for target in pending:
                 target.job_facts = seen.get(target.job)
 
