@@ -29,15 +29,16 @@ Measures:
 
 from __future__ import annotations
 
-import datetime
 import html
 import json
 import re
 from xml.sax.saxutils import escape as _xml_escape, quoteattr as _xml_attr
 
+from ansible_collections.dr.asr.plugins.module_utils._time import UTC, from_iso
+
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
 RESUMED = "the drill ran in an earlier run, interrupted during its cleanup; this run finished the cleanup"
-UTC = datetime.timezone.utc
+
 _GROUP_TASK = re.compile(r"^\s*group\s*(\d+)\s*:\s*(start|cleanup|commit|failover)", re.I)
 _GROUP_NAME = re.compile(r"^group\s*(\d+)$", re.I)
 
@@ -45,25 +46,10 @@ _GROUP_NAME = re.compile(r"^group\s*(\d+)$", re.I)
 # -- time -----------------------------------------------------------------------------------------------
 
 def parse_time(text):
-    """ISO 8601 (ASR's 7 fractional digits and Z too) -> aware UTC datetime, or None."""
-    if not isinstance(text, str) or not text.strip():
-        return None
-    value = text.strip().replace("z", "Z")
-    if value.endswith("Z"):
-        value = value[:-1] + "+00:00"
-    head, dot, tail = value.partition(".")
-    if dot:
-        digits = "".join(ch for ch in tail if ch.isdigit())
-        value = "%s.%s%s" % (head, (digits + "000000")[:6], tail[len(digits):])
-    try:
-        parsed = datetime.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    if parsed.year < 1900:          # ASR's "no time" (1753-01-01, 0001-01-01)
-        return None
-    return parsed.astimezone(UTC)
+    """ISO 8601 (ASR's 7 fractional digits and Z too) -> aware UTC datetime, or None (also for ASR's "no time",
+    1753-01-01 or 0001-01-01)."""
+    parsed = from_iso(text)
+    return parsed if parsed is not None and parsed.year >= 1900 else None
 
 
 def seconds_between(start, end):

@@ -135,76 +135,22 @@ RETURN = r'''
 protected_items:
   description:
     - One entry per protected item, in the order given (with O(recovery_plan), the plan's members). On failure the
-      module still returns it, with RV(protected_items[].error) set for the items that failed.
+      module still returns it, with C(error) set for the items that failed.
     - With O(recovery_plan), entries hold the members' state after the run; what the plan did is in
       RV(recovery_plan).
-    - Each entry also holds the item's state after the run (state, active location, provider, failover
-      recovery point, allowed operations, current job, ...), as in
-      RV(dr.asr.test_failover#module:protected_items).
+    - Each entry is as in RV(dr.asr.test_failover#module:protected_items) - the VM (C(name), C(item_name), C(id)),
+      what the run did (C(action) V(start), V(attach), V(after_job) or V(none); C(changed), C(reason), C(job),
+      C(error), C(diff)) and the item's state after it (C(phase), C(state), C(active_location), C(provider),
+      C(allowed_operations), C(current_job), ...).
   returned: always
   type: list
   elements: dict
   contains:
-    name:
-      description: The VM name (the item's C(friendlyName)).
-      type: str
-      sample: web-01
-    item_name:
-      description: Name of the protected item.
-      type: str
-      sample: 127-0-0-1-6c4f..._5010c3d4-0000-4000-8000-00000000e001
-    id:
-      description: Id of the protected item.
-      type: str
-    kind:
-      description: V(item).
-      type: str
-    action:
-      description:
-        - What the run did (in check mode, would do) - V(start) (started the action), V(attach) (the item was
-          busy with a job of this action, started by an earlier run, which was awaited instead of starting another),
-          V(after_job) (the item was busy with another job; the run waited for it, then decided again) or V(none)
-          (already in the wanted state, see RV(protected_items[].reason)).
-      type: str
-      sample: start
-    changed:
-      description: Whether the run started the action for this item.
-      type: bool
-    reason:
-      description: Why nothing was started (the state that makes the action done), or what was attached to.
-      type: str
-    phase:
-      description:
-        - The item's lifecycle phase after the run (see the state model in the notes) - V(initial_replication),
-          V(protected), V(test_failover), V(test_failover_cleanup), V(failed_over), V(committed), V(reprotecting),
-          V(reprotected), V(failed_back), V(failback_committed), V(failed), V(disabling) or V(unknown).
-      type: str
-      sample: test_failover
-    job:
-      description:
-        - The job the run started or attached to, null when none - name, id, scenario, state (V(Succeeded),
-          V(InProgress) with O(wait=false), V(Suspended) at a manual action), start and end time, its tasks
-          (name, friendly_name, state, start_time, end_time) and errors. After a wait timeout it holds the tasks
-          seen last.
-      type: dict
-    error:
-      description: Why the item failed (code, message, possible causes, recommended action), null when it did not.
-      type: dict
-    diff:
-      description: The item's state before and after (predicted in check mode and with O(wait=false)).
-      type: dict
-      sample: {before: {phase: protected, test_failover_state: None}, after: {phase: test_failover,
-               test_failover_state: WaitingForCompletion}}
     recovery_point:
       description: The recovery point the run chose for the item (name, id, time, type, age_seconds,
-        multi_vm_sync_point), when it chose one (a point given by name, time or type).
+        multi_vm_sync_point), when it chose one.
       type: dict
       returned: when a point was chosen
-    warnings:
-      description: Things worth knowing (for example, a job that waits at a manual action).
-      type: list
-      elements: str
-      returned: when there are any
 recovery_plan:
   description:
     - With O(recovery_plan) - the plan (name, id, kind V(recovery_plan), allowed_operations, current_scenario,

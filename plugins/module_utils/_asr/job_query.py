@@ -20,13 +20,13 @@ import fnmatch
 import re
 
 from ansible_collections.dr.asr.plugins.module_utils._errors import InputError
+from ansible_collections.dr.asr.plugins.module_utils._time import UTC, from_iso
 from ansible_collections.dr.asr.plugins.module_utils._asr import lookup
 
 STATES = ("NotStarted", "InProgress", "Succeeded", "Failed", "Cancelled", "Suspended", "Other")
 _RELATIVE = re.compile(r"^\s*-?\s*(\d+)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?|d|days?|w|weeks?)\s*(ago)?\s*$",
                        re.I)
 _UNITS = dict(s=1, m=60, h=3600, d=86400, w=604800)
-UTC = datetime.timezone.utc
 
 
 def utcnow():
@@ -48,26 +48,6 @@ def parse_time(value, parameter, now=None):
         raise InputError(parameter, value, "an ISO 8601 time such as 2026-11-26T08:00:00Z (a time without an offset "
                                            "is UTC), or a duration before now such as 30m, 2h or 7d")
     return parsed
-
-
-def from_iso(text):
-    """ISO 8601 (also .NET's 7 fractional digits) -> aware UTC datetime, or None."""
-    if not isinstance(text, str) or not text.strip():
-        return None
-    value = text.strip().replace("z", "Z")
-    if value.endswith("Z"):
-        value = value[:-1] + "+00:00"
-    head, dot, tail = value.partition(".")
-    if dot:
-        digits = "".join(ch for ch in tail if ch.isdigit())
-        value = "%s.%s%s" % (head, (digits + "000000")[:6], tail[len(digits):])
-    try:
-        parsed = datetime.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def to_filter_time(when):
