@@ -991,6 +991,18 @@ class Run(object):
             target.reason = "Its %s job %s started although the request's answer was lost: the run waited for it." % (
                 scenario, busy)
             return busy
+        if target.kind != "plan" and method != "begin_update" and self.action.done(self, fresh):
+            # the job ended already (a short job): the item was not where this action leaves it before the request
+            # and is now, so the newest job of this action on it is the one the lost request started
+            try:
+                latest = _latest_job_of(self.vault, fresh)
+            except DrAsrError:
+                return None
+            if latest and same_scenario(latest.get("scenario"), scenarios):
+                target.resource = fresh
+                target.reason = "Its %s job %s ran although the request's answer was lost." % (
+                    latest.get("scenario"), latest.get("name"))
+                return latest.get("name")
         return None
 
     # -- wait ----------------------------------------------------------------------------------------------------

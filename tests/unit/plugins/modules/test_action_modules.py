@@ -50,6 +50,7 @@ class ActionArm(FakeArm):
         return super().routes() + [
             ("POST", item + r"/(?P<action>testFailover|testFailoverCleanup|unplannedFailover)", self._action),
             ("GET", item + r"/recoveryPoints", self._points),
+            ("GET", item, self._get_item),
             ("GET", V + r"/replicationRecoveryPlans", self._plans),
             ("POST", V + r"/replicationJobs/(?P<job>[^/]+)/(?P<action>cancel|resume|restart)", self._job_action),
         ]
@@ -69,6 +70,9 @@ class ActionArm(FakeArm):
         props["allowedOperations"] = list(allowed)
         job = self._job(SCENARIOS[action], props["friendlyName"])
         return self._accepted(CONTAINER + "/replicationProtectedItems/" + item["name"], job)
+
+    def _get_item(self, match, query, body):
+        return 200, self._item(match.group("item")), {}
 
     def _points(self, match, query, body):
         return 200, {"value": [{"id": "p/recoveryPoints/rp-%d" % m, "name": "rp-%d" % m, "properties": {
@@ -223,3 +227,26 @@ def test_job_actions_are_idempotent(arm):
     assert not again["changed"] and fake.count("POST") == 1
     unknown = fail(job, dict(name="nope"))
     assert unknown["error"]["details"]["parameter"] == "name"
+
+
+class LostAnswerArm(ActionArm):
+    """The service runs the action, then the connection drops before the answer reaches the client."""
+
+    def _action(self, match, query, body):
+        from azure.core.exceptions import ServiceResponseError
+        super()._action(match, query, body)
+        raise ServiceResponseError("Connection aborted: the remote end closed the connection without response")
+
+
+def test_a_lost_answer_is_not_repeated_when_its_job_has_ended(monkeypatch):
+    patch_exit_json(monkeypatch)
+    fake = LostAnswerArm(["web-01"])
+    fake.items["web-01"]["properties"].update(testFailoverState="WaitingForCompletion",
+                                              allowedOperations=["TestFailoverCleanup"])
+    clients = fake.clients()
+    monkeypatch.setattr(DrAsrModule, "azure", lambda self: clients)
+    result = run(test_failover, dict(items=["web-01"], state="absent"))
+    entry = result["protected_items"][0]
+    assert result["changed"] and entry["error"] is None, entry
+    assert entry["job"]["scenario"] == "TestFailoverCleanup" and "answer was lost" in entry["reason"]
+    assert [b[0] for b in fake.bodies] == ["testfailovercleanup"]    # sent once, not again
