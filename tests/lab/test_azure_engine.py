@@ -21,6 +21,7 @@ from drlab.azure.throttle import Throttler
 LOCATION = "westeurope"
 RG_API = "2025-04-01"
 VAULT = "Microsoft.RecoveryServices/vaults"
+VAULT_API = "2026-11-01"
 
 
 def _name(prefix):
@@ -204,15 +205,18 @@ def test_a_client_configured_from_metadata_works(azure_sim):
 # ARM conventions
 
 
-def test_api_version_is_required_and_any_value_accepted(azure_sim, resource_group):
+def test_api_version_is_required_and_checked_per_type(azure_sim, resource_group):
     rg = resource_group(_name("rg-api"))
     r = raw(azure_sim, "GET", rg_path(azure_sim, rg))
     assert r.status_code == 400
     assert r.json() == {"error": {"code": "MissingApiVersionParameter",
                                   "message": "The api-version query parameter (?api-version=) is required for all "
                                              "requests."}}
-    for version in ("2014-04-01", "2099-01-01-preview"):
+    for version in ("2014-04-01", "2021-04-01", RG_API):
         assert raw(azure_sim, "GET", rg_path(azure_sim, rg) + "?api-version=" + version).status_code == 200
+    r = raw(azure_sim, "GET", rg_path(azure_sim, rg) + "?api-version=2099-01-01-preview")
+    assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidApiVersionParameter"
+    # (more in test_azure_arm_basics.py)
 
 
 def test_request_ids_and_rate_limit_headers(azure_sim, resource_group):
@@ -256,7 +260,7 @@ def test_not_found_errors_use_the_arm_envelope(azure_sim, rm, rs, resource_group
     assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidResourceNamespace"
     r = raw(azure_sim, "GET", base + "/Microsoft.RecoveryServices/nothings/x?api-version=1")
     assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidResourceType"
-    r = raw(azure_sim, "GET", "/subscriptions/%s/resourcegroups?api-version=1" % uuid.uuid4())
+    r = raw(azure_sim, "GET", "/subscriptions/%s/resourcegroups?api-version=%s" % (uuid.uuid4(), RG_API))
     assert r.status_code == 404 and r.json()["error"]["code"] == "SubscriptionNotFound"
 
 
@@ -322,7 +326,7 @@ def test_lro_headers_and_polling_endpoints(azure_lab, resource_group):
     sim.admin.advance(600)
     s = raw(sim, "GET", status_url).json()
     assert s["status"] == "Succeeded" and s["endTime"] >= s["startTime"]
-    assert raw(sim, "GET", vault_path + "?api-version=1").json()["properties"]["provisioningState"] == "Succeeded"
+    assert raw(sim, "GET", vault_path + "?api-version=" + VAULT_API).json()["properties"]["provisioningState"] == "Succeeded"
     # resource group delete: 202 + Location, 202 while running, then 204
     d = raw(sim, "DELETE", rg_path(sim, rg) + "?api-version=" + RG_API)
     assert d.status_code == 202 and d.headers["Retry-After"] == "1"
@@ -330,12 +334,12 @@ def test_lro_headers_and_polling_endpoints(azure_lab, resource_group):
     assert loc.startswith(sim.url + "/subscriptions/%s/operationresults/" % sim.subscription_id)
     p = raw(sim, "GET", loc)
     assert p.status_code == 202 and p.headers["Location"] == loc and p.headers["Retry-After"] == "1"
-    assert raw(sim, "GET", rg_path(sim, rg) + "?api-version=1").json()["properties"]["provisioningState"] == "Deleting"
-    w = raw(sim, "PUT", vault_path + "?api-version=1", json={"location": LOCATION})
+    assert raw(sim, "GET", rg_path(sim, rg) + "?api-version=" + RG_API).json()["properties"]["provisioningState"] == "Deleting"
+    w = raw(sim, "PUT", vault_path + "?api-version=" + VAULT_API, json={"location": LOCATION})
     assert w.status_code == 409
     sim.admin.advance(60)
     assert raw(sim, "GET", loc).status_code == 204
-    assert raw(sim, "GET", vault_path + "?api-version=1").status_code == 404
+    assert raw(sim, "GET", vault_path + "?api-version=" + VAULT_API).status_code == 404
 
 
 def test_operations_complete_in_lab_time(azure_lab, rs, resource_group):
@@ -367,7 +371,7 @@ def test_failed_operation_reports_its_error(azure_lab, rm, resource_group):
     sim.admin.set_durations(VAULT, put=3600)
     sim.admin.set_durations("Microsoft.Resources/resourceGroups", delete=0)
     vault_path = rg_path(sim, rg) + "/providers/Microsoft.RecoveryServices/vaults/v-fail"
-    r = raw(sim, "PUT", vault_path + "?api-version=1", json={"location": LOCATION})
+    r = raw(sim, "PUT", vault_path + "?api-version=" + VAULT_API, json={"location": LOCATION})
     rm.resource_groups.begin_delete(rg).result()
     status = raw(sim, "GET", r.headers["Azure-AsyncOperation"]).json()
     assert status["status"] == "Canceled" and status["error"]["code"] == "OperationCanceled"
@@ -389,15 +393,15 @@ def test_throttled_requests_are_retried_by_the_sdk(azure_lab, rm, resource_group
     assert throttled and all(e["fault"] == "throttled" for e in throttled)
     assert len([e for e in log if e["status"] == 200]) == 5
     assert sim.admin.summary()["by_status"].get("429", 0) >= len(throttled)
-    r = raw(sim, "GET", rg_path(sim, rg) + "?api-version=1")
+    r = raw(sim, "GET", rg_path(sim, rg) + "?api-version=" + RG_API)
     while r.status_code != 429:
-        r = raw(sim, "GET", rg_path(sim, rg) + "?api-version=1")
+        r = raw(sim, "GET", rg_path(sim, rg) + "?api-version=" + RG_API)
     assert r.json()["error"]["code"] == "SubscriptionRequestsThrottled"
     assert "Number of 'read' requests for subscription '%s'" % sim.subscription_id in r.json()["error"]["message"]
     assert int(r.headers["Retry-After"]) >= 1
     assert r.headers["x-ms-ratelimit-remaining-subscription-reads"] == "0"
     # writes have their own bucket
-    assert raw(sim, "PUT", rg_path(sim, rg) + "?api-version=1", json={"location": LOCATION}).status_code == 200
+    assert raw(sim, "PUT", rg_path(sim, rg) + "?api-version=" + RG_API, json={"location": LOCATION}).status_code == 200
 
 
 def test_tenant_bucket(azure_lab):
@@ -423,7 +427,7 @@ def test_injected_errors_are_retried_by_the_sdk(azure_lab, rm, resource_group):
     assert statuses[:2] in ([500, 500], [500, 503], [503, 500], [503, 503]) and statuses[2:] == [200]
     rule = sim.admin.faults()["rules"][0]
     assert rule["hits"] == 2 and rule["remaining"] == 0
-    r = raw(sim, "GET", rg_path(sim, rg) + "?api-version=1")
+    r = raw(sim, "GET", rg_path(sim, rg) + "?api-version=" + RG_API)
     assert r.status_code == 200
 
 
@@ -431,7 +435,7 @@ def test_injected_error_envelope(azure_lab, resource_group):
     sim = azure_lab
     rg = resource_group(_name("rg-env"))
     sim.admin.set_faults([{"match": {"path_regex": rg}, "error_rate": 1.0, "error_statuses": [503], "retry_after": 2}])
-    r = raw(sim, "GET", rg_path(sim, rg) + "?api-version=1")
+    r = raw(sim, "GET", rg_path(sim, rg) + "?api-version=" + RG_API)
     assert r.status_code == 503 and r.headers["Retry-After"] == "2"
     assert r.json()["error"]["code"] == "ServiceUnavailable"
 
@@ -588,7 +592,7 @@ def test_resource_id_parsing():
 
 def test_errors_on_bad_bodies(azure_sim, resource_group):
     rg = resource_group(_name("rg-body"))
-    vault_path = rg_path(azure_sim, rg) + "/providers/Microsoft.RecoveryServices/vaults/v1?api-version=1"
+    vault_path = rg_path(azure_sim, rg) + "/providers/Microsoft.RecoveryServices/vaults/v1?api-version=" + VAULT_API
     r = raw(azure_sim, "PUT", vault_path, data=b"{not json", headers={"Content-Type": "application/json"})
     assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidRequestContent"
     r = raw(azure_sim, "PUT", vault_path, json=[1, 2])

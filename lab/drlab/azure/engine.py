@@ -4,9 +4,11 @@ It knows nothing about vaults or NICs: resource providers (drlab.azure.providers
 `ResourceType`s and `ROUTES`; see drlab/azure/rp.py for the contract. ARM's behaviour that does not
 depend on the resource type lives here: case-insensitive ids, the error envelope, api-version,
 paging with `nextLink`, HEAD, the LRO headers and polling endpoints (status URL for
-`Azure-AsyncOperation`, result URL for `Location`), durations in lab time.
+`Azure-AsyncOperation`, result URL for `Location`), durations in lab time, the api-versions of
+every type (apiversions.py) and tags as an extension resource on any scope (tags.py).
 """
 import base64
+import bisect
 import inspect
 import json
 import logging
@@ -15,7 +17,7 @@ import traceback
 import uuid
 from urllib.parse import urlencode
 
-from drlab.azure import ids, lro
+from drlab.azure import apiversions, ids, lro, tags
 from drlab.azure.rp import ArmError, LroStyle, Paged, ResourceType, not_found
 from drlab.azure.wire import Response
 
@@ -65,16 +67,86 @@ def _in_progress_state(stored, state):
         props["provisioningState"] = state
 
 
-def _encode_skiptoken(offset):
-    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
+def item_key(item):
+    """The sort and anchor key of a list item: its case-folded id (else name, else its JSON)."""
+    if isinstance(item, dict):
+        for field in ("id", "name"):
+            value = item.get(field)
+            if isinstance(value, str) and value:
+                return value.casefold()
+    return json.dumps(item, sort_keys=True, default=str).casefold()
+
+
+def _unique_keys(items):
+    """item_key of each item, made unique (a repeated key gets its occurrence number appended)."""
+    seen = {}
+    out = []
+    for item in items:
+        key = item_key(item)
+        n = seen.get(key, 0)
+        seen[key] = n + 1
+        out.append(key if n == 0 else "%s\x00%d" % (key, n))
+    return out
+
+
+def _encode_skiptoken(anchor, offset):
+    """Opaque: the key of the last item returned (the anchor) and, as a fallback, the next offset."""
+    data = json.dumps({"k": anchor, "o": offset}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
 def _decode_skiptoken(token):
+    """(anchor key or None, offset) of a $skiptoken; 400 InvalidSkipToken for anything else."""
     try:
         data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        return max(0, int(data["o"]))
-    except (ValueError, KeyError, TypeError):
+        anchor = data.get("k")
+        if anchor is not None and not isinstance(anchor, str):
+            raise TypeError(anchor)
+        offset = max(0, int(data["o"]))
+        return anchor, offset
+    except (ValueError, KeyError, TypeError, AttributeError):
         raise ArmError(400, "InvalidSkipToken", "The provided skip token '%s' is not valid." % token)
+
+
+#: segments after `/subscriptions/{s}/providers/{ns}` that are ARM's own provider operations
+_PROVIDER_OPERATIONS = ("register", "unregister", "resourcetypes", "providerpermissions")
+
+
+def request_type(segs):
+    """The resource type chain of an ARM path (segments), as ARM routes it: the namespace after the
+    last `providers` and every other segment after it ('Microsoft.Compute/virtualMachines/instanceView'
+    for '.../providers/Microsoft.Compute/virtualMachines/vm1/instanceView'); ARM's own paths map to
+    Microsoft.Resources types. None when the path names no type."""
+    low = [s.lower() for s in segs]
+    if not low:
+        return None
+    idx = [i for i, s in enumerate(low) if s == "providers"]
+    if idx and idx[-1] + 1 < len(segs):
+        i = idx[-1]
+        ns, rest = segs[i + 1], segs[i + 2:]
+        scope = low[:i]
+        arm_scope = not scope or (len(scope) == 2 and scope[0] == "subscriptions")
+        if arm_scope and (not rest or (len(rest) == 1 and rest[0].lower() in _PROVIDER_OPERATIONS)):
+            return "Microsoft.Resources/providers"          # /[subscriptions/{s}/]providers/{ns}[/register]
+        if not rest:
+            return None
+        return "/".join([ns] + rest[0::2])
+    if low[-1] == "providers" and low[:1] in (["providers"], ["subscriptions"]):
+        return "Microsoft.Resources/providers"              # /providers, /subscriptions/{s}/providers
+    if low[0] == "tenants":
+        return "Microsoft.Resources/tenants"
+    if low[0] != "subscriptions":
+        return None
+    rest = low[2:]
+    if not rest:
+        return "Microsoft.Resources/subscriptions"
+    if rest[0] == "resourcegroups":
+        if len(rest) >= 3 and rest[2] == "resources":
+            return "Microsoft.Resources/resources"
+        return "/".join(["Microsoft.Resources/resourceGroups"] + segs[2:][2::2])
+    if rest[0] == "resources":
+        return "Microsoft.Resources/resources"
+    return "Microsoft.Resources/subscriptions/" + segs[2]
 
 
 class Context:
@@ -286,6 +358,7 @@ class Engine:
         ctx = Context(self, req, req.principal, sub)
         with self.store.transaction():
             self.complete_due()
+            self.check_api_version(req, segs)
             if sub is not None:
                 self._check_subscription(sub, req.principal)
             self.before_request(ctx, req)
@@ -318,6 +391,77 @@ class Engine:
                            "the authority (URL) '%s/%s' to get the token."
                            % (tid, info["tenantId"], self.app.base_url, info["tenantId"]))
 
+    # -- for engine-level features outside this class (tags.py) --------------------------------
+    def missing(self, rid):
+        return self._missing(rid)
+
+    def no_route(self, req):
+        return self._no_route(req)
+
+    def pending_delete(self, rid):
+        return self._pending_delete(rid)
+
+    def json_body(self, req):
+        return self._json_body(req)
+
+    # -- api-version --------------------------------------------------------------------------
+    def check_api_version(self, req, segs):
+        """400 MissingApiVersionParameter, or the error ARM answers when the request's type does not
+        know its api-version (apiversions.py: InvalidApiVersionParameter for ARM's own types,
+        NoRegisteredProviderFound for a provider's). A path whose type is not in the table is left to
+        routing (InvalidResourceNamespace / InvalidResourceType / 404)."""
+        version = req.query.get("api-version")
+        if not version:
+            raise ArmError(400, "MissingApiVersionParameter",
+                           "The api-version query parameter (?api-version=) is required for all requests.")
+        full_type = None
+        if req.method in ("GET", "HEAD"):   # a polling URL carries the api-version of its operation's request
+            op, _which = self.store.operation_by_path(("/" + "/".join(segs)).lower())
+            if op is not None:
+                full_type = self.type_name(op["type_key"])
+        hit = apiversions.lookup(full_type or request_type(segs))
+        if hit is None:
+            return
+        registered, versions = hit
+        if version.lower() in {v.lower() for v in versions}:
+            return
+        req.resource_type = req.resource_type or registered        # for the request log
+        ns, _, rtype = registered.partition("/")
+        if ns.lower() in apiversions.ARM_NAMESPACES:
+            raise ArmError(400, "InvalidApiVersionParameter",
+                           "The api-version '%s' is invalid. The supported versions are '%s'."
+                           % (version, ",".join(versions)))
+        raise ArmError(400, "NoRegisteredProviderFound",
+                       "No registered resource provider found for location '%s' and API version '%s' for type "
+                       "'%s'. The supported api-versions are '%s'. The supported locations are '%s'."
+                       % (self._location_of_request(req, segs), version, rtype, ", ".join(sorted(versions)),
+                          ", ".join(self.locations)))
+
+    def _location_of_request(self, req, segs):
+        """The location ARM names in NoRegisteredProviderFound: the body's (a write), else the
+        resource's or its group's, else a `locations/{x}` of the path, else 'global' (our guess)."""
+        if req.method in ("PUT", "PATCH"):
+            try:
+                body = req.json()
+            except (ValueError, UnicodeDecodeError):
+                body = None
+            if isinstance(body, dict) and isinstance(body.get("location"), str):
+                return self.normalize_location(body["location"]) or body["location"]
+        low = [s.lower() for s in segs]
+        if "providers" in low:
+            i = low.index("providers")
+            rid = ids.try_parse("/" + "/".join(segs[:i + 4])) if len(segs) >= i + 4 else None
+            row = self.store.get_row(rid.key) if rid is not None else None
+            if row and isinstance(row["body"].get("location"), str):
+                return row["body"]["location"]
+        if len(low) >= 4 and low[0] == "subscriptions" and low[2] == "resourcegroups":
+            row = self.store.get_row(ids.ResourceId(segs[1], segs[3]).key)
+            if row and row["body"].get("location"):
+                return row["body"]["location"]
+        if "locations" in low[:-1]:
+            return segs[low.index("locations") + 1]
+        return "global"
+
     def _route(self, ctx, req, segs):
         path_key = ("/" + "/".join(segs)).lower()
         # 1. polling URLs of long-running operations
@@ -327,7 +471,11 @@ class Engine:
                 req.kind = "lro-" + which
                 req.resource_type = self.type_name(op["type_key"])
                 return lro.poll_response(self, ctx, req, op, which)
-        # 2. provider routes
+        # 2. tags, an extension resource on any scope: {scope}/providers/Microsoft.Resources/tags/default
+        if len(segs) >= 4 and [s.lower() for s in segs[-4:]] == ["providers", "microsoft.resources", "tags",
+                                                                     "default"]:
+            return tags.handle(self, ctx, req, segs[:-4])
+        # 3. provider routes
         path = req.path.rstrip("/") or "/"
         for method, rx, handler in self.routes:
             if method != req.method and not (req.method == "HEAD" and method == "GET"):
@@ -339,7 +487,7 @@ class Engine:
                 _guess_type(segs)
             out = handler(ctx, m, req.query, self._json_body(req) if req.method in ("PUT", "POST", "PATCH") else None)
             return self._route_response(ctx, req, out)
-        # 3. resources by id
+        # 4. resources by id
         if len(segs) < 2 or segs[0].lower() != "subscriptions":
             raise self._no_route(req)
         rest = segs[2:]
@@ -429,10 +577,29 @@ class Engine:
 
     # -- paging ---------------------------------------------------------------------------------
     def page(self, req, items):
-        offset = 0
+        """One page of a list, in the list's order: `{"value": [...], "nextLink": ...}`.
+
+        `$skiptoken` is opaque: it names the last item returned (its item_key) and, as a fallback,
+        the offset after it. The next page starts after that item: found by key when the list is in
+        key order (every engine list is: see _list), else by its position, else (the item is gone
+        from a list in a provider's own order) at the offset. So items inserted or deleted between
+        two requests neither repeat nor hide the items of the original list.
+        """
+        items = list(items)
+        keys = _unique_keys(items)
+        start = 0
         token = req.query.get("$skiptoken")
         if token:
-            offset = _decode_skiptoken(token)
+            anchor, offset = _decode_skiptoken(token)
+            if anchor is None:
+                start = offset
+            elif keys == sorted(keys):
+                start = bisect.bisect_right(keys, anchor)
+            elif anchor in keys:
+                start = keys.index(anchor) + 1
+            else:
+                start = offset
+            start = min(start, len(items))
         size = int(self.app.config["page_size"])
         top = req.query.get("$top")
         if top:
@@ -440,12 +607,12 @@ class Engine:
                 size = max(1, min(size, int(top)))
             except ValueError:
                 raise ArmError(400, "InvalidTopParameter", "The value '%s' of parameter '$top' is invalid." % top)
-        chunk = items[offset:offset + size]
+        chunk = items[start:start + size]
         body = {"value": chunk}
-        if offset + size < len(items):
+        if start + size < len(items):
             params = [(k, v) for k, v in req.query.items() if k.lower() not in ("$skiptoken", "api-version")]
             params.append(("api-version", req.query.get("api-version", "")))
-            params.append(("$skiptoken", _encode_skiptoken(offset + size)))
+            params.append(("$skiptoken", _encode_skiptoken(keys[start + size - 1], start + size)))
             body["nextLink"] = self.app.base_url + req.path + "?" + urlencode(params)
         return Response(200, body)
 
@@ -467,10 +634,12 @@ class Engine:
             kw["rg_key"] = scope.resource_group
         elif not rt.list_at_subscription and rt.full_type.lower() != ids.RG_TYPE.lower():
             raise self._no_route(req)
-        items = [r["body"] for r in self.store.list(**kw)]
+        # key order (case-folded id): deterministic, and the order page() anchors its $skiptoken in;
+        # a provider's filter_list may impose its own (e.g. ASR jobs, newest first)
+        items = [r["body"] for r in sorted(self.store.list(**kw), key=lambda r: r["id"].casefold())]
         if hasattr(rt, "filter_list"):
             items = rt.filter_list(ctx, items, req.query)
-        rendered = [rt.render(ctx, b) for b in items]
+        rendered = [rt.render_list(ctx, b) for b in items]
         return self.page(req, rendered)
 
     # -- resources ------------------------------------------------------------------------------

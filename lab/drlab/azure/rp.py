@@ -8,7 +8,7 @@ subclasses; the engine routes ARM requests to them:
 * PATCH  {id}           -> prepare_patch(ctx, rid, body, existing) -> stored body
 * GET    {id}           -> render(ctx, stored) -> response body
 * DELETE {id}           -> check_delete(ctx, rid, existing); engine deletes (and children)
-* GET    {scope}/{type} -> list, paged by the engine, each item through render()
+* GET    {scope}/{type} -> list, paged by the engine, each item through render_list() (default render())
 * POST   {id}/{action}  -> actions[action](ctx, rid, body) -> response body or None
 
 How an operation completes (synchronously, or as a long-running operation with which headers)
@@ -56,7 +56,14 @@ What the engine does around the provider hooks (so providers need not):
 * Routing is case-insensitive; `rid` is canonical: the registered casing of namespace and types, the
   stored casing of the resource group and parent names, the request's casing for a new name.
 * PUT/PATCH/POST bodies must be JSON objects (400 `InvalidRequestContent`); `api-version` is
-  required (400 `MissingApiVersionParameter`) but any value is accepted.
+  required (400 `MissingApiVersionParameter`) and must be one the request's type knows, from the one
+  table drlab/azure/apiversions.py (400 `InvalidApiVersionParameter` for ARM's own types,
+  `NoRegisteredProviderFound` for a provider's). A provider that adds a type or a route adds its
+  versions there (tests/lab/test_azure_arm_basics.py checks that every type and route is covered).
+* Lists are paged by the engine in key order (case-folded id) unless `filter_list` reorders them;
+  `$skiptoken` anchors on the last item returned (stable while items come and go).
+* Tags at scope (`{scope}/providers/Microsoft.Resources/tags/default`) are the engine's
+  (drlab/azure/tags.py): they read and write the resource's own `tags`.
 * Before `prepare_put`: the subscription, the resource group (404 `ResourceGroupNotFound`) and, for
   child types, the parent (404 `ParentResourceNotFound`) must exist; for `tracked` types the
   location must be given (400 `LocationRequired`) and be a lab region (400
@@ -177,6 +184,11 @@ class ResourceType:
     def render(self, ctx, stored):
         """The body a GET returns (default: what was stored)."""
         return stored
+
+    def render_list(self, ctx, stored):
+        """One element of a list of this type (default: as a GET renders it). Real lists are sparser than a
+        GET for some types (ASR's protected items carry their disks and NICs empty)."""
+        return self.render(ctx, stored)
 
     def check_delete(self, ctx, rid, existing):
         """Raise ArmError when the resource cannot be deleted now (in use)."""

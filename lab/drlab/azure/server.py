@@ -3,7 +3,8 @@
     request -> /_lab admin (not logged)
             -> fault injection (latency, 5xx, throttle storm, dropped connection)
             -> identity (AAD) | metadata endpoint | ARM:
-                 authentication (401) -> throttling (429) -> api-version (400) -> engine
+                 authentication (401) -> throttling (429) -> engine: api-version (400: missing, or
+                 unknown for the request's type, apiversions.py) -> subscription -> routing
             -> common ARM headers, request log
 
 TLS is served with the lab CA's certificate (drlab.ca.ensure_server_cert(settings.ca_dir, "azure")),
@@ -186,15 +187,10 @@ class App:
             return Response(429, {"error": {"code": decision.code,
                                             "message": decision.error_message(req.principal.get("object_id"))}},
                             headers)
-        if not req.query.get("api-version"):
-            resp = Response(400, {"error": {"code": "MissingApiVersionParameter",
-                                            "message": "The api-version query parameter (?api-version=) is required "
-                                                       "for all requests."}})
-        else:
-            try:
-                resp = self.engine.handle(req)
-            except ArmError as e:
-                resp = Response(e.status, e.envelope(), e.headers)
+        try:
+            resp = self.engine.handle(req)      # api-version first (engine.check_api_version), then routing
+        except ArmError as e:
+            resp = Response(e.status, e.envelope(), e.headers)
         for k, v in decision.headers.items():
             resp.headers.setdefault(k, v)
         return resp

@@ -17,7 +17,7 @@ import base64
 import json
 import re
 
-from drlab.azure import ids
+from drlab.azure import apiversions, ids, tags as tagsmod
 from drlab.azure.clock import iso
 from drlab.azure.rp import ArmError, LroStyle, Paged, ResourceType, bad_request
 
@@ -28,14 +28,8 @@ _EXTRA_NAMESPACES = ("Microsoft.Authorization", "Microsoft.Insights", "Microsoft
                      "Microsoft.ManagedIdentity", "Microsoft.Migrate", "Microsoft.OffAzure",
                      "Microsoft.OperationalInsights", "Microsoft.Compute", "Microsoft.Network", "Microsoft.Storage",
                      "Microsoft.RecoveryServices")
-#: api-versions shown in the provider list (informative: any api-version is accepted)
-_API_VERSIONS = {
-    "microsoft.recoveryservices": ["2026-11-01", "2025-08-01", "2025-02-01", "2024-04-01", "2023-06-01"],
-    "microsoft.compute": ["2026-04-01", "2026-03-02", "2024-11-01", "2024-07-01"],
-    "microsoft.network": ["2026-03-01", "2024-05-01", "2023-11-01"],
-    "microsoft.storage": ["2025-06-01", "2024-01-01", "2023-05-01"],
-    "microsoft.resources": ["2025-04-01", "2024-03-01", "2022-12-01", "2021-04-01"],
-}
+#: the api-versions each type lists in the provider list are drlab/azure/apiversions.py's (the same
+#: table the engine checks requests against)
 
 #: name -> (geography group, physical location, latitude, longitude, paired region)
 _REGION_META = {
@@ -207,16 +201,8 @@ class ResourceGroup(ResourceType):
         return [b for _r, b, _t in apply_filter(triples, text)]
 
 
-def _check_tags(tags):
-    if not isinstance(tags, dict):
-        raise bad_request("InvalidRequestContent", "The request content was invalid and could not be deserialized: "
-                                                   "'tags' must be an object.")
-    if len(tags) > 50:
-        raise bad_request("InvalidTagCount", "The number of tags (%d) exceeds the maximum of 50." % len(tags))
-    for k, v in tags.items():
-        if len(k) > 512 or (v is not None and len(str(v)) > 256):
-            raise bad_request("InvalidTagNameCharacters" if len(k) > 512 else "InvalidTagValueLength",
-                              "The tag '%s' is too long: names may have 512 characters, values 256." % k[:40])
+#: the limits of a resource's tags (shared with the tags extension resource, drlab/azure/tags.py)
+_check_tags = tagsmod.check_tags
 
 
 # ---------------------------------------------------------------------------------------------
@@ -224,15 +210,20 @@ def _check_tags(tags):
 
 
 def _subscription_body(ctx, info):
-    return {"id": "/subscriptions/%s" % info["subscriptionId"], "authorizationSource": "RoleBased",
-            "managedByTenants": [], "subscriptionId": info["subscriptionId"], "tenantId": info["tenantId"],
-            "displayName": info["displayName"], "state": info["state"],
-            "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01", "quotaId": "PayAsYouGo_2014-09-01",
-                                     "spendingLimit": "Off"}}
+    out = {"id": "/subscriptions/%s" % info["subscriptionId"], "authorizationSource": "RoleBased",
+           "managedByTenants": [], "subscriptionId": info["subscriptionId"], "tenantId": info["tenantId"],
+           "displayName": info["displayName"], "state": info["state"],
+           "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01", "quotaId": "PayAsYouGo_2014-09-01",
+                                    "spendingLimit": "Off"}}
+    tags = tagsmod.subscription_tags(ctx.engine.store, info["subscriptionId"])
+    if tags:
+        out["tags"] = tags
+    return out
 
 
 def list_subscriptions(ctx, match, query, body):
-    return 200, Paged(_subscription_body(ctx, i) for i in ctx.engine.subscriptions.values())
+    subs = sorted(ctx.engine.subscriptions.values(), key=lambda i: i["subscriptionId"].casefold())
+    return 200, Paged(_subscription_body(ctx, i) for i in subs)
 
 
 def get_subscription(ctx, match, query, body):
@@ -262,20 +253,29 @@ def list_locations(ctx, match, query, body):
     return 200, {"value": [_location_body(ctx, sub, n, d) for n, d in ctx.engine.locations.items()]}
 
 
+def _default_version(versions):
+    stable = [v for v in versions if "preview" not in v]
+    return (stable or list(versions))[0]
+
+
 def _provider_body(ctx, sub, ns_key, ns_name, types):
     display = list(ctx.engine.locations.values())
-    versions = _API_VERSIONS.get(ns_key, ["2025-01-01"])
     rtypes = []
     for rt in types:
+        versions = list(apiversions.versions_for(rt.full_type))
+        if not versions:
+            continue        # a type the table does not know is not served (the engine would not route it)
         rtypes.append({"resourceType": rt.full_type.split("/", 1)[1],
                        "locations": display if rt.tracked else [],
-                       "apiVersions": list(getattr(rt, "api_versions", None) or versions),
-                       "defaultApiVersion": (getattr(rt, "api_versions", None) or versions)[0],
+                       "apiVersions": versions,
+                       "defaultApiVersion": _default_version(versions),
                        "capabilities": "SupportsTags, SupportsLocation" if rt.tracked else "None"})
     if ns_key == "microsoft.resources":
-        rtypes += [{"resourceType": t, "locations": [], "apiVersions": versions, "capabilities": "None"}
-                   for t in ("tenants", "subscriptions", "providers", "operations", "resources",
-                             "subscriptions/locations", "subscriptions/resources", "subscriptions/providers")]
+        for t in ("tenants", "subscriptions", "providers", "operations", "resources", "subscriptions/locations",
+                  "subscriptions/resources", "subscriptions/providers", "tags"):
+            versions = list(apiversions.versions_for("Microsoft.Resources/" + t) or apiversions.ARM)
+            rtypes.append({"resourceType": t, "locations": [], "apiVersions": versions,
+                           "defaultApiVersion": _default_version(versions), "capabilities": "None"})
     body = {"id": "/providers/%s" % ns_name if sub is None else "/subscriptions/%s/providers/%s" % (sub, ns_name),
             "namespace": ns_name, "resourceTypes": rtypes}
     if sub is not None:
@@ -338,6 +338,7 @@ def _list_resources(ctx, query, sub, rg=None):
     if rg is not None and store.get_row(ids.ResourceId(sub, rg).key) is None:
         raise ArmError(404, "ResourceGroupNotFound", "Resource group '%s' could not be found." % rg)
     rows = store.list(sub_key=sub, rg_key=rg, top_level_only=True, exclude_type_keys=(RG_TYPE,))
+    rows.sort(key=lambda r: r["id"].casefold())        # key order: deterministic pages (engine.page)
     triples = [(ids.parse(r["id"]), r["body"], ctx.engine.type_name(r["type_key"])) for r in rows]
     keep = {t[0].key for t in apply_filter(triples, query.get("$filter"))}
     expand = query.get("$expand")
@@ -376,3 +377,8 @@ for _handler, _rtype in ((list_subscriptions, "subscriptions"), (get_subscriptio
     _handler.resource_type = "Microsoft.Resources/" + _rtype
 
 RESOURCE_TYPES = [ResourceGroup]
+
+
+def on_reset(store):
+    """POST /_lab/reset: the subscriptions' tags (meta items) go with the resources."""
+    store.meta_delete_prefix(tagsmod.SUBSCRIPTION_TAGS_PREFIX)

@@ -19,14 +19,15 @@ import base64
 import hashlib
 import re
 
+from drlab.azure import metadata
 from drlab.azure.rp import ArmError, LroStyle, ResourceType, bad_request
 from drlab.azure.providers import catalog
 from drlab.azure.providers import network as net
 from drlab.azure.providers.network import LAB, id_of, parse_id, props, strip_lab
 
 STORAGE_ACCOUNT = "Microsoft.Storage/storageAccounts"
-#: the lab's counterpart of Azure's `core.windows.net`
-STORAGE_SUFFIX = "core.drlab.test"
+#: the lab's counterpart of Azure's `core.windows.net` (the cloud metadata's `suffixes.storage`)
+STORAGE_SUFFIX = metadata.STORAGE_SUFFIX
 
 NAME_RE = re.compile(r"^[a-z0-9]{3,24}$")
 SKUS = {
