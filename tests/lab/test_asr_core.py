@@ -273,8 +273,9 @@ def test_enable_starts_with_the_item_and_a_job(asr_lab, protected):
         assert_fits(M.ReplicationProtectedItem, item)
         props = item["properties"]
         assert props["protectionState"] == "UnprotectedStatesBegin"
-        assert props["allowedOperations"] == ["DisableProtection"]
-        assert props["currentScenario"]["scenarioName"] == "EnableDr"
+        assert props["protectionStateDescription"] == "Enabling protection"
+        assert props["allowedOperations"] == []             # the enable job runs [recorded]
+        assert props["currentScenario"]["scenarioName"] == "EnableProtection"     # the item's word for EnableDr
         assert props["currentScenario"]["jobId"].startswith("/Subscriptions/")
         assert props["recoveryFabricId"] == "Microsoft Azure" and props["primaryFabricProvider"] == "InMageRcmFabric"
     push_job, agent_job = protected["jobs"]["core-push-01"], protected["jobs"]["core-agent-01"]

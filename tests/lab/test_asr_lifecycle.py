@@ -1,16 +1,21 @@
 """The InMageRcm lifecycle of one replicated item, through the real SDK (begin_* pollers) against the
 lab (session fixture `asr_lab`: private vcsim + Azure simulator with the lab appliance):
 
-    enable -> Protected -> test failover -> cleanup -> failover (shutdown) -> change recovery point
-    -> commit -> reprotect to on-premises -> planned failover back -> cancel -> planned failover back
-    -> commit -> reprotect to Azure -> Protected
+    enable -> Protected -> test failover -> cleanup -> a second drill -> failover (shutdown) -> change
+    recovery point -> commit -> reprotect to on-premises -> planned failover back -> cancel -> planned
+    failover back -> commit -> reprotect to Azure -> Protected -> agent maintenance -> a drill -> disable
 
-At every step: protectionState, activeLocation, testFailoverState, allowedOperations, the job (tasks,
-customDetails), the side effects (Compute/Network resources, the VM's power state in vcsim), illegal
-calls refused ASR-style with no job, and every payload against the SDK models (fidelity). Lab time is
-advanced through the admin API, so the whole life takes a few seconds of real time.
+and, on other items, a failback to an alternate location reprotected before each commit, and a purge during
+a drill. States, allowedOperations, job and task names are vocabulary.py's (recorded where a recording shows
+them, else the lab's guesses: the failback commit's PlannedFailoverCommitted).
 
-The steps run in order (one module, one item `life-01`); each test starts where the previous left it.
+At every step: protectionState, activeLocation, testFailoverState, allowedOperations (none while a job
+runs), the job (tasks, customDetails), the side effects (Compute/Network resources, the VM's power state
+in vcsim), illegal calls refused ASR-style with no job, and every payload against the SDK models
+(fidelity). Lab time is advanced through the admin API, so the whole life takes a few seconds of real time.
+
+The steps run in order (one module, one item `life-01`, the other items after it); each test starts where
+the previous left it.
 """
 import json
 
@@ -20,7 +25,7 @@ from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.network import NetworkManagementClient
 from azure.mgmt.recoveryservicessiterecovery import models as M
 
-from drlab.azure.providers.siterecovery import errors
+from drlab.azure.providers.siterecovery import errors, vocabulary
 from drlab.testing.fidelity import assert_fits
 
 VM = "life-01"
@@ -255,15 +260,39 @@ def test_test_failover_creates_the_test_vm_in_the_test_network(life):
 def test_cleanup_removes_the_test_vm(life):
     result = life.call("test_failover_cleanup", {"properties": {"comments": "drill ok"}}, advance=300)
     props = life.props()
-    assert result.properties.test_failover_state == "None" and props["testFailoverStateDescription"] == "None"
-    assert props["lastSuccessfulTestFailoverTime"] is not None
-    assert "TestFailover" in props["allowedOperations"]
+    # MarkedForDeletion stays after the cleanup, and a drill is allowed again [recorded: TestV2ARCMFailover#11]
+    assert result.properties.test_failover_state == "MarkedForDeletion"
+    assert props["testFailoverStateDescription"] == "Cleaning up test environment"
+    assert (props["protectionState"], props["protectionStateDescription"]) == ("Protected", "Protected")
+    assert props["allowedOperations"] == ["UnplannedFailover", "DisableProtection", "TestFailover"]
+    assert props["lastSuccessfulTestFailoverTime"] == life.last_job("TestFailover")["startTime"]
     assert "161011" not in [e["errorCode"] for e in props["healthErrors"]]      # "no test failover" is gone
     job = life.last_job("TestFailoverCleanup")
     assert job["customDetails"]["comments"] == "drill ok"
+    assert [t["name"] for t in job["tasks"]] == list(vocabulary.job("test_failover_cleanup").tasks)
     assert _tasks(job)[-1] == "Delete the test virtual machine"
     assert TEST_VM not in life.vm_names() and not life.nics("nic-%s" % TARGET_NAME) and not life.disks(TARGET_NAME)
     assert _not_allowed(life.refused("test_failover_cleanup", {"properties": {"comments": "again"}}))
+
+
+def test_a_second_drill_after_the_cleanup(life):
+    """MarkedForDeletion allows TestFailover [recorded]: a second drill makes the test VM again (same names, the
+    first one's are gone) and its cleanup removes it; the item ends as after the first."""
+    lab = life.lab
+    life.call("test_failover", {"properties": {
+        "failoverDirection": "PrimaryToRecovery", "networkType": "VmNetworkAsInput",
+        "providerSpecificDetails": {"instanceType": "InMageRcm"}}}, advance=600)
+    props = life.props()
+    assert (props["testFailoverState"], props["allowedOperations"]) == ("WaitingForCompletion", ["TestFailoverCleanup"])
+    assert life.azure_power(TEST_VM) == "PowerState/running"
+    nic = life.network.network_interfaces.get(RG, "nic-%s-00-test" % TARGET_NAME)      # the item's testNetworkId
+    assert nic.ip_configurations[0].subnet.id.lower() == (lab.test_vnet_id + "/subnets/default").lower()
+    life.call("test_failover_cleanup", {"properties": {"comments": "second"}}, advance=300)
+    props = life.props()
+    assert (props["testFailoverState"], props["allowedOperations"]) == \
+        ("MarkedForDeletion", ["UnplannedFailover", "DisableProtection", "TestFailover"])
+    assert TEST_VM not in life.vm_names() and not life.nics("nic-%s" % TARGET_NAME) and not life.disks(TARGET_NAME)
+    assert props["lastSuccessfulTestFailoverTime"] == life.last_job("TestFailover")["startTime"]
 
 
 def test_failover_shuts_the_source_down_and_creates_the_azure_vm(life):
@@ -271,21 +300,30 @@ def test_failover_shuts_the_source_down_and_creates_the_azure_vm(life):
     points = list(lab.asr.recovery_points.list_by_replication_protected_items(
         lab.rg, lab.vault, lab.fabric, lab.container, VM))
     assert life.power() == "poweredOn"
-    result = life.call("unplanned_failover", {"properties": {
+    poller = life.items.begin_unplanned_failover(lab.rg, lab.vault, lab.fabric, lab.container, VM, {"properties": {
         "failoverDirection": "PrimaryToRecovery", "sourceSiteOperations": "Required",
-        "providerSpecificDetails": {"instanceType": "InMageRcm", "performShutdown": "true"}}}, advance=900)
+        "providerSpecificDetails": {"instanceType": "InMageRcm", "performShutdown": "true"}}})
+    lab.advance(60)
+    running = life.props()            # while the job runs the item allows nothing; its scenario is the job's
+    assert running["allowedOperations"] == [] and running["currentScenario"]["scenarioName"] == "UnplannedFailover"
+    lab.advance(840)
+    result = poller.result()
     props = life.props()
     assert (props["protectionState"], props["protectionStateDescription"], props["activeLocation"]) == \
         ("UnplannedFailoverCommitPendingStatesBegin", "Failover completed", "Recovery")
     assert result.properties.active_location == "Recovery"
-    assert props["allowedOperations"] == ["Commit", "DisableProtection", "ChangePit"]   # [S] no CancelFailover
+    # [recorded: TestV2ARCMCommit#11] no CancelFailover: a failover to Azure cannot be canceled
+    assert props["allowedOperations"] == ["CompleteMigration", "Commit", "DisableProtection", "ChangePit",
+                                          "SwitchProtection"]
+    assert props["currentScenario"]["scenarioName"] == "None"
     assert props["failoverRecoveryPointId"].lower() == points[0].id.lower()
     assert props["lastSuccessfulFailoverTime"] is not None
     assert life.power() == "poweredOff"                                             # performShutdown
 
     job = life.last_job("UnplannedFailover")
+    assert [t["name"] for t in job["tasks"]] == list(vocabulary.job("unplanned_failover").tasks)
     assert _tasks(job) == ["Prerequisites check for failover", "Shut down the virtual machine",
-                           "Synchronize the latest changes", "Start failover", "Starting Azure virtual machine"]
+                           "Start failover", "Starting Azure virtual machine"]
     shutdown = job["tasks"][1]
     assert shutdown["state"] == "Succeeded" and shutdown["errors"] == []
     details = job["customDetails"]
@@ -300,10 +338,12 @@ def test_failover_shuts_the_source_down_and_creates_the_azure_vm(life):
     assert nic.ip_configurations[0].subnet.id.lower() == (lab.recovery_vnet_id + "/subnets/app").lower()
     os_disk = life.compute.disks.get(RG, "%s-OSdisk-00" % TARGET_NAME)
     assert (os_disk.sku.name, os_disk.disk_size_gb, os_disk.disk_state) == ("StandardSSD_LRS", 20, "Attached")
-    # not before the commit; a failover to Azure cannot be canceled; no second failover
-    assert _not_allowed(life.refused("reprotect", {"properties": {"providerSpecificDetails": {
-        "instanceType": "InMageRcm", "reprotectAgentId": lab.reprotect_agent_id, "datastoreName": "ds-prod-01",
-        "logStorageAccountId": lab.storage_account_id}}}))
+    # a reprotect is allowed before the commit (SwitchProtection), but its input is still checked (no job);
+    # a failover to Azure cannot be canceled; no second failover
+    status, code, message = life.refused("reprotect", {"properties": {"providerSpecificDetails": {
+        "instanceType": "InMageRcm", "reprotectAgentId": lab.reprotect_agent_id, "datastoreName": "ds-nope",
+        "logStorageAccountId": lab.storage_account_id, "policyId": life.failback_policy.id}}})
+    assert (status, code) == (400, "990001") and "ds-nope" in message
     assert "failoverCancel" in _not_allowed(life.refused("failover_cancel"))
     assert _not_allowed(life.refused("unplanned_failover", {"properties": {"providerSpecificDetails": {
         "instanceType": "InMageRcm", "performShutdown": "false"}}}))
@@ -317,7 +357,8 @@ def test_change_recovery_point_before_the_commit(life):
     props = life.props()
     assert props["failoverRecoveryPointId"].lower() == older.id.lower()
     assert props["providerSpecificDetails"]["failoverRecoveryPointId"].lower() == older.id.lower()
-    job = life.last_job("ApplyRecoveryPoint")
+    assert props["protectionState"] == "UnplannedFailoverCommitPendingStatesBegin"
+    job = life.last_job(vocabulary.job("change_recovery_point").scenario)
     assert job["customDetails"]["protectedItemDetails"][0]["recoveryPointId"].lower() == older.id.lower()
     assert life.azure_power(TARGET_NAME) == "PowerState/running"
 
@@ -326,8 +367,11 @@ def test_commit(life):
     lab = life.lab
     life.call("failover_commit", advance=120)
     props = life.props()
-    assert (props["protectionState"], props["activeLocation"]) == ("CommitFailoverCompleted", "Recovery")
-    assert props["allowedOperations"] == ["ReverseReplicate", "DisableProtection"]
+    assert (props["protectionState"], props["protectionStateDescription"], props["activeLocation"]) == \
+        ("UnplannedFailoverCommitted", "Failover committed", "Recovery")           # [recorded]
+    assert props["allowedOperations"] == ["CompleteMigration", "DisableProtection", "SwitchProtection"]
+    job = life.last_job("CommitFailover")
+    assert [t["name"] for t in job["tasks"]] == list(vocabulary.job("commit").tasks)
     assert list(lab.asr.recovery_points.list_by_replication_protected_items(
         lab.rg, lab.vault, lab.fabric, lab.container, VM)) == []                   # the commit deletes them
     assert TARGET_NAME in life.vm_names()
@@ -339,20 +383,30 @@ def test_reprotect_to_on_premises(life):
     reprotect = {"instanceType": "InMageRcm", "reprotectAgentId": lab.reprotect_agent_id,
                  "datastoreName": "ds-prod-01", "logStorageAccountId": lab.storage_account_id,
                  "policyId": life.failback_policy.id}
-    result = life.call("reprotect", {"properties": {"failoverDirection": "RecoveryToPrimary",
-                                                    "providerSpecificDetails": reprotect}}, advance=300)
+    poller = life.items.begin_reprotect(lab.rg, lab.vault, lab.fabric, lab.container, VM, {"properties": {
+        "failoverDirection": "RecoveryToPrimary", "providerSpecificDetails": reprotect}})
+    lab.advance(200)
+    # the job switched the item to the failback provider and protects the replica [recorded]
+    props = life.props()
+    assert (props["providerSpecificDetails"]["instanceType"], props["activeLocation"], props["protectionState"]) == \
+        ("InMageRcmFailback", "Primary", "InitialReplicationStartInProgress")
+    assert props["allowedOperations"] == [] and props["currentScenario"]["scenarioName"] == "EnableProtection"
+    lab.advance(100)
+    result = poller.result()
     details = result.properties.provider_specific_details
     assert isinstance(details, M.InMageRcmFailbackReplicationDetails)
     assert details.target_data_store_name == "ds-prod-01" and details.reprotect_agent_id == lab.reprotect_agent_id
     props = life.props()
-    assert props["protectionState"] in ("ReprotectInitiated", "InitialReplicationInProgress")
-    assert props["activeLocation"] == "Recovery" and props["allowedOperations"] == ["DisableProtection"]
+    assert (props["protectionState"], props["activeLocation"]) == ("InitialReplicationInProgress", "Primary")
+    assert props["allowedOperations"] == ["DisableProtection"]
     assert life.power() == "poweredOff"                  # original location: the on-premises VM stays off
-    job = life.last_job("ReverseReplication")
+    job = life.last_job("SwitchReplicationGroupProtection")
+    assert [t["name"] for t in job["tasks"]] == list(vocabulary.job("reprotect").tasks)
+    assert job["tasks"][1]["state"] == "Other"           # VmCommitFailover: committed already
     assert "Prepare the on-premises virtual machine" in _tasks(job)
     lab.advance(300 + 45 * 20 + 60)
     props = life.props()
-    assert (props["protectionState"], props["activeLocation"]) == ("Protected", "Recovery")
+    assert (props["protectionState"], props["activeLocation"]) == ("Protected", "Primary")
     assert props["allowedOperations"] == ["PlannedFailover", "DisableProtection"]
 
 
@@ -363,16 +417,25 @@ def test_failback_planned_failover_then_cancel_then_again(life):
     status, code, message = life.refused("planned_failover", {"properties": {"providerSpecificDetails": {
         "instanceType": "InMageRcmFailback"}}})
     assert (status, code) == (400, "990001") and "recoveryPointType" in message
-    life.call("planned_failover", body, advance=400)
+    poller = life.items.begin_planned_failover(lab.rg, lab.vault, lab.fabric, lab.container, VM, body)
+    lab.advance(60)
+    props = life.props()                         # [recorded] while the planned failover runs
+    assert (props["protectionState"], props["protectionStateDescription"], props["allowedOperations"]) == \
+        ("PlannedFailoverTransitionStatesBegin", "Planned failover was initiated", [])
+    assert props["currentScenario"]["scenarioName"] == "PlannedFailover"
+    lab.advance(340)
+    poller.result()
     props = life.props()
     assert (props["protectionState"], props["protectionStateDescription"], props["activeLocation"]) == \
-        ("PlannedFailoverCommitRequired", "Planned failover finished", "Primary")
-    assert props["allowedOperations"] == ["Commit", "CancelFailover"]
+        ("CommitPendingStatesBegin", "Planned failover finished", "Recovery")
+    assert props["allowedOperations"] == ["CompleteMigration", "Commit", "DisableProtection", "SwitchProtection",
+                                          "CancelFailover"]
     assert props["providerSpecificDetails"]["lastPlannedFailoverStatus"] == "Succeeded"
     assert life.power() == "poweredOn"                                               # back on-premises
     assert life.azure_power(TARGET_NAME) == "PowerState/deallocated"                # Azure VM shut down
     job = life.last_job("PlannedFailover")
     assert job["friendlyName"] == "Planned failover"
+    assert [t["name"] for t in job["tasks"]] == list(vocabulary.job("planned_failover").tasks)
     point = job["customDetails"]["protectedItemDetails"][0]
     assert point["recoveryPointId"].lower() == props["failoverRecoveryPointId"].lower()
     assert point["recoveryPointTime"] is not None
@@ -392,13 +455,17 @@ def test_failback_planned_failover_then_cancel_then_again(life):
 
     life.call("failover_cancel", advance=300)
     props = life.props()
-    assert (props["protectionState"], props["activeLocation"]) == ("Protected", "Recovery")
+    # back to where the planned failover started: replicating from Azure, active at Primary
+    assert (props["protectionState"], props["activeLocation"]) == ("Protected", "Primary")
     assert props["allowedOperations"] == ["PlannedFailover", "DisableProtection"]
     assert props["providerSpecificDetails"]["lastPlannedFailoverStatus"] == "Cancelled"
     assert life.power() == "poweredOff" and life.azure_power(TARGET_NAME) == "PowerState/running"
+    job = life.last_job("CancelFailover")
+    assert job["friendlyName"] == "Cancel failover and resume replication"
+    assert [t["name"] for t in job["tasks"]] == list(vocabulary.job("cancel_failover").tasks)
 
     life.call("planned_failover", body, advance=400)
-    assert life.props()["protectionState"] == "PlannedFailoverCommitRequired" and life.power() == "poweredOn"
+    assert life.props()["protectionState"] == "CommitPendingStatesBegin" and life.power() == "poweredOn"
     again = life.props()["failoverRecoveryPointId"]
     assert lab.arm("GET", again).status_code == 200 and again.lower() != first.lower()
     assert lab.arm("GET", first).status_code == 200                 # the first one is still a point of the item
@@ -407,13 +474,18 @@ def test_failback_planned_failover_then_cancel_then_again(life):
 def test_failback_commit_removes_the_azure_vm(life):
     life.call("failover_commit", advance=120)
     props = life.props()
-    assert (props["protectionState"], props["activeLocation"]) == ("CommitFailoverCompleted", "Primary")
-    assert props["allowedOperations"] == ["ReverseReplicate", "DisableProtection"]
+    # [guessed: no recording shows a failback commit] PlannedFailoverCommitted, still active on-premises
+    assert (props["protectionState"], props["protectionStateDescription"], props["activeLocation"]) == \
+        ("PlannedFailoverCommitted", "Planned failover committed", "Recovery")
+    assert props["allowedOperations"] == ["DisableProtection", "SwitchProtection"]
     assert TARGET_NAME not in life.vm_names()
     assert not life.nics("nic-%s" % TARGET_NAME) and not life.disks(TARGET_NAME)
     assert life.power() == "poweredOn"
     job = life.last_job("CommitFailover")
-    assert _tasks(job)[-1] == "Delete the Azure virtual machine"
+    assert [t["name"] for t in job["tasks"]] == list(vocabulary.job("commit").tasks)
+    assert job["tasks"][-1]["endTime"] is not None and job["state"] == "Succeeded"
+    assert _not_allowed(life.refused("failover_commit"))                          # a rerun
+    assert _not_allowed(life.refused("failover_cancel"))                          # committed: no way back
 
 
 def test_reprotect_to_azure_and_protected_again(life):
@@ -428,17 +500,19 @@ def test_reprotect_to_azure_and_protected_again(life):
     assert isinstance(result.properties.provider_specific_details, M.InMageRcmReplicationDetails)
     props = life.props()
     assert props["activeLocation"] == "Primary" and props["protectionState"] == "InitialReplicationInProgress"
+    assert props["allowedOperations"] == ["DisableProtection"]
     lab.advance(300 + 45 * 20 + 600)
     props = life.props()
+    # MarkedForDeletion of the drills before the failover is gone with the reprotect
     assert (props["protectionState"], props["activeLocation"], props["testFailoverState"]) == \
         ("Protected", "Primary", "None")
     assert props["allowedOperations"] == ["UnplannedFailover", "DisableProtection", "TestFailover"]
     assert props["providerSpecificDetails"]["fabricDiscoveryMachineId"].lower() == life.machine["id"].lower()
     assert props["providerSpecificDetails"]["targetVmName"] == TARGET_NAME
     names = [j.properties.scenario_name for j in life.jobs()]
-    for scenario in ("EnableDr", "TestFailover", "TestFailoverCleanup", "UnplannedFailover", "ApplyRecoveryPoint",
-                     "CommitFailover", "ReverseReplication", "PlannedFailover", "CancelFailover"):
-        assert scenario in names
+    for key in ("enable", "test_failover", "test_failover_cleanup", "unplanned_failover", "change_recovery_point",
+                "commit", "reprotect", "planned_failover", "cancel_failover"):
+        assert vocabulary.job(key).scenario in names
     assert all(j.properties.state == "Succeeded" for j in life.jobs())
 
 
@@ -482,9 +556,11 @@ def _enable(lab, name, policy, target_name):
 
 
 def test_failback_to_an_alternate_location_when_the_source_vm_is_gone(life):
-    """Failover without shutdown, commit, the source VM is deleted: the reprotect creates the VM on the
-    chosen datastore (alternate location), the failback powers it on, and the item follows the new
-    machine when it is protected to Azure again."""
+    """Failover without shutdown (the shutdown task is skipped), the source VM is deleted: the reprotect,
+    sent before any commit, commits the failover on its way (VmCommitFailover) and creates the VM on the
+    chosen datastore (alternate location); the failback powers it on; the reprotect to Azure, sent before the
+    failback's commit, commits it on its way (the Azure VM is removed) and the item follows the new machine
+    [recorded: reprotect from commit pending, both ways: TestV2ARCMSwitchAppliance, TestV2ARCM540Reprotect]."""
     from pyVim.task import WaitForTask
     lab = life.lab
     items = lab.asr.replication_protected_items
@@ -501,6 +577,12 @@ def test_failback_to_an_alternate_location_when_the_source_vm_is_gone(life):
         raw = lab.arm("GET", "%s/replicationProtectedItems/%s" % (lab.container_id, ALR_VM)).json()
         assert_fits(M.ReplicationProtectedItem, raw)
         return raw["properties"]
+
+    def last_job(scenario, required=True):
+        found = [j for j in lab.asr.replication_jobs.list(lab.rg, lab.vault, filter="targetObjectName eq '%s'" % ALR_VM)
+                 if j.properties.scenario_name == scenario]
+        assert found or not required, scenario
+        return lab.arm("GET", found[0].id).json()["properties"] if found else None
 
     # the target IP set on the item is taken in Azure: ASR uses the next free address, the job warns
     subnet = lab.recovery_vnet_id + "/subnets/default"
@@ -524,14 +606,18 @@ def test_failback_to_an_alternate_location_when_the_source_vm_is_gone(life):
     raw_job = lab.arm("GET", job.id).json()
     assert_fits(M.Job, raw_job)
     tasks = {t["friendlyName"]: t for t in raw_job["properties"]["tasks"]}
-    assert "Shut down the virtual machine" not in tasks
+    shutdown = tasks["Shut down the virtual machine"]           # [recorded] skipped without performShutdown
+    assert (shutdown["name"], shutdown["state"], shutdown["stateDescription"]) == \
+        ("VmShutdownVmOnPrimary", "Other", "Skipped")
     warning = tasks["Start failover"]["errors"][0]
     assert warning["errorLevel"] == "Warning" and "10.10.0.50" in warning["serviceErrorDetails"]["message"]
     assert raw_job["properties"]["state"] == "Succeeded"
     ipc = life.network.network_interfaces.get(RG, "nic-%s-dr-00" % ALR_VM).ip_configurations[0]
     assert ipc.private_ip_address != "10.10.0.50" and ipc.private_ip_allocation_method == "Dynamic"
     life.network.network_interfaces.begin_delete(RG, "life-squatter").result()
-    call("failover_commit", advance=120)
+    assert props()["protectionState"] == "UnplannedFailoverCommitPendingStatesBegin"
+    assert list(lab.asr.recovery_points.list_by_replication_protected_items(
+        lab.rg, lab.vault, lab.fabric, lab.container, ALR_VM))
 
     old = lab.vm(ALR_VM)
     WaitForTask(old.PowerOffVM_Task())
@@ -540,23 +626,32 @@ def test_failback_to_an_alternate_location_when_the_source_vm_is_gone(life):
     call("reprotect", {"properties": {"providerSpecificDetails": {
         "instanceType": "InMageRcm", "reprotectAgentId": lab.reprotect_agent_id, "datastoreName": "ds-prod-02",
         "logStorageAccountId": lab.storage_account_id, "policyId": life.failback_policy.id}}}, advance=300)
+    reprotect = last_job("SwitchReplicationGroupProtection")
+    assert (reprotect["tasks"][1]["name"], reprotect["tasks"][1]["state"]) == ("VmCommitFailover", "Succeeded")
+    committed = last_job("CommitFailover", required=False)
+    assert committed is None                       # no commit job: the reprotect committed the failover
+    assert ALR_VM + "-dr" in life.vm_names()       # an InMageRcm commit keeps the failed-over VM
     created = lab.vm(ALR_VM)
     assert created is not None and str(created.runtime.powerState) == "poweredOff"
     assert created.config.uuid == machine["properties"]["biosGuid"]          # its Mobility agent's identity
     assert created.config.instanceUuid != machine["properties"]["instanceUuid"]
     assert all(d.name == "ds-prod-02" for d in created.datastore)
     lab.advance(300 + 45 * 10 + 60)
-    assert props()["protectionState"] == "Protected"
+    assert (props()["protectionState"], props()["activeLocation"]) == ("Protected", "Primary")
 
     call("planned_failover", {"properties": {"providerSpecificDetails": {
         "instanceType": "InMageRcmFailback", "recoveryPointType": "ApplicationConsistent"}}}, advance=400)
     assert str(lab.vm(ALR_VM).runtime.powerState) == "poweredOn"
-    call("failover_commit", advance=120)
-    assert ALR_VM + "-dr" not in life.vm_names()
+    assert props()["protectionState"] == "CommitPendingStatesBegin"
+    assert ALR_VM + "-dr" in life.vm_names()
 
     call("reprotect", {"properties": {"providerSpecificDetails": {
         "instanceType": "InMageRcmFailback", "processServerId": lab.process_server_id,
         "policyId": life.policy.id}}}, advance=300)
+    reprotect = last_job("SwitchReplicationGroupProtection")          # the newest: back to Azure
+    assert (reprotect["tasks"][1]["name"], reprotect["tasks"][1]["state"]) == ("VmCommitFailover", "Succeeded")
+    assert ALR_VM + "-dr" not in life.vm_names()     # the failback's commit removes the Azure VM [D]
+    assert not life.nics("nic-%s-dr" % ALR_VM) and not life.disks(ALR_VM + "-dr")
     lab.advance(300 + 45 * 10 + 600)
     final = props()
     assert (final["protectionState"], final["activeLocation"]) == ("Protected", "Primary")
@@ -595,3 +690,24 @@ def test_purge_during_a_test_failover_leaves_nothing_behind(life):
     assert TFO_VM not in [i.name for i in items.list(lab.rg, lab.vault)]
     assert test_vm not in life.vm_names()
     assert not life.nics("nic-%s-dr" % TFO_VM) and not life.disks(TFO_VM + "-dr")
+
+
+def test_disable_after_a_cleaned_up_drill(life):
+    """The end of life-01: a drill and its cleanup (testFailoverState stays MarkedForDeletion), then disable is
+    accepted [recorded: MarkedForDeletion allows DisableProtection; only WaitingForCompletion refuses it] and
+    the item is gone, with nothing of the drill left in Azure."""
+    lab = life.lab
+    life.call("test_failover", {"properties": {
+        "failoverDirection": "PrimaryToRecovery", "networkType": "VmNetworkAsInput",
+        "providerSpecificDetails": {"instanceType": "InMageRcm"}}}, advance=600)
+    life.call("test_failover_cleanup", {"properties": {"comments": "last"}}, advance=300)
+    props = life.props()
+    assert props["testFailoverState"] == "MarkedForDeletion" and "DisableProtection" in props["allowedOperations"]
+    poller = life.items.begin_delete(lab.rg, lab.vault, lab.fabric, lab.container, VM,
+                                     {"properties": {"disableProtectionReason": "NotSpecified"}})
+    props = life.props()
+    assert props["protectionState"] == "DisablingProtection" and props["allowedOperations"] == []
+    lab.advance(90)
+    assert poller.result() is None
+    assert VM not in [i.name for i in life.items.list(lab.rg, lab.vault)]
+    assert TEST_VM not in life.vm_names() and not life.nics("nic-%s" % TARGET_NAME) and not life.disks(TARGET_NAME)

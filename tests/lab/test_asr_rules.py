@@ -12,7 +12,7 @@ import yaml
 from azure.mgmt.recoveryservicessiterecovery import models as M
 
 from drlab.azure import config as configmod
-from drlab.azure.providers.siterecovery import actions, common, errors, fabric, items, jobs, plans
+from drlab.azure.providers.siterecovery import actions, common, errors, fabric, items, jobs, plans, vocabulary
 from drlab.settings import REPO_ROOT
 
 PACKAGE = os.path.join(REPO_ROOT, "lab", "drlab", "azure", "providers", "siterecovery")
@@ -35,16 +35,17 @@ def _item(provider, location, state, tfo="None", **details):
 
 
 def _states():
-    """Every row of the table (with the test failover states of the Protected row), and states outside it."""
+    """Every row of the table (vocabulary.STATES; a row of any provider for both), the Protected row with
+    the test failover states, and states outside it."""
     out = []
-    for key in items.ALLOWED:
-        provider, location, state = key[:3]
-        tfo = key[3] if len(key) > 3 else "None"
-        out.append(_item(provider, location, state, "MarkedForDeletion" if tfo == "*" else tfo))
+    for row in vocabulary.STATES:
+        for provider in [row.provider] if row.provider else [vocabulary.RCM, vocabulary.FAILBACK]:
+            for location in [row.location] if row.location else [vocabulary.PRIMARY, vocabulary.RECOVERY]:
+                out.append(_item(provider, location, row.state, row.tfo or "None"))
+    out.append(_item("InMageRcm", "Primary", "Protected", "MarkedForDeletion"))     # after a cleanup
     out.append(_item("InMageRcm", "Primary", "Protected", resyncRequired="true"))
-    out.append(_item("InMageRcm", "Primary", "DisablingProtection"))
     out.append(_item("InMageRcm", "Recovery", "PlannedFailoverCommitRequired"))     # not an InMageRcm state
-    out.append(_item("InMageRcmFailback", "Primary", "Protected"))
+    out.append(_item("InMageRcmFailback", "Recovery", "Protected"))                 # not a row: DisableProtection
     return out
 
 
@@ -52,9 +53,11 @@ def _states():
 
 def test_allowed_operations_and_the_item_actions_agree():
     """For every state: an action's gate lets it through exactly when its operation is in the item's
-    allowedOperations; every operation the table lists has an action (DisableProtection: /remove)."""
+    allowedOperations; every operation the table lists has an action (DisableProtection: /remove;
+    CompleteMigration: recorded in allowedOperations, but a protected item has no such action in the API)."""
     gated = [a for a in actions.ACTIONS.values() if a.operation]
-    assert {a.operation for a in gated} >= {op for ops in items.ALLOWED.values() for op in ops} - {"DisableProtection"}
+    assert {a.operation for a in gated} >= {op for row in vocabulary.STATES for op in row.operations} - {
+        "DisableProtection", "CompleteMigration"}
     for item in _states():
         allowed = items.allowed_operations(item)
         assert set(allowed) <= set(plans.ITEM_OPERATIONS)       # ReplicationProtectedItemOperation values
@@ -68,25 +71,34 @@ def test_allowed_operations_and_the_item_actions_agree():
             assert passed == (action.operation in allowed), (action.segment, item["properties"], allowed)
 
 
-def test_the_table_follows_the_spec_examples():
+def test_the_table_follows_the_recordings_and_the_spec_examples():
     protected = _item("InMageRcm", "Primary", "Protected")
-    # [S] ReplicationProtectedItems_UpdateAppliance: no PlannedFailover for InMageRcm (the SDK has no InMageRcm
-    # planned failover input, only InMageRcmFailback's)
+    # [recorded] TestV2ARCMCommit#10; no PlannedFailover for InMageRcm (the SDK has no InMageRcm planned failover
+    # input, only InMageRcmFailback's)
     assert items.allowed_operations(protected) == ["UnplannedFailover", "DisableProtection", "TestFailover"]
     assert "PlannedFailover" not in items.provider_operations("InMageRcm")
     assert not hasattr(M, "InMageRcmPlannedFailoverProviderInput") and hasattr(M, "InMageRcmFailbackPlannedFailoverProviderInput")
     # [S] _TestFailover: a drill waiting for its cleanup allows the cleanup only (no disable: the test VM)
     assert items.allowed_operations(_item("InMageRcm", "Primary", "Protected", "WaitingForCompletion")) == \
         ["TestFailoverCleanup"]
-    # [S] _UnplannedFailover; [D] a failover to Azure cannot be canceled
+    # [recorded] TestV2ARCMFailover#11: after a cleanup MarkedForDeletion stays, and a drill is allowed again
+    assert items.allowed_operations(_item("InMageRcm", "Primary", "Protected", "MarkedForDeletion")) == \
+        ["UnplannedFailover", "DisableProtection", "TestFailover"]
+    # [recorded] TestV2ARCMCommit#11; [D] a failover to Azure cannot be canceled
     failed_over = items.allowed_operations(_item("InMageRcm", "Recovery", "UnplannedFailoverCommitPendingStatesBegin"))
-    assert failed_over == ["Commit", "DisableProtection", "ChangePit"]
+    assert failed_over == ["CompleteMigration", "Commit", "DisableProtection", "ChangePit", "SwitchProtection"]
+    assert items.allowed_operations(_item("InMageRcm", "Recovery", "UnplannedFailoverCommitted")) == \
+        ["CompleteMigration", "DisableProtection", "SwitchProtection"]
     assert "CancelFailover" not in items.provider_operations("InMageRcm")
-    # [S] _FailoverCancel: a failback item
-    assert items.allowed_operations(_item("InMageRcmFailback", "Recovery", "Protected")) == \
+    assert "ReverseReplicate" not in items.provider_operations("InMageRcm") | items.provider_operations(
+        "InMageRcmFailback")
+    # [recorded] a failback item replicates from Azure at Primary, and waits for its commit at Recovery
+    assert items.allowed_operations(_item("InMageRcmFailback", "Primary", "Protected")) == \
         ["PlannedFailover", "DisableProtection"]
-    assert items.allowed_operations(_item("InMageRcmFailback", "Primary", "PlannedFailoverCommitRequired")) == \
-        ["Commit", "CancelFailover"]
+    assert items.allowed_operations(_item("InMageRcmFailback", "Recovery", "CommitPendingStatesBegin")) == \
+        ["CompleteMigration", "Commit", "DisableProtection", "SwitchProtection", "CancelFailover"]
+    # [recorded] a state of a running job allows nothing
+    assert items.allowed_operations(_item("InMageRcmFailback", "Primary", "PlannedFailoverTransitionStatesBegin")) == []
     # not supported at all for the provider: told so (not "wait for another state")
     with pytest.raises(errors.AsrError) as err:
         actions.ACTIONS["plannedfailover"].gate(protected)
@@ -121,7 +133,7 @@ def test_every_asr_config_key_has_its_default_in_config_py_and_is_documented():
         assert not re.search(r"^DURATIONS\s*=", text, re.M), name          # no second copy of the defaults
         for key in re.findall(r'common\.duration\((?:self\.)?ctx, "(\w+)"\)', text):
             read.add(("durations", key))
-        for key in re.findall(r'self\.task\(\s*ctx,\s*"[^"]*",\s*"[^"]*",\s*"(\w+)"', text):   # actions.py tasks
+        for key in re.findall(r'self\.task\(\s*ctx,\s*\d+,\s*"[^"]*",\s*"(\w+)"', text):   # actions.py tasks
             read.add(("durations", key))
         for path in re.findall(r'common\.setting\(ctx, ((?:"\w+"(?:, )?)+)\)', text):
             read.add(tuple(re.findall(r'"(\w+)"', path)))

@@ -42,14 +42,15 @@ DEFAULTS = {
         "durations": {            # lab seconds; every key the ASR code reads (common.duration) is here
             "policy": 20, "mapping": 20, "enable": 180, "push_install": 120, "update": 30,
             "disable": 60, "purge": 15, "discovery": 30,
-            "initial_replication_base": 300, "initial_replication_per_gb": 45,
+            "initial_replication_base": 300, "initial_replication_per_gb": 45, "initial_replication_completion": 60,
             # item actions (actions.py)
             "action_prerequisites": 30,
-            "tfo_create_vm": 240, "tfo_prepare_vm": 120, "tfo_start_vm": 90, "tfo_cleanup_delete": 120,
-            "failover_shutdown": 60, "failover_sync": 60, "failover_create_vm": 240, "failover_start_vm": 90,
+            "tfo_create_vm": 240, "tfo_prepare_vm": 120, "tfo_start_vm": 90, "tfo_cleanup_end": 30,
+            "tfo_cleanup_delete": 120,
+            "failover_shutdown": 120, "failover_create_vm": 240, "failover_start_vm": 90,
             "change_pit": 180, "commit": 30, "commit_delete_vm": 60,
-            "reprotect_prepare": 60, "reprotect_configure": 120,
-            "failback_shutdown_azure": 60, "failback_sync": 120, "failback_start_vm": 90,
+            "reprotect_prepare": 60, "reprotect_requirements": 30, "reprotect_configure": 120,
+            "failback_shutdown_azure": 60, "failback_sync": 120, "failback_prepare": 30, "failback_start_vm": 90,
             "cancel_shutdown": 60, "cancel_start_vm": 60, "resync": 60, "agent_update": 300, "agent_reinstall": 300,
             # recovery plans (plans.py): CRUD jobs and the plan job's own steps
             "plan": 10, "plan_prerequisites": 5, "plan_shutdown": 60, "plan_script": 30, "plan_runbook": 60,

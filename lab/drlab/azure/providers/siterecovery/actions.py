@@ -8,49 +8,53 @@ FailoverJobDetails, AsrJobDetails). items.py gates an item action by `operation`
 allowedOperations and by a running job (409) before `validate`; plans.py runs the same tasks for the
 items of a plan (every callback finds its item in `task["args"]["item"]`, never from the job).
 
-The InMageRcm lifecycle (VMware -> Azure, modernized), and what is simulated:
+The lifecycle (VMware -> Azure, modernized), and what is simulated. States, operations, job and task names come
+from vocabulary.py, where each has its source (recorded real traffic first); the effects outside ASR are the
+lab's reading of Microsoft Learn [D]:
 
 * testFailover: the test VM `<name>-test` with NICs `nic-<name>-NN-test` in the test network (the
   input's networkId, else the item's testNetworkId; each NIC's testSubnetName / test IP), disks
-  `<name>-OSdisk-00-test`..., running; testFailoverState WaitingForCompletion ("Cleanup test
-  failover pending"). The recovery point: the input's recoveryPointId, else the latest processed one
-  (the newest when the job starts) [docs: "Latest processed"]; the job records it.
-* testFailoverCleanup: testFailoverState MarkedForDeletion, then the test VM, NICs and disks are
-  deleted; lastSuccessfulTestFailoverTime = when the test failover ran.
+  `<name>-OSdisk-00-test`..., running; testFailoverState WaitingForCompletion. The recovery point: the
+  input's recoveryPointId, else the latest processed one (the newest when the job starts) [D]; the job
+  records it.
+* testFailoverCleanup: testFailoverState MarkedForDeletion (it stays so after the cleanup, with TestFailover
+  allowed again [recorded]), the test VM, NICs and disks are deleted; lastSuccessfulTestFailoverTime = when
+  the test failover started [recorded].
 * unplannedFailover (performShutdown "true"/"false" required): the source VM is shut down in vCenter
-  (guest shutdown when VMware Tools run, else power off; the failover goes on if that fails [docs]),
-  replication stops, the Azure VM is created in the target resource group / network / subnets with
-  the target size and disks; UnplannedFailoverCommitPendingStatesBegin, activeLocation Recovery.
+  (guest shutdown when VMware Tools run, else power off; the failover goes on if that fails [D]; without
+  performShutdown the task is skipped [recorded]), replication stops, the Azure VM is created in the target
+  resource group / network / subnets with the target size and disks;
+  UnplannedFailoverCommitPendingStatesBegin, activeLocation Recovery [recorded].
 * applyRecoveryPoint (ChangePit): another recovery point before the commit (the VM is restarted on it).
-* failoverCommit: CommitFailoverCompleted; the recovery points are gone [docs].
-* reProtect (InMageRcmReprotectInput: reprotectAgentId, datastoreName, logStorageAccountId,
-  policyId): the provider becomes InMageRcmFailback; original-location recovery when the on-premises
-  VM still exists (it is turned off [docs]), else alternate location: the VM is created in vCenter on
-  the chosen datastore (powered off) [docs: "When you reprotect the Azure VM to on-premises, the
-  on-premises machine is created"]; initial replication Azure -> on-premises, then Protected.
-* plannedFailover (InMageRcmFailback, recoveryPointType): the Azure VM is shut down, the latest changes
-  are synchronized into a new recovery point, the on-premises VM is powered on [docs];
-  PlannedFailoverCommitRequired, activeLocation Primary.
-* failoverCancel (InMageRcmFailback only [docs: "Only planned failover from Azure to on-premises can
-  be canceled"]): the on-premises VM is turned off, the Azure VM on again, replication resumes.
-* failoverCommit (InMageRcmFailback): the Azure VM (with its NICs and disks) is removed [docs: "When
-  you commit the failover, Site Recovery removes the failed back Azure VMs in Azure"].
-* reProtect (InMageRcmFailbackReprotectInput: processServerId, policyId, runAsAccountId): back to
-  InMageRcm, initial replication, Protected.
+* failoverCommit: UnplannedFailoverCommitted [recorded]; the recovery points are gone [D].
+* reProtect, InMageRcm failed over (commit pending or committed: SwitchProtection [recorded]) with
+  InMageRcmReprotectInput (reprotectAgentId, datastoreName, logStorageAccountId, policyId): a pending
+  failover is committed first (VmCommitFailover [recorded]); original-location recovery when the
+  on-premises VM still exists (it is turned off [D]), else alternate location: the VM is created in
+  vCenter on the chosen datastore (powered off) [D]; the provider becomes InMageRcmFailback, active at
+  Primary (Azure) [recorded]; initial replication Azure -> on-premises, then Protected.
+* plannedFailover (InMageRcmFailback, recoveryPointType): PlannedFailoverTransitionStatesBegin while it
+  runs [recorded]; the Azure VM is shut down, the latest changes are synchronized into a new recovery
+  point, the on-premises VM is powered on [D]; CommitPendingStatesBegin, activeLocation Recovery
+  (on-premises) [recorded].
+* failoverCancel (InMageRcmFailback only [D: "Only planned failover from Azure to on-premises can be
+  canceled"]): the on-premises VM is turned off, the Azure VM on again, replication resumes: Protected at
+  Primary again [guessed].
+* failoverCommit (InMageRcmFailback): the Azure VM (with its NICs and disks) is removed [D: "When you
+  commit the failover, Site Recovery removes the failed back Azure VMs in Azure"];
+  PlannedFailoverCommitted [guessed].
+* reProtect, InMageRcmFailback failed back (InMageRcmFailbackReprotectInput: processServerId, policyId,
+  runAsAccountId; no failoverDirection [recorded]): a pending failback is committed first; back to
+  InMageRcm at Primary, initial replication, Protected.
 * repairReplication (when allowed), updateMobilityService, reinstallMobilityService.
 
-Not in the API, refused like ASR would [docs]: a planned failover of an InMageRcm item (VMware ->
-Azure only has the (unplanned) failover; plannedFailover inputs exist only for InMageRcmFailback), and
-canceling a failover to Azure.
-
-Tags: [S] REST spec / examples, [O] seen on the service (docs' PowerShell output, portal job steps),
-[D] MicrosoftDocs statements, [U] the lab's choice. Task names: test failover [O]; failover
-"Prerequisites check for failover", "Start failover", "Starting Azure virtual machine" [O, agent-based
-migration, the same RCM stack], "Shut down the virtual machine" [O, A2A]; the rest [U].
+Not in the API, refused like ASR would [D]: a planned failover of an InMageRcm item (VMware -> Azure only
+has the (unplanned) failover; plannedFailover inputs exist only for InMageRcmFailback), and canceling a
+failover to Azure.
 """
 import copy
 
-from drlab.azure.providers.siterecovery import common, effects, errors, fabric, items, jobs, providers
+from drlab.azure.providers.siterecovery import common, effects, errors, fabric, items, jobs, providers, vocabulary
 from drlab.azure.providers.siterecovery.common import private
 from drlab.azure.rp import ArmError
 
@@ -58,15 +62,6 @@ from drlab.azure.rp import ArmError
 #: documented in lab/config/azure.yml): action_prerequisites, tfo_*, failover_*, change_pit, commit*,
 #: reprotect_*, failback_*, cancel_*, resync, agent_update, agent_reinstall
 
-TFO_DESCRIPTION = {"None": "None", "WaitingForCompletion": "Waiting for user input",
-                   "MarkedForDeletion": "Cleaning up test environment"}       # [S]
-STATE_DESCRIPTION = {
-    "Protected": "Protected",                                                   # [S]
-    "UnplannedFailoverCommitPendingStatesBegin": "Failover completed",          # [S]
-    "PlannedFailoverCommitRequired": "Planned failover finished",               # [S]
-    "CommitFailoverCompleted": "Failover committed",                            # [U]
-    "ReprotectInitiated": "Reprotect initiated",                                # [U]
-}
 RECOVERY_POINT_TYPES = ("ApplicationConsistent", "CrashConsistent")
 DIRECTIONS = ("PrimaryToRecovery", "RecoveryToPrimary")
 
@@ -166,17 +161,18 @@ def _item(ctx, task):
     return item
 
 
-def _set(item, protection_state=None, active_location=None, tfo_state=None, description=None):
+def _set(item, protection_state=None, active_location=None, tfo_state=None):
+    """Change the item's state; the descriptions come from vocabulary.py."""
     props = item["properties"]
-    if protection_state is not None:
-        props["protectionState"] = protection_state
-        props["protectionStateDescription"] = description or STATE_DESCRIPTION.get(protection_state,
-                                                                                   protection_state)
     if active_location is not None:
         props["activeLocation"] = active_location
     if tfo_state is not None:
         props["testFailoverState"] = tfo_state
-        props["testFailoverStateDescription"] = TFO_DESCRIPTION.get(tfo_state, tfo_state)
+        props["testFailoverStateDescription"] = vocabulary.TEST_FAILOVER_STATES[tfo_state].value
+    if protection_state is not None:
+        items.set_state(item, protection_state)
+    elif tfo_state is not None:
+        items.set_state(item, props.get("protectionState"))
     return item
 
 
@@ -209,8 +205,9 @@ def _update_job_details(ctx, job, item, fields):
     if stored is None:
         return
     details = stored["properties"].get("customDetails") or {}
+    names = {item["name"], _details(item).get("internalIdentifier")} - {None}     # see _item_details
     for entry in details.get("protectedItemDetails") or []:
-        if entry.get("name") == item["name"]:
+        if entry.get("name") in names:
             entry.update(fields)
     ctx.put(stored["id"], stored)
 
@@ -306,7 +303,8 @@ def _affected(item):
 
 def _item_details(item, point=None, **extra):
     """A FailoverReplicationProtectedItemDetails entry [S: TestFailoverJobDetails, FailoverJobDetails]."""
-    out = {"name": item["name"], "friendlyName": item["properties"].get("friendlyName")}
+    out = {"name": _details(item).get("internalIdentifier") or item["name"],          # [recorded]
+           "friendlyName": item["properties"].get("friendlyName")}
     if point is not None:
         out["recoveryPointId"] = common.asr_id(point["id"])
         out["recoveryPointTime"] = point["time"]
@@ -330,21 +328,33 @@ class ItemAction:
     segment = ""
     #: the allowedOperations value that gates it (None: gated by validate only)
     operation = None
-    scenario = ""
-    friendly_name = ""
+    #: its job in vocabulary.JOBS (scenario, friendly name, task names, customDetails kind)
+    job_key = ""
     #: jobs.py hook run when the job fails or is cancelled (callback key)
     on_failure = None
     #: (possible causes, recommended action) of the refusal when the item's provider never allows
-    #: `operation` (items.ALLOWED has it in no state of that provider)
+    #: `operation` (vocabulary.STATES has it in no state of that provider)
     unsupported = ("The replication provider of the item does not have this operation.",
                    "Check the replicated item's provider and its allowedOperations.")
+
+    @property
+    def scenario(self):
+        return vocabulary.job(self.job_key).scenario
+
+    @property
+    def friendly_name(self):
+        return vocabulary.job(self.job_key).friendly
+
+    def task_name(self, index):
+        """The job's task name number `index` (vocabulary.JOBS)."""
+        return vocabulary.job(self.job_key).tasks[index]
 
     def parse(self, ctx, item, body):
         """The normalized input (raises ASR errors); validate/tasks/custom_details share it."""
         return {}
 
     def gate(self, item):
-        """`operation` must be in the item's allowedOperations (items.ALLOWED: the one table, also what
+        """`operation` must be in the item's allowedOperations (vocabulary.STATES: the one table, also what
         the item answers and what recovery plans are gated by). An operation the item's provider has in
         no state is refused as not supported (with the action's `unsupported` hint)."""
         if not self.operation:
@@ -368,14 +378,15 @@ class ItemAction:
         return {"instanceType": "AsrJobDetails", "affectedObjectDetails": _affected(item)}
 
     # helpers
-    def task(self, ctx, name, friendly, key, stage, callback=None, item=None, **args):
+    def task(self, ctx, index, friendly, key, stage, callback=None, item=None, **args):
+        """Task number `index` of the job's recorded task list, lasting config `asr.durations.<key>`."""
         if item is not None:
             args["item"] = item["id"]
-        return jobs.Task(name, friendly, _d(ctx, key), callback=("asr.action." + callback) if callback else None,
-                         args=args, stage=stage)
+        return jobs.Task(self.task_name(index), friendly, _d(ctx, key) if key else 0.0,
+                         callback=("asr.action." + callback) if callback else None, args=args, stage=stage)
 
     def prerequisites(self, ctx, item, friendly, callback=None, **args):
-        return self.task(ctx, "PrerequisitesCheckTask", friendly, "action_prerequisites", 0, callback, item, **args)
+        return self.task(ctx, 0, friendly, "action_prerequisites", 0, callback, item, **args)
 
 
 # -- test failover ------------------------------------------------------------------------------------
@@ -383,8 +394,7 @@ class ItemAction:
 class TestFailover(ItemAction):
     segment = "testFailover"
     operation = "TestFailover"
-    scenario = "TestFailover"                       # [O]
-    friendly_name = "Test failover"                 # [S]
+    job_key = "test_failover"
     on_failure = "asr.action.tfo_failed"
 
     def parse(self, ctx, item, body):
@@ -408,11 +418,9 @@ class TestFailover(ItemAction):
         common_args = {"network": inp["network"]["id"], "point": point}
         return [
             self.prerequisites(ctx, item, "Prerequisites check for test failover", "tfo_prereq", **common_args),
-            self.task(ctx, "CreateTestVirtualMachineTask", "Create test virtual machine", "tfo_create_vm", 1,
-                      "tfo_create", item, **common_args),
-            self.task(ctx, "PrepareVirtualMachineTask", "Preparing the virtual machine", "tfo_prepare_vm", 2),
-            self.task(ctx, "StartVirtualMachineTask", "Start the virtual machine", "tfo_start_vm", 3,
-                      "tfo_start", item, **common_args),
+            self.task(ctx, 1, "Create test virtual machine", "tfo_create_vm", 1, "tfo_create", item, **common_args),
+            self.task(ctx, 2, "Preparing the virtual machine", "tfo_prepare_vm", 2),
+            self.task(ctx, 3, "Start the virtual machine", "tfo_start_vm", 3, "tfo_start", item, **common_args),
         ]
 
     def custom_details(self, ctx, item, body):
@@ -420,7 +428,7 @@ class TestFailover(ItemAction):
         spec = vm_spec(ctx, item, test=True, network_id=inp["network"]["id"])
         vnet = inp["network"]["name"]
         return {"instanceType": "TestFailoverJobDetails", "affectedObjectDetails": _affected(item),
-                "testFailoverStatus": "", "comments": "", "networkName": vnet, "networkFriendlyName": vnet,
+                "testFailoverStatus": "Active", "comments": "", "networkName": vnet, "networkFriendlyName": vnet,
                 "networkType": inp["network_type"],
                 "protectedItemDetails": [_item_details(
                     item, inp["point"], testVmName=spec["vm_name"] + "-test", testVmFriendlyName=spec["vm_name"] + "-test",
@@ -452,14 +460,13 @@ def _tfo_start(ctx, job, task):
     created = _record(item, "test_failover").get("created") or {}
     effects.set_azure_vm_power(ctx, created.get("vmId"), "running")
     item = _item(ctx, task)
-    _set(item, tfo_state="WaitingForCompletion")
-    item["properties"]["protectionStateDescription"] = "Cleanup test failover pending"     # [S]
+    _set(item, tfo_state="WaitingForCompletion")      # description "Cleanup test failover pending" [spec]
     _record(item, "test_failover")["completed"] = common.to_iso(jobs.task_end(task))
     items.save(ctx, item)
 
 
 def _tfo_failed(ctx, job, task):
-    """A test failover that failed or was cancelled leaves nothing behind [U]."""
+    """A test failover that failed or was cancelled leaves nothing behind, and the item as it was [guessed]."""
     item = ctx.get(private(job).get("target") or "")
     if item is None:
         return
@@ -467,15 +474,13 @@ def _tfo_failed(ctx, job, task):
     effects.delete_azure_resources(ctx, record.get("created"))
     item = ctx.get(item["id"])
     private(item).get("actions", {}).pop("test_failover", None)
-    _set(item, tfo_state="None", protection_state="Protected")
     items.save(ctx, item)
 
 
 class TestFailoverCleanup(ItemAction):
     segment = "testFailoverCleanup"
     operation = "TestFailoverCleanup"
-    scenario = "TestFailoverCleanup"                # [U]
-    friendly_name = "Cleanup test failover"         # [U]
+    job_key = "test_failover_cleanup"
 
     def parse(self, ctx, item, body):
         comments = _properties(body).get("comments")
@@ -488,8 +493,8 @@ class TestFailoverCleanup(ItemAction):
     def tasks(self, ctx, item, body):
         self.parse(ctx, item, body)
         return [self.prerequisites(ctx, item, "Prerequisites check for test failover cleanup", "cleanup_mark"),
-                self.task(ctx, "DeleteTestVirtualMachineTask", "Delete the test virtual machine",
-                          "tfo_cleanup_delete", 1, "cleanup_delete", item)]
+                self.task(ctx, 1, "End the test failover", "tfo_cleanup_end", 1),
+                self.task(ctx, 2, "Delete the test virtual machine", "tfo_cleanup_delete", 2, "cleanup_delete", item)]
 
     def custom_details(self, ctx, item, body):
         inp = self.parse(ctx, item, body)
@@ -516,7 +521,8 @@ def _cleanup_delete(ctx, job, task):
     effects.delete_azure_resources(ctx, record.get("created"))
     item = _item(ctx, task)
     record = private(item).get("actions", {}).pop("test_failover", {})
-    _set(item, protection_state="Protected", tfo_state="None")
+    # testFailoverState stays MarkedForDeletion, TestFailover is allowed again [recorded]
+    _set(item, protection_state="Protected")
     item["properties"]["lastSuccessfulTestFailoverTime"] = record.get("started") or common.to_iso(jobs.task_end(task))
     history = private(item).setdefault("test_failovers", [])
     history.append({"started": record.get("started"), "completed": record.get("completed"),
@@ -531,8 +537,7 @@ def _cleanup_delete(ctx, job, task):
 class UnplannedFailover(ItemAction):
     segment = "unplannedFailover"
     operation = "UnplannedFailover"
-    scenario = "UnplannedFailover"                  # [U]
-    friendly_name = "Failover"                      # [O] portal
+    job_key = "unplanned_failover"
     on_failure = "asr.action.failover_failed"
     unsupported = ("Failback from Azure to on-premises is a planned failover in the modernized experience.",
                    "Use plannedFailover (InMageRcmFailback, recoveryPointType) to fail back.")
@@ -561,20 +566,13 @@ class UnplannedFailover(ItemAction):
     def tasks(self, ctx, item, body):
         inp = self.parse(ctx, item, body)
         point = {k: inp["point"][k] for k in ("id", "name", "time", "epoch", "type")}
-        out = [self.prerequisites(ctx, item, "Prerequisites check for failover", point=point)]
-        stage = 1
-        if inp["shutdown"]:
-            out.append(self.task(ctx, "ShutdownVirtualMachineTask", "Shut down the virtual machine",
-                                 "failover_shutdown", stage, "failover_shutdown", item))
-            out.append(self.task(ctx, "SynchronizeLatestChangesTask", "Synchronize the latest changes",
-                                 "failover_sync", stage + 1))
-            stage += 2
-        out.append(self.task(ctx, "StartFailoverTask", "Start failover", "failover_create_vm", stage,
-                             "failover_create", item, point=point))
-        out.append(self.task(ctx, "StartAzureVirtualMachineTask", "Starting Azure virtual machine",
-                             "failover_start_vm", stage + 1, "failover_start", item, point=point,
-                             scenario=self.scenario))
-        return out
+        # VmShutdownVmOnPrimary: without performShutdown it ends at once, Other / "Skipped" [recorded]
+        return [self.prerequisites(ctx, item, "Prerequisites check for failover", point=point),
+                self.task(ctx, 1, "Shut down the virtual machine", "failover_shutdown" if inp["shutdown"] else None,
+                          1, "failover_shutdown", item, shutdown=inp["shutdown"]),
+                self.task(ctx, 2, "Start failover", "failover_create_vm", 2, "failover_create", item, point=point),
+                self.task(ctx, 3, "Starting Azure virtual machine", "failover_start_vm", 3, "failover_start", item,
+                          point=point, scenario=self.scenario)]
 
     def custom_details(self, ctx, item, body):
         inp = self.parse(ctx, item, body)
@@ -586,8 +584,11 @@ class UnplannedFailover(ItemAction):
 
 
 def _failover_shutdown(ctx, job, task):
-    """performShutdown: guest shutdown / power off; the failover goes on when it fails [D]."""
+    """performShutdown: guest shutdown / power off, and the latest changes sent; the failover goes on when it
+    fails [D]. Without performShutdown the task is skipped [recorded]."""
     item = _item(ctx, task)
+    if not task["args"].get("shutdown"):
+        return jobs.SKIPPED
     try:
         outcome = effects.power_off_source(_source(ctx, item))
     except ArmError as err:
@@ -648,8 +649,7 @@ def _failover_failed(ctx, job, task):
 class ApplyRecoveryPoint(ItemAction):
     segment = "applyRecoveryPoint"
     operation = "ChangePit"
-    scenario = "ApplyRecoveryPoint"                 # [U]
-    friendly_name = "Change recovery point"         # [D] "Change recovery point"
+    job_key = "change_recovery_point"
 
     def parse(self, ctx, item, body):
         props = _properties(body)
@@ -663,10 +663,9 @@ class ApplyRecoveryPoint(ItemAction):
         inp = self.parse(ctx, item, body)
         point = {k: inp["point"][k] for k in ("id", "name", "time", "epoch", "type")}
         return [self.prerequisites(ctx, item, "Prerequisites check for change recovery point"),
-                self.task(ctx, "ApplyRecoveryPointTask", "Apply the recovery point", "change_pit", 1, "change_pit",
-                          item, point=point),
-                self.task(ctx, "StartAzureVirtualMachineTask", "Starting Azure virtual machine", "failover_start_vm",
-                          2, "change_pit_start", item, point=point)]
+                self.task(ctx, 1, "Apply the recovery point", "change_pit", 1, "change_pit", item, point=point),
+                self.task(ctx, 2, "Starting Azure virtual machine", "failover_start_vm", 2, "change_pit_start", item,
+                          point=point)]
 
     def custom_details(self, ctx, item, body):
         inp = self.parse(ctx, item, body)
@@ -699,62 +698,60 @@ def _change_pit_start(ctx, job, task):
 class FailoverCommit(ItemAction):
     segment = "failoverCommit"
     operation = "Commit"
-    scenario = "CommitFailover"                     # [U] (plans.py uses the same)
-    friendly_name = "Commit"                        # [U]
+    job_key = "commit"
 
     def tasks(self, ctx, item, body):
-        out = [self.prerequisites(ctx, item, "Prerequisites check for commit")]
-        if _provider(item) == "InMageRcmFailback":
-            out.append(self.task(ctx, "DeleteAzureVirtualMachineTask", "Delete the Azure virtual machine",
-                                 "commit_delete_vm", 1, "commit_failback", item))
-        else:
-            out.append(self.task(ctx, "CommitTask", "Commit the failover", "commit", 1, "commit", item))
-        return out
+        failback = _provider(item) == "InMageRcmFailback"
+        return [self.prerequisites(ctx, item, "Prerequisites check for commit"),
+                self.task(ctx, 1, "Commit the failover", "commit_delete_vm" if failback else "commit", 1, "commit",
+                          item)]
 
     def custom_details(self, ctx, item, body):
-        point = _record(copy.deepcopy(item), "failback" if _provider(item) == "InMageRcmFailback"
-                        else "failover").get("point")
-        return {"instanceType": "FailoverJobDetails", "affectedObjectDetails": _affected(item),
-                "protectedItemDetails": [_item_details(item, point)]}
+        return {"instanceType": "AsrJobDetails", "affectedObjectDetails": _affected(item)}     # [recorded]
+
+
+def commit_failover(ctx, item, when):
+    """What a commit does, also the reprotect's VmCommitFailover while the failover is pending. InMageRcm: the
+    recovery points are gone [D], UnplannedFailoverCommitted [recorded]; InMageRcmFailback: the Azure VM (NICs,
+    disks) is removed [D: "When you commit the failover, Site Recovery removes the failed back Azure VMs in
+    Azure"], PlannedFailoverCommitted [guessed]. Returns the item (saved)."""
+    if _provider(item) == "InMageRcmFailback":
+        gone = effects.delete_azure_resources(ctx, _record(item, "failover").get("created"))
+        item = ctx.get(item["id"])
+        _set(item, protection_state="PlannedFailoverCommitted", active_location="Recovery")
+        _record(item, "failback").update({"committed": common.to_iso(when), "azure_deleted": gone})
+        private(item)["actions"].pop("failover", None)
+    else:
+        items.clear_recovery_points(ctx, item, when)
+        _set(item, protection_state="UnplannedFailoverCommitted", active_location="Recovery")
+        _record(item, "failover")["committed"] = common.to_iso(when)
+    items.save(ctx, item)
+    return item
+
+
+def committed(item):
+    """Whether the item's failover (or failback) is committed, or there is none to commit."""
+    return "Commit" not in items.allowed_operations(item)
 
 
 def _commit(ctx, job, task):
-    item = _item(ctx, task)
-    when = jobs.task_end(task)
-    items.clear_recovery_points(ctx, item, when)                  # [D] the commit deletes the recovery points
-    _set(item, protection_state="CommitFailoverCompleted", active_location="Recovery")
-    _record(item, "failover")["committed"] = common.to_iso(when)
-    items.save(ctx, item)
-
-
-def _commit_failback(ctx, job, task):
-    """[D] "When you commit the failover, Site Recovery removes the failed back Azure VMs in Azure"."""
-    item = _item(ctx, task)
-    created = _record(item, "failover").get("created")
-    gone = effects.delete_azure_resources(ctx, created)
-    item = _item(ctx, task)
-    _set(item, protection_state="CommitFailoverCompleted", active_location="Primary")
-    record = _record(item, "failback")
-    record.update({"committed": common.to_iso(jobs.task_end(task)), "azure_deleted": gone})
-    private(item)["actions"].pop("failover", None)
-    items.save(ctx, item)
+    commit_failover(ctx, _item(ctx, task), jobs.task_end(task))
 
 
 class FailoverCancel(ItemAction):
     segment = "failoverCancel"
     operation = "CancelFailover"
-    scenario = "CancelFailover"                     # [U]
-    friendly_name = "Cancel failover"               # [U]
+    job_key = "cancel_failover"
     unsupported = ("Only a planned failover from Azure to on-premises can be canceled; a failover from "
                    "on-premises to Azure cannot.",
                    "Commit the failover, or change its recovery point (applyRecoveryPoint).")
 
     def tasks(self, ctx, item, body):
         return [self.prerequisites(ctx, item, "Prerequisites check for cancel failover"),
-                self.task(ctx, "ShutdownOnPremisesVirtualMachineTask", "Shut down the on-premises virtual machine",
-                          "cancel_shutdown", 1, "cancel_shutdown", item),
-                self.task(ctx, "StartAzureVirtualMachineTask", "Start the Azure virtual machine", "cancel_start_vm", 2,
-                          "cancel_start", item)]
+                self.task(ctx, 1, "Shut down the on-premises virtual machine", "cancel_shutdown", 1,
+                          "cancel_shutdown", item),
+                self.task(ctx, 2, "Resume replication", None, 2),
+                self.task(ctx, 3, "Start the Azure virtual machine", "cancel_start_vm", 3, "cancel_start", item)]
 
 
 def _cancel_shutdown(ctx, job, task):
@@ -774,7 +771,8 @@ def _cancel_start(ctx, job, task):
     item = _item(ctx, task)
     when = jobs.task_end(task)
     items.resume_replication(ctx, item, when)
-    _set(item, protection_state="Protected", active_location="Recovery")
+    # back to where the planned failover started: replicating to on-premises from Azure [guessed]
+    _set(item, protection_state="Protected", active_location="Primary")
     item["properties"]["failoverRecoveryPointId"] = None
     details = item["properties"]["providerSpecificDetails"]
     details["lastPlannedFailoverStatus"] = "Cancelled"
@@ -785,10 +783,13 @@ def _cancel_start(ctx, job, task):
 # -- reprotect ------------------------------------------------------------------------------------------
 
 class Reprotect(ItemAction):
+    """Reprotect (`SwitchProtection`), both ways [recorded: SwitchReplicationGroupProtection]: InMageRcm failed over
+    to Azure -> InMageRcmFailback (InMageRcmReprotectInput, failoverDirection RecoveryToPrimary); InMageRcmFailback
+    failed back -> InMageRcm (InMageRcmFailbackReprotectInput, sent without failoverDirection). A failover still
+    pending is committed on the way (VmCommitFailover). Both end active at Primary of the new provider."""
     segment = "reProtect"
-    operation = "ReverseReplicate"
-    scenario = "ReverseReplication"                 # [U] (plans.py uses the same)
-    friendly_name = "Reprotect"                     # [U]
+    operation = "SwitchProtection"
+    job_key = "reprotect"
 
     def parse(self, ctx, item, body):
         props = _properties(body)
@@ -796,27 +797,39 @@ class Reprotect(ItemAction):
         _direction(props, "PrimaryToRecovery" if failback else "RecoveryToPrimary", item)
         psd = _psd(props, item, required=True)
         details = providers.get(_provider(item)).reprotect_details(ctx, item, psd)
-        return {"details": details, "failback": failback, "datastore": psd.get("datastoreName")}
+        return {"details": details, "failback": failback, "datastore": psd.get("datastoreName"),
+                "policy": psd.get("policyId")}
 
     def tasks(self, ctx, item, body):
         inp = self.parse(ctx, item, body)
         if inp["failback"]:     # on-premises -> Azure again
-            return [self.prerequisites(ctx, item, "Prerequisites check for reprotect", "reprotect_begin"),
-                    self.task(ctx, "PrepareSourceMachineTask", "Prepare the source machine", "reprotect_prepare", 1,
-                              "reprotect_source", item),
-                    self.task(ctx, "StartReplicationTask", "Start replication", "reprotect_configure", 2,
-                              "reprotect_start", item, details=inp["details"], active_location="Primary")]
-        return [self.prerequisites(ctx, item, "Prerequisites check for reprotect", "reprotect_begin"),
-                self.task(ctx, "PrepareOnPremisesMachineTask", "Prepare the on-premises virtual machine",
-                          "reprotect_prepare", 1, "reprotect_onprem", item, datastore=inp["datastore"]),
-                self.task(ctx, "StartReplicationTask", "Start replication", "reprotect_configure", 2,
-                          "reprotect_start", item, details=inp["details"], active_location="Recovery")]
+            discover = self.task(ctx, 2, "Prepare the source machine", "reprotect_prepare", 2, "reprotect_source", item)
+        else:
+            discover = self.task(ctx, 2, "Prepare the on-premises virtual machine", "reprotect_prepare", 2,
+                                 "reprotect_onprem", item, datastore=inp["datastore"])
+        return [self.prerequisites(ctx, item, "Prerequisites check for reprotect"),
+                self.task(ctx, 1, "Commit the failover", "commit", 1, "reprotect_commit", item),
+                discover,
+                self.task(ctx, 3, "Get the protection requirements", "reprotect_requirements", 3, "reprotect_switch",
+                          item, details=inp["details"], policy=inp["policy"]),
+                self.task(ctx, 4, "Protect the replica", "reprotect_configure", 4, "reprotect_start", item)]
+
+    def custom_details(self, ctx, item, body):
+        """SwitchProtectionJobDetails [recorded]."""
+        failback = _provider(item) == "InMageRcmFailback"
+        return {"instanceType": "SwitchProtectionJobDetails", "newReplicationProtectedItemId": None,
+                "affectedObjectDetails": {"primaryVmName": item["properties"].get("friendlyName"),
+                                          "primaryFabricProviderId": "Azure" if failback else "InMageRcm",
+                                          "recoveryFabricProviderId": "InMageRcm" if failback else "Azure"}}
 
 
-def _reprotect_begin(ctx, job, task):
+def _reprotect_commit(ctx, job, task):
+    """VmCommitFailover: commits a failover (or failback) still pending; nothing to do once committed."""
     item = _item(ctx, task)
-    _set(item, protection_state="ReprotectInitiated")
-    items.save(ctx, item)
+    if committed(item):
+        return jobs.SKIPPED
+    commit_failover(ctx, item, jobs.task_end(task))
+    return None
 
 
 def _alternate_spec(ctx, item, datastore):
@@ -878,21 +891,27 @@ def _reprotect_source(ctx, job, task):
         items.save(ctx, item)
 
 
-def _reprotect_start(ctx, job, task):
+def _reprotect_switch(ctx, job, task):
+    """The item switches to the other direction's provider, active at its Primary; its initial replication starts
+    (InitialReplicationStartInProgress, currentScenario EnableProtection: recorded for InMageRcmFailback)."""
     item = _item(ctx, task)
     details = copy.deepcopy(task["args"]["details"])
     if details.get("instanceType") == "InMageRcm" and private(item).get("failback_machine"):
         details["fabricDiscoveryMachineId"] = private(item)["failback_machine"]
     items.switch_provider(item, details)
-    _set(item, protection_state="ReprotectInitiated", active_location=task["args"]["active_location"],
-         tfo_state="None")
+    _set(item, protection_state="InitialReplicationStartInProgress", active_location="Primary", tfo_state="None")
     item["properties"]["failoverRecoveryPointId"] = None
     if details.get("instanceType") == "InMageRcm":
         private(item).get("actions", {}).pop("failback", None)
-        policy = ctx.get(details.get("policyId") or "") if details.get("policyId") else None
+        policy = ctx.get(task["args"].get("policy") or "") if task["args"].get("policy") else None
         if policy is not None:
             item["properties"].update(policyId=policy["id"], policyFriendlyName=policy["name"])
-    items.start_initial_replication(ctx, item, jobs.task_end(task))
+    items.save(ctx, item)
+    jobs.set_item_scenario(ctx, job, "EnableProtection")
+
+
+def _reprotect_start(ctx, job, task):
+    items.start_initial_replication(ctx, _item(ctx, task), jobs.task_end(task))
 
 
 # -- failback -------------------------------------------------------------------------------------------
@@ -900,8 +919,7 @@ def _reprotect_start(ctx, job, task):
 class PlannedFailover(ItemAction):
     segment = "plannedFailover"
     operation = "PlannedFailover"
-    scenario = "PlannedFailover"                    # [S] ReplicationJobs_Cancel example
-    friendly_name = "Planned failover"              # [S]
+    job_key = "planned_failover"
     on_failure = "asr.action.failback_failed"
     unsupported = ("VMware machines replicating to Azure fail over with an (unplanned) failover; a planned "
                    "failover is the failback from Azure to on-premises (the SDK has no InMageRcm planned failover "
@@ -921,12 +939,13 @@ class PlannedFailover(ItemAction):
     def tasks(self, ctx, item, body):
         inp = self.parse(ctx, item, body)
         return [self.prerequisites(ctx, item, "Prerequisites check for planned failover", "failback_prereq"),
-                self.task(ctx, "ShutdownAzureVirtualMachineTask", "Shut down the Azure virtual machine",
-                          "failback_shutdown_azure", 1, "failback_shutdown", item),
-                self.task(ctx, "SynchronizeLatestChangesTask", "Synchronize the latest changes to on-premises",
-                          "failback_sync", 2, "failback_sync", item, type=inp["type"]),
-                self.task(ctx, "StartOnPremisesVirtualMachineTask", "Start the on-premises virtual machine",
-                          "failback_start_vm", 3, "failback_start", item)]
+                self.task(ctx, 1, "Shut down the Azure virtual machine", "failback_shutdown_azure", 1,
+                          "failback_shutdown", item),
+                self.task(ctx, 2, "Synchronize the latest changes to on-premises", "failback_sync", 2,
+                          "failback_sync", item, type=inp["type"]),
+                self.task(ctx, 3, "Prepare the protected entities", "failback_prepare", 3),
+                self.task(ctx, 4, "Start the on-premises virtual machine", "failback_start_vm", 4, "failback_start",
+                          item)]
 
     def custom_details(self, ctx, item, body):
         self.parse(ctx, item, body)
@@ -939,6 +958,7 @@ def _failback_prereq(ctx, job, task):
     details = item["properties"]["providerSpecificDetails"]
     details["lastPlannedFailoverStartTime"] = common.to_iso(task["start"])
     details["lastPlannedFailoverStatus"] = "Unknown"
+    _set(item, protection_state="PlannedFailoverTransitionStatesBegin")     # [recorded: while the job runs]
     items.save(ctx, item)
 
 
@@ -974,7 +994,7 @@ def _failback_start(ctx, job, task):
     item = _item(ctx, task)
     when = common.to_iso(jobs.task_end(task))
     point = _record(item, "failback").get("point") or {}
-    _set(item, protection_state="PlannedFailoverCommitRequired", active_location="Primary")
+    _set(item, protection_state="CommitPendingStatesBegin", active_location="Recovery")     # [recorded]
     props = item["properties"]
     props["lastSuccessfulFailoverTime"] = when
     props["failoverRecoveryPointId"] = point.get("id")
@@ -992,6 +1012,7 @@ def _failback_failed(ctx, job, task):
     item = ctx.get(item["id"])
     items.resume_replication(ctx, item, common.now_epoch(ctx))
     item["properties"]["providerSpecificDetails"]["lastPlannedFailoverStatus"] = "Failed"
+    _set(item, protection_state="Protected", active_location="Primary")
     items.save(ctx, item)
 
 
@@ -1000,13 +1021,11 @@ def _failback_failed(ctx, job, task):
 class RepairReplication(ItemAction):
     segment = "repairReplication"
     operation = "RepairReplication"
-    scenario = "RepairReplication"                  # [U]
-    friendly_name = "Resynchronize"                 # [U]
+    job_key = "repair"
 
     def tasks(self, ctx, item, body):
         return [self.prerequisites(ctx, item, "Prerequisites check for resynchronization", "resync_prepare"),
-                self.task(ctx, "ResynchronizeTask", "Resynchronize the replicated item", "resync", 1, "resync",
-                          item)]
+                self.task(ctx, 1, "Resynchronize the replicated item", "resync", 1, "resync", item)]
 
 
 def _resync_prepare(ctx, job, task):
@@ -1058,8 +1077,7 @@ class _AgentAction(ItemAction):
 
 class UpdateMobilityService(_AgentAction):
     segment = "updateMobilityService"
-    scenario = "UpdateMobilityService"              # [U]
-    friendly_name = "Update Mobility Service"       # [U]
+    job_key = "update_agent"
 
     def validate(self, ctx, item, body):
         super().validate(ctx, item, body)
@@ -1076,14 +1094,13 @@ class UpdateMobilityService(_AgentAction):
     def tasks(self, ctx, item, body):
         self.parse(ctx, item, body)
         return [self.prerequisites(ctx, item, "Prerequisites check for the Mobility service update"),
-                self.task(ctx, "UpdateMobilityServiceTask", "Update Mobility Service", "agent_update", 1,
+                self.task(ctx, 1, "Update Mobility Service", "agent_update", 1,
                           "agent_update", item, reinstall=False)]
 
 
 class ReinstallMobilityService(_AgentAction):
     segment = "reinstallMobilityService"
-    scenario = "ReinstallMobilityService"           # [U]
-    friendly_name = "Reinstall Mobility Service"    # [U]
+    job_key = "reinstall_agent"
 
     def parse(self, ctx, item, body):
         out = super().parse(ctx, item, body)
@@ -1094,7 +1111,7 @@ class ReinstallMobilityService(_AgentAction):
     def tasks(self, ctx, item, body):
         self.parse(ctx, item, body)
         return [self.prerequisites(ctx, item, "Prerequisites check for the Mobility service reinstallation"),
-                self.task(ctx, "ReinstallMobilityServiceTask", "Reinstall Mobility Service", "agent_reinstall", 1,
+                self.task(ctx, 1, "Reinstall Mobility Service", "agent_reinstall", 1,
                           "agent_update", item, reinstall=True)]
 
 
@@ -1133,8 +1150,9 @@ for _key, _fn in (("tfo_prereq", _tfo_prereq), ("tfo_create", _tfo_create), ("tf
                   ("failover_shutdown", _failover_shutdown), ("failover_create", _failover_create),
                   ("failover_start", _failover_start), ("failover_failed", _failover_failed),
                   ("change_pit", _change_pit), ("change_pit_start", _change_pit_start), ("commit", _commit),
-                  ("commit_failback", _commit_failback), ("cancel_shutdown", _cancel_shutdown),
-                  ("cancel_start", _cancel_start), ("reprotect_begin", _reprotect_begin), ("reprotect_onprem", _reprotect_onprem),
+                  ("cancel_shutdown", _cancel_shutdown), ("cancel_start", _cancel_start),
+                  ("reprotect_commit", _reprotect_commit), ("reprotect_switch", _reprotect_switch),
+                  ("reprotect_onprem", _reprotect_onprem),
                   ("reprotect_source", _reprotect_source), ("reprotect_start", _reprotect_start),
                   ("failback_prereq", _failback_prereq), ("failback_shutdown", _failback_shutdown),
                   ("failback_sync", _failback_sync), ("failback_start", _failback_start),

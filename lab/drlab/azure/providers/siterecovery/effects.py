@@ -29,6 +29,7 @@ import math
 import re
 import time
 
+from drlab.azure import metadata
 from drlab.azure.rp import ArmError
 from drlab.azure.providers import catalog
 from drlab.azure.providers import compute
@@ -276,7 +277,7 @@ def _vm_body(plan, nic_ids, primary_index, os_disk_id, data_disk_ids):
     if spec.get("boot_diagnostics_storage_account_id"):
         account = spec["boot_diagnostics_storage_account_id"].rstrip("/").rsplit("/", 1)[-1]
         p["diagnosticsProfile"] = {"bootDiagnostics": {
-            "enabled": True, "storageUri": "https://%s.blob.core.windows.net/" % account}}
+            "enabled": True, "storageUri": "https://%s.blob.%s/" % (account, metadata.STORAGE_SUFFIX)}}
     return body
 
 

@@ -33,7 +33,7 @@ import logging
 import os
 from urllib.parse import urlparse
 
-from drlab.azure.providers.siterecovery import common, errors, jobs, vcenter
+from drlab.azure.providers.siterecovery import common, errors, jobs, policies, vcenter, vocabulary
 from drlab.azure.providers.siterecovery.common import (CONTAINER, FABRIC, FABRIC_PATH, MACHINE, RS_PROVIDER,
                                                        RUN_AS_ACCOUNT, SITE, SITE_VCENTER, VAULT_PATH, VCENTER,
                                                        private)
@@ -60,16 +60,19 @@ def on_discovery(fn):
 # -- names and lookups ---------------------------------------------------------------------------
 
 def _stem(vault):
+    """The vault name's first 10 characters and 4 digits [recorded: Rcm-Vault-150 -> Rcm-Vault-4678,
+    PwsTest-rcm-vault -> PwsTest-rc0015; the digits: a hash, guessed]."""
     name = vault.rsplit("/", 1)[-1]
     digits = int(hashlib.sha256(vault.lower().encode()).hexdigest(), 16) % 10000
-    return "%s%04d" % (name.lower(), digits)
+    return "%s%04d" % (name[:10], digits)
 
 
 def names(vault):
-    """The names registration gives to the vault's fabric, container and site."""
+    """The names registration gives to the vault's fabric, container and sites [recorded: `{vault}-vmwarefabric`,
+    `{stem}replicationcontainer`, `{stem}vmwaresite`, `{stem}physicalsite`]."""
     stem = _stem(vault)
-    return {"fabric": stem + "replicationfabric", "container": stem + "replicationcontainer",
-            "site": stem + "site", "physical_site": stem + "physicalsite"}
+    return {"fabric": vault.rsplit("/", 1)[-1] + "-vmwarefabric", "container": stem + "replicationcontainer",
+            "site": stem + "vmwaresite", "physical_site": stem + "physicalsite"}
 
 
 def fabric_of(ctx, vault):
@@ -535,7 +538,8 @@ def _new_fabric(ctx, vault, vault_body, when):
     container_id = "%s/replicationProtectionContainers/%s" % (fabric_id, n["container"])
     ctx.put(container_id, {"id": container_id, "name": n["container"], "type": CONTAINER, "properties": {
         "fabricFriendlyName": n["fabric"], "friendlyName": n["container"], "fabricType": "InMageRcm",
-        "role": "Primary", "fabricSpecificDetails": {"instanceType": "InMageRcm"}}})
+        "role": "Primary", "fabricSpecificDetails": None}})          # [recorded: null]
+    policies.ensure_defaults(ctx, vault, ctx.get(container_id), ctx.get(fabric_id))
     return ctx.get(fabric_id)
 
 
@@ -917,12 +921,14 @@ def _appliances_list(ctx, match, query, body):
 _appliances_list.resource_type = common.VAULT + "/replicationAppliances"
 
 
-def _discovery_job(ctx, vault, scenario, friendly, target_id, target_name, target_type):
+def _discovery_job(ctx, vault, scenario, friendly, target_id, target_name, target_type, task_names=None):
     fabric = fabric_of(ctx, vault)
+    names = task_names or ["RefreshDiscoveryTask"]
+    share = common.duration(ctx, "discovery") / len(names)
+    tasks = [jobs.Task(n, "Refresh the appliance's discovery", share, stage=i,
+                       callback="asr.fabric.discover" if i == len(names) - 1 else None) for i, n in enumerate(names)]
     job = jobs.start_job(ctx, vault, scenario=scenario, friendly_name=friendly, target_id=target_id,
-                         target_name=target_name, target_type=target_type,
-                         tasks=[jobs.Task("RefreshDiscoveryTask", "Refresh the appliance's discovery",
-                                          common.duration(ctx, "discovery"), callback="asr.fabric.discover")],
+                         target_name=target_name, target_type=target_type, tasks=tasks,
                          fabric_id=fabric["id"] if fabric else None)
     return jobs.lro_response(ctx, job, target_id)
 
@@ -949,8 +955,9 @@ def _provider_action(ctx, match, query, body):
         raise errors.not_found("Recovery Services provider", match.group("provider"))
     if match.group("action").lower() != "refreshprovider":
         raise _appliance_owned("Removing the appliance's provider")
-    return _discovery_job(ctx, vault, "RefreshProvider", "Refresh server", provider["id"],
-                          provider["properties"]["friendlyName"], "ProcessServer")
+    words = vocabulary.job("refresh_provider")      # [recorded: RefreshFabricLayout, target the appliance, Server]
+    return _discovery_job(ctx, vault, words.scenario, words.friendly, provider["id"],
+                          provider["properties"]["friendlyName"], words.target_type, list(words.tasks))
 
 
 _provider_action.resource_type = RS_PROVIDER

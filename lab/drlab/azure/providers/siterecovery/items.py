@@ -11,7 +11,7 @@ Verbs (all job-backed, ASR's LRO headers, see jobs.py):
   disks with the item; refused while a recovery plan job includes the item).
 * `POST .../{action}`: the item actions of actions.py (`ACTIONS`): refused by a running job on the item
   or a plan job that includes it (409), then the action's `validate`: its gate (`operation` in
-  `allowed_operations(item)`, the `ALLOWED` table below, 400), its input; then `tasks`,
+  `allowed_operations(item)`, vocabulary.py, 400), its input; then `tasks`,
   `custom_details` -> one job.
 * `GET .../recoveryPoints[/{rp}]`, `.../targetComputeSizes`, `V/replicationProtectedItems`.
 
@@ -26,7 +26,7 @@ replication health Warning / Critical above `asr.rpo.warning_seconds` / `critica
 
 API for the action module and recovery plans (beyond the design doc):
 `refresh(ctx, item)`, `save(ctx, item)`, `allowed_operations(item)` / `provider_operations(provider)`
-(the ALLOWED table), `recovery_points(ctx, item)` (InMageRcm and InMageRcmFailback), `add_recovery_point`,
+(vocabulary.py), `recovery_points(ctx, item)` (InMageRcm and InMageRcmFailback), `add_recovery_point`,
 `find_recovery_point(ctx, item, rp)`, `latest_recovery_point(ctx, item, kind=None)`,
 `stop_replication(ctx, item, when)` (failover), `resume_replication(ctx, item, when)` (cancel failover),
 `clear_recovery_points(ctx, item, when)` (commit), `start_initial_replication(ctx, item, when)` (reprotect),
@@ -39,7 +39,8 @@ import logging
 import math
 
 from drlab.azure.providers import catalog
-from drlab.azure.providers.siterecovery import common, effects, errors, fabric, jobs, policies, providers
+from drlab.azure.providers.siterecovery import (common, effects, errors, fabric, jobs, policies, providers,
+                                              vocabulary)
 from drlab.azure.providers.siterecovery.common import AZURE_FABRIC, ITEM, ITEM_PATH, VAULT_PATH, private
 from drlab.azure.rp import ArmError, Paged, ResourceType
 
@@ -56,39 +57,24 @@ KNOWN_ACTIONS = ("addDisks", "applyRecoveryPoint", "failoverCancel", "failoverCo
                  "testFailover", "testFailoverCleanup", "unplannedFailover", "updateAppliance",
                  "updateMobilityService", "reinstallMobilityService")
 
-_DESCRIPTIONS = {"UnprotectedStatesBegin": "Enabling protection", "EnablingFailed": "Enabling protection failed",
-                 "InitialReplicationInProgress": "Initial replication in progress", "Protected": "Protected",
-                 "DisablingProtection": "Disabling protection"}
+def _describe(item, state):
+    return vocabulary.description(_instance_type(item), item["properties"].get("activeLocation") or "Primary", state,
+                                  item["properties"].get("testFailoverState") or "None")
 
-# allowedOperations, the one table of which item operation is allowed when (what `allowedOperations`
-# answers, what the item actions of actions.py and the recovery plans of plans.py are gated by):
-# (provider, activeLocation, protectionState[, testFailoverState]) -> operations, in the order the spec
-# examples list them. A key without a testFailoverState is the row of testFailoverState None; the row
-# "*" of a test failover state covers every other value (a drill started or being cleaned up).
-# Anything not in the table allows DisableProtection only; DisablingProtection allows nothing.
-# Sources: [S] ReplicationProtectedItems_UpdateAppliance (InMageRcm, Protected: UnplannedFailover,
-# DisableProtection, TestFailover: no PlannedFailover, the SDK has no InMageRcm planned-failover input),
-# _TestFailover (WaitingForCompletion: TestFailoverCleanup only), _UnplannedFailover (Commit,
-# DisableProtection, ChangePit), _FailoverCancel (InMageRcmFailback, Protected: PlannedFailover,
-# DisableProtection); [D] only a planned failover from Azure to on-premises can be canceled.
-ALLOWED = {
-    ("InMageRcm", "Primary", "UnprotectedStatesBegin"): ["DisableProtection"],
-    ("InMageRcm", "Primary", "EnablingFailed"): ["DisableProtection"],
-    ("InMageRcm", "Primary", "InitialReplicationInProgress"): ["DisableProtection"],
-    ("InMageRcm", "Primary", "ReprotectInitiated"): ["DisableProtection"],
-    ("InMageRcm", "Primary", "Protected"): ["UnplannedFailover", "DisableProtection", "TestFailover"],
-    ("InMageRcm", "Primary", "Protected", "WaitingForCompletion"): ["TestFailoverCleanup"],
-    ("InMageRcm", "Primary", "Protected", "*"): ["TestFailoverCleanup"],
-    ("InMageRcm", "Recovery", "UnplannedFailoverCommitPendingStatesBegin"): ["Commit", "DisableProtection", "ChangePit"],
-    ("InMageRcm", "Recovery", "CommitFailoverCompleted"): ["ReverseReplicate", "DisableProtection"],
-    ("InMageRcmFailback", "Recovery", "ReprotectInitiated"): ["DisableProtection"],
-    ("InMageRcmFailback", "Recovery", "InitialReplicationInProgress"): ["DisableProtection"],
-    ("InMageRcmFailback", "Recovery", "Protected"): ["PlannedFailover", "DisableProtection"],
-    ("InMageRcmFailback", "Primary", "PlannedFailoverCommitRequired"): ["Commit", "CancelFailover"],
-    ("InMageRcmFailback", "Primary", "CommitFailoverCompleted"): ["ReverseReplicate", "DisableProtection"],
-}
-#: extra operations of a row when a condition of the item's details holds (resync needed)
-ALLOWED_WHEN = {("InMageRcm", "Primary", "Protected"): [("resyncRequired", "true", "RepairReplication")]}
+
+def set_state(item, state, active_location=None):
+    """The item's protectionState (and activeLocation), with ASR's description of it (vocabulary.py)."""
+    props = item["properties"]
+    if active_location is not None:
+        props["activeLocation"] = active_location
+    props["protectionState"] = state
+    props["protectionStateDescription"] = _describe(item, state)
+    return item
+
+
+#: states in which initial replication runs (refresh moves them on)
+_INITIAL_REPLICATION_STATES = ("InitialReplicationInProgress", "InitialReplicationRecoveryCompletionPending",
+                               "InitialReplicationStartInProgress")
 
 
 # -- the replication model ------------------------------------------------------------------------
@@ -170,7 +156,7 @@ def save(ctx, item):
     common.meta_set(ctx, LIVE_KEY, live)
 
 
-def start_initial_replication(ctx, item, when):
+def start_initial_replication(ctx, item, when, state="InitialReplicationInProgress"):
     """Start (or restart: reprotect) initial replication of the item's protected disks at `when`."""
     cfg_base = common.duration(ctx, "initial_replication_base")
     per_gb = common.duration(ctx, "initial_replication_per_gb")
@@ -182,8 +168,7 @@ def start_initial_replication(ctx, item, when):
     repl.update({"windows": [], "ir": {"start": when, "disks": disks}, "protected_since": None, "stopped": None,
                  "rp_floor": when, "extra_points": []})
     _set_flow(repl, _should_flow(ctx, item), when)
-    item["properties"]["protectionState"] = "InitialReplicationInProgress"
-    item["properties"]["protectionStateDescription"] = _DESCRIPTIONS["InitialReplicationInProgress"]
+    set_state(item, state)
     save(ctx, item)
     return item
 
@@ -197,17 +182,28 @@ def _ir_end(repl):
 
 
 def refresh(ctx, item):
-    """Bring the item's state up to now (initial replication -> Protected). Saves when it changed."""
+    """Bring the item's state up to now: initial replication -> (InMageRcm: waiting for the first recovery point,
+    InitialReplicationRecoveryCompletionPending, for `asr.durations.initial_replication_completion`) -> Protected.
+    Saves when it changed."""
     repl = replication(item)
     if repl["ir"] is None or repl["protected_since"] is not None:
         return item
-    end = _ir_end(repl)
-    if end is None or end > common.now_epoch(ctx):
+    copied = _ir_end(repl)
+    now = common.now_epoch(ctx)
+    if copied is None or copied > now:
         return item
+    replicating = item["properties"].get("protectionState") in _INITIAL_REPLICATION_STATES
+    end = copied
+    if _instance_type(item) == "InMageRcm":
+        end = copied + common.duration(ctx, "initial_replication_completion")
+        if end > now:
+            if replicating and item["properties"]["protectionState"] != "InitialReplicationRecoveryCompletionPending":
+                set_state(item, "InitialReplicationRecoveryCompletionPending")
+                save(ctx, item)
+            return item
     repl["protected_since"] = end
-    if item["properties"].get("protectionState") in ("InitialReplicationInProgress", "ReprotectInitiated"):
-        item["properties"]["protectionState"] = "Protected"
-        item["properties"]["protectionStateDescription"] = "Protected"
+    if replicating:
+        set_state(item, "Protected")
     save(ctx, item)
     _health_event(ctx, item, replication_status(ctx, item))
     return ctx.get(item["id"])
@@ -448,40 +444,19 @@ def health(ctx, item, status):
             _worst([e for e in errs if e["errorCategory"] == "TestFailover"]), errs)
 
 
-def _row(item):
+def allowed_operations(item, ctx=None):
+    """allowedOperations of the item (vocabulary.operations: its provider, activeLocation, protectionState and
+    testFailoverState; none while a job runs on it, when `ctx` is given to see that)."""
     props = item["properties"]
-    return (_instance_type(item), props.get("activeLocation") or "Primary", props.get("protectionState") or "")
-
-
-def allowed_operations(item):
-    """allowedOperations of the item: the row of `ALLOWED` for its provider, activeLocation,
-    protectionState and testFailoverState (+ `ALLOWED_WHEN`)."""
-    key = _row(item)
-    if key[2] == "DisablingProtection":
-        return []
-    tfo = item["properties"].get("testFailoverState") or "None"
-    if tfo != "None":
-        ops = ALLOWED.get(key + (tfo,), ALLOWED.get(key + ("*",)))
-        if ops is not None:
-            return list(ops)
-    ops = list(ALLOWED.get(key, ["DisableProtection"]))
-    details = _details(item)
-    for field, value, operation in ALLOWED_WHEN.get(key, []):
-        if str(details.get(field)).lower() == value and operation not in ops:
-            ops.append(operation)
-    return ops
+    running = ctx is not None and jobs.active_job(ctx, item["id"]) is not None
+    return vocabulary.operations(_instance_type(item), props.get("activeLocation") or "Primary",
+                                 props.get("protectionState") or "", props.get("testFailoverState") or "None",
+                                 _details(item), running=running)
 
 
 def provider_operations(instance_type):
-    """Every operation the table allows a provider in some state (what it supports at all)."""
-    out = set()
-    for key, ops in ALLOWED.items():
-        if key[0].lower() == (instance_type or "").lower():
-            out.update(ops)
-    for key, extra in ALLOWED_WHEN.items():
-        if key[0].lower() == (instance_type or "").lower():
-            out.update(op for _f, _v, op in extra)
-    return out
+    """Every operation the vocabulary allows a provider in some state (what it supports at all)."""
+    return vocabulary.provider_operations(instance_type)
 
 
 def render_item(ctx, stored):
@@ -491,12 +466,23 @@ def render_item(ctx, stored):
     status = replication_status(ctx, stored)
     provider = providers.of_item(stored)
     props["providerSpecificDetails"] = provider.render_details(ctx, stored, status)
-    props["allowedOperations"] = allowed_operations(stored)
+    props["allowedOperations"] = allowed_operations(stored, ctx)
     props["replicationHealth"], props["failoverHealth"], props["healthErrors"] = health(ctx, stored, status)
     props["currentScenario"] = jobs.current_scenario(ctx, stored["id"], _vault(stored))
     for key in ("policyId", "recoveryServicesProviderId", "recoveryContainerId", "failoverRecoveryPointId"):
         if props.get(key):
             props[key] = common.asr_id(props[key])
+    return out
+
+
+def render_listed(ctx, stored):
+    """An item as a list shows it: its disks, NICs and agent upgrade blockers empty [recorded: a GET of the item
+    fills them; vocabulary WORDS item_list_empty]."""
+    out = render_item(ctx, stored)
+    details = out["properties"].get("providerSpecificDetails") or {}
+    for key in vocabulary.WORDS["item_list_empty"].value:
+        if key in details:
+            details[key] = []
     return out
 
 
@@ -511,6 +497,9 @@ class ReplicationProtectedItem(ResourceType):
 
     def render(self, ctx, stored):
         return render_item(ctx, stored)
+
+    def render_list(self, ctx, stored):
+        return render_listed(ctx, stored)
 
 
 # -- health events ----------------------------------------------------------------------------------
@@ -642,8 +631,10 @@ def _enable(ctx, match, query, body):
             raise errors.already_exists("replicated item of machine '%s'" % machine["properties"]["displayName"],
                                         other["name"])
     item = _new_item(ctx, vault, fabric_body, container, item_id, name, policy, details, machine)
+    private(item)["disk_uuids"] = extra.get("disk_uuids") or {}
     save(ctx, item)
-    job = jobs.start_job(ctx, vault, scenario="EnableDr", friendly_name="Enable replication", target_id=item_id,
+    words = vocabulary.job("enable")
+    job = jobs.start_job(ctx, vault, scenario=words.scenario, friendly_name=words.friendly, target_id=item_id,
                          target_name=item["properties"]["friendlyName"], target_type="ProtectionEntity",
                          tasks=_enable_tasks(ctx, extra["push_install"]), on_failure="asr.item.enable_failed",
                          on_restart="asr.item.enable_restarted", fabric_id=fabric_body["id"],
@@ -678,8 +669,8 @@ def _new_item(ctx, vault, fabric_body, container, item_id, name, policy, details
         "recoveryFabricId": AZURE_FABRIC,
         "primaryProtectionContainerFriendlyName": container["properties"].get("friendlyName", container["name"]),
         "recoveryProtectionContainerFriendlyName": AZURE_FABRIC,
-        "protectionState": "UnprotectedStatesBegin", "protectionStateDescription": _DESCRIPTIONS[
-            "UnprotectedStatesBegin"], "activeLocation": "Primary", "testFailoverState": "None",
+        "protectionState": "UnprotectedStatesBegin", "protectionStateDescription": vocabulary.description(
+            "InMageRcm", "Primary", "UnprotectedStatesBegin"), "activeLocation": "Primary", "testFailoverState": "None",
         "testFailoverStateDescription": "None", "switchProviderState": "None",
         "switchProviderStateDescription": None, "policyId": policy["id"], "policyFriendlyName": policy["name"],
         "lastSuccessfulFailoverTime": None, "lastSuccessfulTestFailoverTime": None, "failoverRecoveryPointId": None,
@@ -698,18 +689,21 @@ def _affected(item, policy):
 
 
 def _enable_tasks(ctx, push_install):
+    """The enable job's tasks [recorded names, vocabulary.JOBS["enable"]]. The Mobility service is pushed (or the
+    registered agent checked) in EnableProtection, whose end shows InitialReplicationStartInProgress [recorded
+    state]; UpdateDraState starts the initial replication (InitialReplicationInProgress once the job ended)."""
     total = common.duration(ctx, "enable")
-    agent_task = jobs.Task("InstallMobilityServiceTask", "Installing Mobility Service",
-                           common.duration(ctx, "push_install"), callback="asr.item.push_install", stage=2) \
-        if push_install else jobs.Task("CheckMobilityServiceTask", "Checking the Mobility service on the source machine",
-                                       total * 0.05, callback="asr.item.check_agent", stage=2)
-    return [jobs.Task("PrerequisitesCheckTask", "Prerequisites check for enabling protection", total * 0.15,
+    names = vocabulary.job("enable").tasks
+    agent = (common.duration(ctx, "push_install"), "asr.item.push_install") if push_install else \
+        (total * 0.05, "asr.item.check_agent")
+    return [jobs.Task(names[0], "Prerequisites check for enabling protection", total * 0.15,
                       callback="asr.item.prerequisites", stage=0),
-            jobs.Task("IdentifyTargetTask", "Identifying replication target", total * 0.15, stage=1),
-            agent_task,
-            jobs.Task("EnableReplicationTask", "Enable replication", total * 0.40, stage=3),
-            jobs.Task("StartInitialReplicationTask", "Starting initial replication", total * 0.25,
-                      callback="asr.item.start_ir", stage=4)]
+            jobs.Task(names[1], "Identifying replication target", total * 0.15, stage=1),
+            jobs.Task(names[2], "Installing Mobility Service" if push_install else "Enable replication",
+                      agent[0] + total * 0.40, callback=agent[1], stage=2),
+            jobs.Task(names[3], "Starting initial replication", total * 0.20, callback="asr.item.start_ir", stage=3),
+            jobs.Task(names[4], "Updating the provider states", total * 0.05, callback="asr.item.replicating",
+                      stage=4)]
 
 
 def _job_item(ctx, job):
@@ -744,6 +738,7 @@ def _cb_push_install(ctx, job, task):
         "machineId": common.stable_guid("agent", props["biosGuid"]), "osName": (props.get(
             "operatingSystemDetails") or {}).get("osName", ""), "csType": "CSPrime", "source": "PushInstall",
         "registeredAt": when, "lastHeartbeat": when})
+    _replication_starting(ctx, job)
 
 
 def _cb_check_agent(ctx, job, task):
@@ -751,28 +746,43 @@ def _cb_check_agent(ctx, job, task):
     machine = fabric.machine_for_item(ctx, item) if item else None
     if machine is None or fabric.agent_for_machine(ctx, _vault(item), machine) is None:
         raise errors.mobility_service_not_installed(private(job)["target_name"])
+    _replication_starting(ctx, job)
+
+
+def _replication_starting(ctx, job):
+    item = _job_item(ctx, job)
+    if item is not None and item["properties"]["protectionState"] == "UnprotectedStatesBegin":
+        set_state(item, "InitialReplicationStartInProgress")
+        save(ctx, item)
 
 
 def _cb_start_ir(ctx, job, task):
     item = _job_item(ctx, job)
     if item is None:
         raise errors.not_found("replicated item", private(job)["target_name"])
-    start_initial_replication(ctx, item, jobs.task_end(task))
+    start_initial_replication(ctx, item, jobs.task_end(task), state="InitialReplicationStartInProgress")
+
+
+def _cb_replicating(ctx, job, task):
+    item = _job_item(ctx, job)
+    if item is not None and item["properties"]["protectionState"] == "InitialReplicationStartInProgress":
+        set_state(item, "InitialReplicationInProgress")
+        save(ctx, item)
 
 
 def _cb_enable_failed(ctx, job, task):
     item = _job_item(ctx, job)
-    if item is not None and item["properties"]["protectionState"] == "UnprotectedStatesBegin":
-        item["properties"]["protectionState"] = "EnablingFailed"
-        item["properties"]["protectionStateDescription"] = _DESCRIPTIONS["EnablingFailed"]
+    if item is not None and item["properties"]["protectionState"] in ("UnprotectedStatesBegin",
+                                                                      "InitialReplicationStartInProgress"):
+        replication(item)["ir"] = None
+        set_state(item, "EnablingFailed")
         save(ctx, item)
 
 
 def _cb_enable_restarted(ctx, job, task):
     item = _job_item(ctx, job)
     if item is not None and item["properties"]["protectionState"] == "EnablingFailed":
-        item["properties"]["protectionState"] = "UnprotectedStatesBegin"
-        item["properties"]["protectionStateDescription"] = _DESCRIPTIONS["UnprotectedStatesBegin"]
+        set_state(item, "UnprotectedStatesBegin")
         save(ctx, item)
 
 
@@ -797,6 +807,7 @@ def _cb_delete(ctx, job, task):
 
 for _key, _fn in (("asr.item.prerequisites", _cb_prerequisites), ("asr.item.push_install", _cb_push_install),
                   ("asr.item.check_agent", _cb_check_agent), ("asr.item.start_ir", _cb_start_ir),
+                  ("asr.item.replicating", _cb_replicating),
                   ("asr.item.enable_failed", _cb_enable_failed), ("asr.item.enable_restarted", _cb_enable_restarted),
                   ("asr.item.update", _cb_update), ("asr.item.delete", _cb_delete)):
     jobs.register_callback(_key, _fn)
@@ -816,10 +827,11 @@ def _update(ctx, match, query, body):
         raise errors.operation_not_allowed("UpdateVmProperties", item["properties"]["friendlyName"],
                                            allowed_operations(item))
     details = provider.validate_update(ctx, item, props)
-    job = jobs.start_job(ctx, vault, scenario="UpdateVmProperties", friendly_name="Update the virtual machine",
+    words = vocabulary.job("update")
+    job = jobs.start_job(ctx, vault, scenario=words.scenario, friendly_name=words.friendly,
                          target_id=item["id"], target_name=item["properties"]["friendlyName"],
                          target_type="ProtectionEntity", fabric_id=private(item).get("fabric"),
-                         tasks=[jobs.Task("UpdateVmPropertiesTask", "Update the virtual machine properties",
+                         tasks=[jobs.Task(words.tasks[0], "Update the virtual machine properties",
                                           common.duration(ctx, "update"), callback="asr.item.update",
                                           args={"details": details})])
     return jobs.lro_response(ctx, job, item["id"])
@@ -833,7 +845,7 @@ def _disable(ctx, match, query, body):
     vault, item = _existing_item(ctx, match)
     name = item["properties"]["friendlyName"]
     jobs.ensure_idle(ctx, item["id"], name)
-    if (item["properties"].get("testFailoverState") or "None") != "None":
+    if item["properties"].get("testFailoverState") == "WaitingForCompletion":
         raise errors.test_failover_pending(name)
     if "DisableProtection" not in allowed_operations(item):
         raise errors.operation_not_allowed("DisableProtection", name, allowed_operations(item))
@@ -841,15 +853,15 @@ def _disable(ctx, match, query, body):
     if props.get("disableProtectionReason") is not None:
         common.choose(props["disableProtectionReason"], ("NotSpecified", "MigrationComplete"),
                       "disableProtectionReason")
-    item["properties"]["protectionState"] = "DisablingProtection"
-    item["properties"]["protectionStateDescription"] = _DESCRIPTIONS["DisablingProtection"]
+    set_state(item, "DisablingProtection")
     stop_replication(ctx, item, common.now_epoch(ctx))
     save(ctx, item)
     half = common.duration(ctx, "disable") / 2.0
-    job = jobs.start_job(ctx, vault, scenario="DisableDr", friendly_name="Disable replication", target_id=item["id"],
+    words = vocabulary.job("disable")
+    job = jobs.start_job(ctx, vault, scenario=words.scenario, friendly_name=words.friendly, target_id=item["id"],
                          target_name=name, target_type="ProtectionEntity", fabric_id=private(item).get("fabric"),
-                         tasks=[jobs.Task("DisableProtectionTask", "Disable replication", half),
-                                jobs.Task("CleanupTask", "Cleaning up the replicated item", half,
+                         tasks=[jobs.Task(words.tasks[0], "Disable replication", half),
+                                jobs.Task(words.tasks[1], "Cleaning up the replicated item", half,
                                           callback="asr.item.delete", stage=1)])
     return jobs.lro_response(ctx, job, item["id"])
 
@@ -868,10 +880,11 @@ def _purge(ctx, match, query, body):
     else:
         jobs.cancel(ctx, running)
     item = ctx.get(item_id)
-    job = jobs.start_job(ctx, vault, scenario="PurgeProtection", friendly_name="Purge replicated item",
+    words = vocabulary.job("purge")
+    job = jobs.start_job(ctx, vault, scenario=words.scenario, friendly_name=words.friendly,
                          target_id=item_id, target_name=item["properties"]["friendlyName"],
                          target_type="ProtectionEntity", fabric_id=private(item).get("fabric"),
-                         tasks=[jobs.Task("PurgeTask", "Purge the replicated item", common.duration(ctx, "purge"),
+                         tasks=[jobs.Task(words.tasks[0], "Purge the replicated item", common.duration(ctx, "purge"),
                                           callback="asr.item.delete")])
     return jobs.lro_response(ctx, job, item_id)
 
@@ -897,7 +910,7 @@ def _action(ctx, match, query, body):
     title = item["properties"]["friendlyName"]
     jobs.ensure_idle(ctx, item["id"], title)
     body = body or {}
-    action.validate(ctx, item, body)      # allowedOperations (the ALLOWED table), then the input
+    action.validate(ctx, item, body)      # allowedOperations (vocabulary.STATES), then the input
     tasks = action.tasks(ctx, item, body)
     details = action.custom_details(ctx, item, body) if hasattr(action, "custom_details") else None
     job = jobs.start_job(ctx, vault, scenario=action.scenario,
@@ -986,7 +999,7 @@ def _items_in_vault(ctx, match, query, body):
     vault = common.require_vault(ctx, match)
     clauses = jobs.parse_filter(query.get("$filter"), ITEM_FILTER_FIELDS)
     items = [i for i in common.list_in_vault(ctx, ITEM, vault) if all(_item_matches(ctx, i, c) for c in clauses)]
-    return 200, Paged([render_item(ctx, i) for i in items])
+    return 200, Paged([render_listed(ctx, i) for i in items])
 
 
 for _handler in (_enable, _update, _disable, _purge, _action, _items_in_vault):

@@ -34,13 +34,17 @@ import logging
 import re
 import traceback
 
-from drlab.azure.providers.siterecovery import common, errors
+from drlab.azure import metadata
+from drlab.azure.providers.siterecovery import common, errors, vocabulary
 from drlab.azure.providers.siterecovery.common import EVENT, JOB, VAULT_PATH, private
 from drlab.azure.rp import ArmError, ResourceType
 
 LOG = logging.getLogger("drlab.azure.asr.jobs")
 
 ACTIVE_KEY = "asr.jobs.active"      # store meta: [{"id", "target"}] of the InProgress/Suspended jobs
+#: what a task callback returns when the task did nothing (the task ends in state Other, "Skipped")
+SKIPPED = "skipped"
+FAILED_KEY = "asr.jobs.failed"      # store meta: {target id (lower): the last job that failed on it}
 RUNNING_STATES = ("NotStarted", "InProgress", "Suspended")
 _STATE_DESCRIPTION = {"NotStarted": "NotStarted", "InProgress": "InProgress", "Succeeded": "Completed",
                       "Failed": "Failed", "Cancelled": "Cancelled", "Suspended": "Suspended"}
@@ -157,6 +161,9 @@ def start_job(ctx, vault_rid, *, scenario, friendly_name, target_id, target_name
     }
     _begin_stage(body, start)
     _save(ctx, body)
+    failed = common.meta_get(ctx, FAILED_KEY, {})
+    if target_id and failed.pop(target_id.lower(), None):
+        common.meta_set(ctx, FAILED_KEY, failed)
     advance(ctx)
     return ctx.get(job_id)
 
@@ -209,13 +216,27 @@ def ensure_idle(ctx, target_id, target_name):
 
 
 def current_scenario(ctx, target_id, vault):
-    """`currentScenario` of a target: its running job, else ASR's idle value."""
+    """`currentScenario` of an item: its running job (in the item's words: EnableDr runs as EnableProtection,
+    vocabulary.item_scenario), else the last job that failed on it [recorded: an EnablingFailed item keeps its
+    failed enable job], else ASR's idle value. A currentScenario is no proof that a job runs."""
     job = active_job(ctx, target_id)
+    if job is None:
+        failed = common.meta_get(ctx, FAILED_KEY, {}).get((target_id or "").lower())
+        job = ctx.get(failed) if failed else None
     if job is None:
         return {"scenarioName": "None", "jobId": common.asr_id(vault + "/replicationJobs/None"),
                 "startTime": common.IDLE_SCENARIO_START}
-    return {"scenarioName": job["properties"]["scenarioName"], "jobId": common.asr_id(job["id"]),
-            "startTime": job["properties"]["startTime"]}
+    scenario = private(job).get("item_scenario") or vocabulary.item_scenario(job["properties"]["scenarioName"])
+    return {"scenarioName": scenario, "jobId": common.asr_id(job["id"]), "startTime": job["properties"]["startTime"]}
+
+
+def set_item_scenario(ctx, job, scenario):
+    """What the job's target shows as its currentScenario from now on (the reprotect switches to
+    EnableProtection once it protects the replica)."""
+    stored = ctx.get(job["id"])
+    if stored is not None:
+        private(stored)["item_scenario"] = scenario
+        ctx.put(stored["id"], stored)
 
 
 # -- the engine ------------------------------------------------------------------------------------
@@ -304,9 +325,10 @@ def _run_task(ctx, job, task, when):
     fn = callback(task["callback"])
     if task["callback"] and fn is None:
         LOG.error("job %s: no callback registered for %r", job["name"], task["callback"])
+    outcome = None
     try:
         if fn is not None:
-            fn(_job_ctx(ctx, job), job, task)
+            outcome = fn(_job_ctx(ctx, job), job, task)
     except ArmError as err:
         _fail(ctx, ctx.get(job["id"]) or job, task["taskId"], errors.as_asr(err), when)
         return
@@ -318,6 +340,8 @@ def _run_task(ctx, job, task, when):
     job = ctx.get(job["id"]) or job         # the callback may have changed the job (custom details...)
     record = _task_by_id(job, task["taskId"])
     record.update({"end": when, "done": True, "state": "Succeeded"})
+    if outcome == SKIPPED:      # [recorded: VmShutdownVmOnPrimary without performShutdown: Other, "Skipped"]
+        record.update({"state": "Other", "state_description": "Skipped"})
     stage_tasks = [t for t in private(job)["tasks"] if t["stage"] == record["stage"]]
     if all(t["done"] for t in stage_tasks):
         _begin_stage(job, max(t["end"] for t in stage_tasks))
@@ -349,6 +373,10 @@ def _finish(ctx, job, state, when):
     job["properties"].update({"state": state, "stateDescription": _STATE_DESCRIPTION[state],
                               "endTime": common.to_iso(when)})
     _save(ctx, job)
+    if state == "Failed" and lab.get("target"):
+        failed = common.meta_get(ctx, FAILED_KEY, {})
+        failed[lab["target"].lower()] = job["id"]
+        common.meta_set(ctx, FAILED_KEY, failed)
 
 
 def _fail(ctx, job, task_id, err, when):
@@ -444,10 +472,10 @@ def _render_task(task):
     else:
         details = {"instanceType": "JobTaskDetails"}
     out = {"taskId": task["taskId"], "name": task["name"], "startTime": common.to_iso(task["start"]),
-           "endTime": common.to_iso(task["end"]) if state in ("Succeeded", "Failed", "Cancelled") else None,
+           "endTime": common.to_iso(task["end"]) if state in ("Succeeded", "Failed", "Cancelled", "Other") else None,
            "allowedActions": ["Resume"] if state == "Suspended" else [],
            "friendlyName": task["friendly_name"], "state": state,
-           "stateDescription": (task.get("state_description") if state == "Suspended" else None)
+           "stateDescription": (task.get("state_description") if state in ("Suspended", "Other") else None)
            or _STATE_DESCRIPTION.get(state, state),
            "taskType": "TaskDetails", "customDetails": details, "errors": copy.deepcopy(task["errors"])}
     if task["group_details"]:
@@ -634,7 +662,7 @@ def _export(ctx, match, query, body):
     vault = common.require_vault(ctx, match)
     name = ctx.new_guid()
     details = {"instanceType": "ExportJobDetails", "affectedObjectDetails": {},
-               "blobUri": "https://drlabexports.blob.core.windows.net/asrjobs/%s.json" % name,
+               "blobUri": "https://drlabexports.blob.%s/asrjobs/%s.json" % (metadata.STORAGE_SUFFIX, name),
                "sasToken": "sv=2024-11-04&sr=b&sp=r&sig=lab"}
     job = start_job(ctx, vault, scenario="ExportJobs", friendly_name="Export jobs", target_id=None,
                     target_name="", target_type="Other", tasks=[Task("ExportJobsTask", "Export jobs", 5)],

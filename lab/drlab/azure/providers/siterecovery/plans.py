@@ -10,7 +10,7 @@ failover, terraform logs), [U] inferred. Design and contracts: docs/lab-asr.md.
 
 CRUD
 * PUT (CreateRecoveryPlanInput) and PATCH (UpdateRecoveryPlanInput, `groups` only) run a job
-  (`CreateRecoveryPlan` / `UpdateRecoveryPlan` [U], `DeleteRecoveryPlan` [O] for DELETE) and answer
+  (`SaveRecoveryPlan` [recorded for a create], `DeleteRecoveryPlan` [recorded] for DELETE) and answer
   ASR's LRO (202 + Location `{plan}/operationresults/{job}` + Azure-AsyncOperation
   `{vault}/replicationOperationStatus/{job}`) [O]. A PUT on an existing plan replaces its groups
   (the fabrics cannot change) [U].
@@ -25,7 +25,7 @@ CRUD
   fabricLocation, timeout}. Errors: ASR's envelope with numeric codes (codes [U]).
 * The answer normalizes the groups [S]: Shutdown, Failover, then the Boot groups in the order given;
   every group renders its four lists; item ids in ASR's `/Subscriptions/` casing with
-  `virtualMachineId` = the item's name [S]. The same PUT twice gives the same GET.
+  `virtualMachineId` = the item's internalIdentifier [recorded]. The same PUT twice gives the same GET.
 * Read-only properties: friendlyName (= name), primary/recoveryFabricFriendlyName,
   replicationProviders (the members' providers, live), allowedOperations (live, below),
   currentScenario + currentScenarioStatus(+Description) (the last plan job: its scenario, id, start;
@@ -35,8 +35,8 @@ CRUD
 
 allowedOperations [U]: a plan operation is allowed when every protected item of the plan allows the
 matching item operation (TestFailover, TestFailoverCleanup, PlannedFailover, UnplannedFailover,
-Commit, CancelFailover, ReverseReplicate: the items' allowedOperations, items.ALLOWED) and the plan runs
-it for the items' providers (not ReverseReplicate for InMageRcm / InMageRcmFailback: PLAN_UNSUPPORTED);
+Commit, CancelFailover, SwitchProtection: the items' allowedOperations, vocabulary.py) and the plan runs
+it for the items' providers (not SwitchProtection for InMageRcm / InMageRcmFailback: PLAN_UNSUPPORTED);
 a plan without items allows PlannedFailover, UnplannedFailover, TestFailover [S: List example]; nothing
 while a plan job is running or suspended. What is listed is exactly what plan_action accepts.
 
@@ -90,7 +90,7 @@ import copy
 import re
 
 from drlab.azure import ids
-from drlab.azure.providers.siterecovery import common, errors, jobs
+from drlab.azure.providers.siterecovery import common, errors, jobs, vocabulary
 from drlab.azure.providers.siterecovery.common import AZURE_FABRIC, FABRIC, ITEM, PRIVATE, VAULT, VAULT_PATH, \
     asr_id, private, same_id
 from drlab.azure.rp import ArmError, ResourceType
@@ -153,11 +153,11 @@ PLAN_ACTIONS = {a.segment.lower(): a for a in (
                shutdown=lambda props: str(props.get("sourceSiteOperations") or "").lower() == "required"),
     PlanAction("failoverCommit", "Commit", "failovercommit", "CommitFailover", "Commit", details="FailoverJobDetails"),
     PlanAction("failoverCancel", "CancelFailover", "failovercancel", "CancelFailover", "Cancel failover"),
-    PlanAction("reProtect", "ReverseReplicate", "reprotect", "ReverseReplication", "Reprotect"),
+    PlanAction("reProtect", "SwitchProtection", "reprotect", "SwitchReplicationGroupProtection", "Reprotect"),
 )}
 #: allowedOperations order (as the examples list them) [S]
 _ALLOWED_ORDER = ("PlannedFailover", "UnplannedFailover", "TestFailover", "TestFailoverCleanup", "Commit",
-                  "CancelFailover", "ReverseReplicate")
+                  "CancelFailover", "SwitchProtection")
 _EMPTY_PLAN_ALLOWED = ["PlannedFailover", "UnplannedFailover", "TestFailover"]
 
 
@@ -236,7 +236,9 @@ def normalize_item(ctx, vault_id, primary_fabric_id, ref, seen):
                    "A protected item can belong to one group of a recovery plan only.",
                    "Keep each protected item in a single group.")
     seen.add(stored.key)
-    return {"id": asr_id(stored.id), "virtualMachineId": stored.name}
+    # virtualMachineId: the item's internalIdentifier [recorded: TestV2ARCMRecoveryPlan#13, #16]
+    internal = ((body.get("properties") or {}).get("providerSpecificDetails") or {}).get("internalIdentifier")
+    return {"id": asr_id(stored.id), "virtualMachineId": internal or stored.name}
 
 
 def normalize_action(raw, where):
@@ -383,13 +385,13 @@ def normalize_update(ctx, vault_id, stored, body):
 class Member:
     """A protected item of a plan: its stored body and what the plan needs of it."""
 
-    def __init__(self, item_id, stored):
+    def __init__(self, item_id, stored, ctx=None):
         self.id = stored["id"]
         self.stored = stored
         props = stored.get("properties") or {}
         self.name = stored.get("name") or item_id.rsplit("/", 1)[-1]
         self.friendly_name = props.get("friendlyName") or self.name
-        self.allowed = _items().allowed_operations(stored)
+        self.allowed = _items().allowed_operations(stored, ctx)
         self.provider = (props.get("providerSpecificDetails") or {}).get("instanceType")
         self.active_location = props.get("activeLocation")
 
@@ -409,13 +411,13 @@ def members(ctx, props):
     for item_id in member_ids(props):
         body = ctx.get(item_id)
         if body is not None:
-            out.append(Member(item_id, body))
+            out.append(Member(item_id, body, ctx))
     return out
 
 
 #: plan operations a plan does not run for members of these providers (the item action needs per-item input
 #: a plan call cannot carry) [U: MicrosoftDocs#83203]; allowedOperations and plan_action both use it
-PLAN_UNSUPPORTED = {"ReverseReplicate": ("InMageRcm", "InMageRcmFailback")}
+PLAN_UNSUPPORTED = {"SwitchProtection": ("InMageRcm", "InMageRcmFailback")}
 
 
 def allowed_operations(items):
@@ -530,10 +532,12 @@ def affected_objects(props):
             "recoveryFabricProviderId": "Azure" if recovery == AZURE_FABRIC else "InMageRcmFabric"}
 
 
-def _write_job(ctx, vault, plan_id, name, scenario, friendly, properties):
-    task = jobs.Task("%sTask" % scenario, "%s task" % friendly, common.duration(ctx, "plan"),
+def _write_job(ctx, vault, plan_id, name, properties):
+    """SaveRecoveryPlan, for a create and an update [recorded for a create]."""
+    words = vocabulary.job("plan_save")
+    task = jobs.Task(words.tasks[0], words.friendly, common.duration(ctx, "plan"),
                      callback="plans.store", args={"plan": plan_id, "properties": properties})
-    return jobs.start_job(ctx, vault, scenario=scenario, friendly_name=friendly, target_id=plan_id,
+    return jobs.start_job(ctx, vault, scenario=words.scenario, friendly_name=words.friendly, target_id=plan_id,
                           target_name=name, target_type="RecoveryPlan", tasks=[task], result_url=plan_id,
                           custom_details={"instanceType": "AsrJobDetails",
                                           "affectedObjectDetails": affected_objects(properties)},
@@ -549,9 +553,7 @@ def put_plan(ctx, match, query, body):
                    "letter and ending with a letter or a number.", "Choose a valid name.")
     jobs.ensure_idle(ctx, plan_id, name)
     properties = normalize_create(ctx, vault, name, body, existing)
-    scenario, friendly = ("UpdateRecoveryPlan", "Update a recovery plan") if existing else \
-        ("CreateRecoveryPlan", "Create a recovery plan")
-    job = _write_job(ctx, vault, plan_id, name, scenario, friendly, properties)
+    job = _write_job(ctx, vault, plan_id, name, properties)
     return jobs.lro_response(ctx, job, plan_id)
 
 
@@ -568,7 +570,7 @@ def patch_plan(ctx, match, query, body):
     jobs.ensure_idle(ctx, plan_id, name)
     properties = copy.deepcopy(existing["properties"])
     properties["groups"] = normalize_update(ctx, vault, existing, body)
-    job = _write_job(ctx, vault, plan_id, name, "UpdateRecoveryPlan", "Update a recovery plan", properties)
+    job = _write_job(ctx, vault, plan_id, name, properties)
     return jobs.lro_response(ctx, job, plan_id)
 
 
@@ -577,12 +579,13 @@ def delete_plan(ctx, match, query, body):
     if existing is None:
         return 204, None
     jobs.ensure_idle(ctx, plan_id, existing["name"])
-    # [O] ReplicationJobs_Get: DeleteRecoveryPlan / "Delete a recovery plan", one task
-    # DeleteRecoveryPlanTask whose customDetails are ManualActionTaskDetails
-    task = jobs.Task("DeleteRecoveryPlanTask", "Delete a recovery plan task",
+    # [recorded] DeleteRecoveryPlan / "Delete a recovery plan", one task DeleteRecoveryPlanTask; its customDetails
+    # ManualActionTaskDetails [spec: ReplicationJobs_Get example]
+    words = vocabulary.job("plan_delete")
+    task = jobs.Task(words.tasks[0], "Delete a recovery plan task",
                      common.duration(ctx, "plan"), callback="plans.delete",
                      args={"plan": plan_id}, custom_details={"instanceType": "ManualActionTaskDetails"})
-    job = jobs.start_job(ctx, vault, scenario="DeleteRecoveryPlan", friendly_name="Delete a recovery plan",
+    job = jobs.start_job(ctx, vault, scenario=words.scenario, friendly_name=words.friendly,
                          target_id=plan_id, target_name=existing["name"], target_type="RecoveryPlan",
                          tasks=[task], result_url=plan_id, result_kind="none",
                          custom_details={"instanceType": "AsrJobDetails",
@@ -729,7 +732,7 @@ def direction_of(props, items):
 
 _GROUP_VERB = {"TestFailover": "Start", "PlannedFailover": "Start", "UnplannedFailover": "Start",
                "TestFailoverCleanup": "Cleanup test failover", "Commit": "Commit",
-               "CancelFailover": "Cancel failover", "ReverseReplicate": "Reprotect"}
+               "CancelFailover": "Cancel failover", "SwitchProtection": "Reprotect"}
 
 
 def _applies(action, operation, direction):

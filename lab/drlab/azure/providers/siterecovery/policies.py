@@ -7,17 +7,24 @@
   and InMageRcmFailback (the two frequencies); defaults from config `asr.policy_defaults`. The
   classic providers (InMageAzureV2, InMage) answer "not supported in this lab yet"; the other ASR
   scenarios (A2A, Hyper-V, VMwareCbt) are refused for a VMware modernized vault.
-* `PATCH` `{"properties": {"replicationProviderSettings": {...}}}`: job `UpdateProtectionProfile`.
+* `PATCH` `{"properties": {"replicationProviderSettings": {...}}}`: job `ModifyProtectionProfile`.
 * `DELETE`: job `RemoveProtectionProfile`; refused (400, no job) while a container mapping uses it.
-* `PUT .../replicationProtectionContainerMappings/{m}` `{"properties": {"targetProtectionContainerId":
-  "Microsoft Azure", "policyId", "providerSpecificInput"}}`: job `ConfigureProtection`; state
-  `Paired`. `POST .../{m}/remove` and `DELETE` (purge): refused while protected items of the
-  container use the policy. `PATCH`: InMageRcm `enableAgentAutoUpgrade`. Lists per container and
-  vault-wide (`V/replicationProtectionContainerMappings`).
+* `PUT .../replicationProtectionContainerMappings/{m}` `{"properties": {"targetProtectionContainerId", "policyId",
+  "providerSpecificInput"}}`: job `AssociateProtectionProfile` whose target is the policy (ProtectionProfile);
+  state `Paired`. An InMageRcm policy's mapping targets `Microsoft Azure` and gets InMageRcm details
+  (enableAgentAutoUpgrade "true" unless told otherwise, also from the generic
+  ReplicationProviderSpecificContainerMappingInput); an InMageRcmFailback policy's mapping targets the source
+  container itself and has no provider details [recorded: TestV2ARCMContainerMapping]. `POST .../{m}/remove` and
+  `DELETE` (purge): refused while protected items of the container use the policy. `PATCH`: InMageRcm
+  `enableAgentAutoUpgrade`. Lists per container and vault-wide (`V/replicationProtectionContainerMappings`).
+* The appliance's registration makes a new vault's default policies and their mappings (vocabulary WORDS
+  default_policies: 24-hour-replication-policy, crashconsistency-policy-failback, appconsistency-policy-failback
+  [recorded names and settings]): `ensure_defaults(ctx, vault, container)`.
+Job names and tasks: vocabulary.JOBS (policy_*, mapping_*).
 """
 import copy
 
-from drlab.azure.providers.siterecovery import common, errors, jobs
+from drlab.azure.providers.siterecovery import common, errors, jobs, vocabulary
 from drlab.azure.providers.siterecovery.common import (AZURE_FABRIC, CONTAINER, CONTAINER_PATH, ITEM, MAPPING,
                                                        POLICY, VAULT_PATH, private)
 from drlab.azure.rp import Paged, ResourceType
@@ -117,9 +124,8 @@ def _put_policy(ctx, match, query, body):
                              existing["properties"]["providerSpecificDetails"] if existing else None)
     stored = {"id": policy_id, "name": name, "type": POLICY,
               "properties": {"friendlyName": name, "providerSpecificDetails": details}}
-    scenario, friendly = ("UpdateProtectionProfile", "Update replication policy") if existing else \
-        ("AddProtectionProfile", "Create replication policy")
-    return _policy_job(ctx, vault, policy_id, name, scenario, friendly, "asr.policy.store", {"body": stored})
+    return _policy_job(ctx, vault, policy_id, name, "policy_update" if existing else "policy_create",
+                       "asr.policy.store", {"body": stored})
 
 
 def _patch_policy(ctx, match, query, body):
@@ -141,8 +147,7 @@ def _patch_policy(ctx, match, query, body):
             name, old["instanceType"], details["instanceType"]))
     stored = common.public(existing)
     stored["properties"]["providerSpecificDetails"] = details
-    return _policy_job(ctx, vault, policy_id, name, "UpdateProtectionProfile", "Update replication policy",
-                       "asr.policy.store", {"body": stored})
+    return _policy_job(ctx, vault, policy_id, name, "policy_update", "asr.policy.store", {"body": stored})
 
 
 def _delete_policy(ctx, match, query, body):
@@ -157,16 +162,23 @@ def _delete_policy(ctx, match, query, body):
     if users:
         raise errors.in_use("replication policy", name, "the container mapping(s) %s" % ", ".join(
             m["name"] for m in users))
-    return _policy_job(ctx, vault, policy_id, name, "RemoveProtectionProfile", "Delete replication policy",
-                       "asr.policy.delete", {})
+    return _policy_job(ctx, vault, policy_id, name, "policy_delete", "asr.policy.delete", {})
 
 
-def _policy_job(ctx, vault, policy_id, name, scenario, friendly, callback, args):
-    job = jobs.start_job(ctx, vault, scenario=scenario, friendly_name=friendly, target_id=policy_id,
-                         target_name=name, target_type="ProtectionProfile",
-                         tasks=[jobs.Task("ProtectionProfileTask", friendly, common.duration(ctx, "policy"),
-                                          callback=callback, args=args)])
-    return jobs.lro_response(ctx, job, policy_id)
+def _policy_job(ctx, vault, policy_id, name, key, callback, args):
+    words = vocabulary.job(key)
+    return jobs.lro_response(ctx, jobs.start_job(ctx, vault, scenario=words.scenario, friendly_name=words.friendly,
+                                                 target_id=policy_id, target_name=name, target_type=words.target_type,
+                                                 tasks=_tasks(ctx, words, "policy", callback, args)), policy_id)
+
+
+def _tasks(ctx, words, duration_key, callback, args):
+    """The job's recorded task list over `duration_key`'s lab seconds; the last task does the work."""
+    total = common.duration(ctx, duration_key)
+    names = words.tasks
+    share = total / len(names)
+    return [jobs.Task(n, n, share, stage=i, callback=callback if i == len(names) - 1 else None,
+                      args=args if i == len(names) - 1 else None) for i, n in enumerate(names)]
 
 
 def _store_callback(ctx, job, task):
@@ -232,15 +244,21 @@ def _put_mapping(ctx, match, query, body):
     target = props.get("targetProtectionContainerId")
     if not target:
         raise errors.missing_input("properties.targetProtectionContainerId")
-    if str(target).lower() != AZURE_FABRIC.lower():
-        raise errors.invalid_input("The target protection container of a VMware to Azure mapping must be '%s'; "
-                                   "got '%s'." % (AZURE_FABRIC, target))
     policy_id = props.get("policyId")
     if not policy_id:
         raise errors.missing_input("properties.policyId")
     policy = ctx.get(policy_id)
     if policy is None or not common.under(policy_id, vault):
         raise errors.not_found("replication policy", policy_id, status=400)
+    failback = policy["properties"]["providerSpecificDetails"]["instanceType"] == "InMageRcmFailback"
+    if failback and not common.same_id(target, container["id"]):
+        raise errors.invalid_input("The target protection container of the failback policy '%s' must be the source "
+                                   "container itself ('%s'); got '%s'." % (policy["name"],
+                                                                           common.asr_id(container["id"]), target),
+                                   "Give the container's own id as targetProtectionContainerId and retry.")
+    if not failback and str(target).lower() != AZURE_FABRIC.lower():
+        raise errors.invalid_input("The target protection container of a VMware to Azure mapping must be '%s'; "
+                                   "got '%s'." % (AZURE_FABRIC, target))
     inp = props.get("providerSpecificInput") or {}
     if inp.get("instanceType") in ("A2A", "VMwareCbt"):
         raise errors.invalid_input("The mapping input '%s' does not apply to an InMageRcm container." % inp["instanceType"])
@@ -248,17 +266,26 @@ def _put_mapping(ctx, match, query, body):
         if common.same_id(other["properties"].get("policyId"), policy_id):
             raise errors.already_exists("association of policy '%s' with container" % policy["name"], container["name"])
     fabric = ctx.get(container["id"].rsplit("/replicationProtectionContainers/", 1)[0])
+    mapping = new_mapping(container, fabric, mapping_id, name, policy, _mapping_details(ctx, policy, inp))
+    return _mapping_job(ctx, vault, container, mapping_id, policy, "mapping_create", "asr.mapping.store",
+                        {"body": mapping})
+
+
+def new_mapping(container, fabric, mapping_id, name, policy, details):
+    """A mapping body [recorded shapes]: InMageRcm -> 'Microsoft Azure' with details; failback -> the container."""
+    failback = details is None
+    fabric_name = fabric["properties"].get("friendlyName", fabric["name"]) if fabric else ""
+    target = common.asr_id(container["id"]) if failback else AZURE_FABRIC
     mapping = {"id": mapping_id, "name": name, "type": MAPPING, "properties": {
-        "targetProtectionContainerId": AZURE_FABRIC, "targetProtectionContainerFriendlyName": AZURE_FABRIC,
+        "targetProtectionContainerId": target,
+        "targetProtectionContainerFriendlyName": container["properties"].get("friendlyName", container["name"])
+        if failback else AZURE_FABRIC,
         "health": "Normal", "healthErrorDetails": [], "policyId": policy["id"], "state": "Paired",
         "sourceProtectionContainerFriendlyName": container["properties"].get("friendlyName", container["name"]),
-        "sourceFabricFriendlyName": fabric["properties"].get("friendlyName", fabric["name"]) if fabric else "",
-        "targetFabricFriendlyName": AZURE_FABRIC, "policyFriendlyName": policy["name"]}}
-    details = _mapping_details(ctx, policy, inp)
-    if details:
-        mapping["properties"]["providerSpecificDetails"] = details
-    return _mapping_job(ctx, vault, container, mapping_id, name, "ConfigureProtection",
-                        "Associate replication policy", "asr.mapping.store", {"body": mapping})
+        "sourceFabricFriendlyName": fabric_name,
+        "targetFabricFriendlyName": fabric_name if failback else AZURE_FABRIC, "policyFriendlyName": policy["name"],
+        "providerSpecificDetails": details}}
+    return mapping
 
 
 def _patch_mapping(ctx, match, query, body):
@@ -280,8 +307,8 @@ def _patch_mapping(ctx, match, query, body):
         raise errors.invalid_input("The mapping of policy '%s' has no InMageRcm settings to update." % (
             existing["properties"].get("policyFriendlyName")))
     stored["properties"]["providerSpecificDetails"] = details
-    return _mapping_job(ctx, vault, container, mapping_id, name, "UpdateProtectionContainerMapping",
-                        "Update replication policy association", "asr.mapping.store", {"body": stored})
+    return _mapping_job(ctx, vault, container, mapping_id, policy, "mapping_update", "asr.mapping.store",
+                        {"body": stored})
 
 
 def _remove_mapping(ctx, match, query, body):
@@ -298,16 +325,20 @@ def _remove_mapping(ctx, match, query, body):
     if users:
         raise errors.in_use("protection container mapping", name, "the replicated item(s) %s" % ", ".join(
             i["properties"].get("friendlyName", i["name"]) for i in users))
-    return _mapping_job(ctx, vault, container, mapping_id, name, "UnconfigureProtection",
-                        "Dissociate replication policy", "asr.mapping.delete", {})
+    return _mapping_job(ctx, vault, container, mapping_id, ctx.get(existing["properties"]["policyId"]) or
+                        {"id": existing["properties"]["policyId"], "name": existing["properties"].get(
+                            "policyFriendlyName")}, "mapping_delete", "asr.mapping.delete", {})
 
 
-def _mapping_job(ctx, vault, container, mapping_id, name, scenario, friendly, callback, args):
+def _mapping_job(ctx, vault, container, mapping_id, policy, key, callback, args):
+    """A mapping job: its target is the policy (ProtectionProfile, the policy's name) [recorded]; it locks the
+    mapping (affected) and its result is the mapping."""
     fabric_id = container["id"].rsplit("/replicationProtectionContainers/", 1)[0]
-    job = jobs.start_job(ctx, vault, scenario=scenario, friendly_name=friendly, target_id=mapping_id,
-                         target_name=name, target_type="ProtectionContainerMapping", fabric_id=fabric_id,
-                         tasks=[jobs.Task("ContainerMappingTask", friendly, common.duration(ctx, "mapping"),
-                                          callback=callback, args=args)])
+    words = vocabulary.job(key)
+    job = jobs.start_job(ctx, vault, scenario=words.scenario, friendly_name=words.friendly, target_id=policy["id"],
+                         target_name=policy["name"], target_type=words.target_type, fabric_id=fabric_id,
+                         tasks=_tasks(ctx, words, "mapping", callback, dict(args, mapping=mapping_id)),
+                         result_url=mapping_id, affected_ids=[mapping_id])
     return jobs.lro_response(ctx, job, mapping_id)
 
 
@@ -319,7 +350,28 @@ def _store_mapping(ctx, job, task):
 
 
 jobs.register_callback("asr.mapping.store", _store_mapping)
-jobs.register_callback("asr.mapping.delete", _delete_callback)
+
+
+def _delete_mapping(ctx, job, task):
+    ctx.delete(task["args"]["mapping"])
+
+
+jobs.register_callback("asr.mapping.delete", _delete_mapping)
+
+
+def ensure_defaults(ctx, vault, container, fabric):
+    """A new modernized vault's default policies and their container mappings (vocabulary WORDS default_policies),
+    made with the appliance's registration, without jobs [names and settings recorded; when: guessed]."""
+    for name, provider, settings, mapping_name in vocabulary.WORDS["default_policies"].value:
+        policy_id = _policy_id(vault, name)
+        if ctx.get(policy_id) is None:
+            ctx.put(policy_id, {"id": policy_id, "name": name, "type": POLICY, "properties": {
+                "friendlyName": name, "providerSpecificDetails": dict(settings, instanceType=provider)}})
+        mapping_id = "%s/replicationProtectionContainerMappings/%s" % (container["id"], mapping_name)
+        if ctx.get(mapping_id) is None:
+            details = {"instanceType": "InMageRcm", "enableAgentAutoUpgrade": "true"} if provider == "InMageRcm" \
+                else None
+            ctx.put(mapping_id, new_mapping(container, fabric, mapping_id, mapping_name, ctx.get(policy_id), details))
 
 
 def mapping_for(ctx, container_id, policy_id):

@@ -178,6 +178,27 @@ def os_type(machine):
         "osType", "").lower().startswith("windows") else "Linux"
 
 
+def agent_disk_ids(machine):
+    """{VMware disk uuid (lower): (diskId, diskName)} as the Mobility agent names the machine's disks in the item's
+    protectedDisks [recorded for Windows: `{GUID}` and `\\\\.\\PHYSICALDRIVEn`; guessed for Linux: the device path],
+    in the order vCenter lists the disks."""
+    windows = os_type(machine) == "Windows"
+    out = {}
+    for index, disk in enumerate(machine["properties"].get("disks") or []):
+        if windows:
+            out[disk["uuid"].lower()] = ("{%s}" % common.stable_guid("agent-disk", disk["uuid"].lower()).upper(),
+                                         "\\\\.\\PHYSICALDRIVE%d" % index)
+        else:
+            device = "/dev/sd" + ("abcdefghijklmnopqrstuvwxyz"[index] if index < 26 else "a" + chr(97 + index - 26))
+            out[disk["uuid"].lower()] = (device, device)
+    return out
+
+
+def disk_uuid(item, disk_id):
+    """The VMware disk uuid of one of the item's disks (by the agent's diskId), or None."""
+    return (common.private(item).get("disk_uuids") or {}).get(str(disk_id or "").lower())
+
+
 def prerequisite_errors(machine):
     """Why ASR would refuse to replicate a discovered machine (checked by the enable job)."""
     props = machine["properties"]
@@ -317,7 +338,7 @@ class InMageRcm(ReplicationProvider):
         }
         if inp.get("targetCapacityReservationGroupId"):
             details["targetCapacityReservationGroupId"] = inp["targetCapacityReservationGroupId"]
-        return details, {"push_install": agent is None, "machine": machine, "agent": agent}
+        return details, {"push_install": agent is None, "machine": machine, "agent": agent, "disk_uuids": disks["uuids"]}
 
     def _run_as(self, ctx, env, value, field):
         if not value:
@@ -386,6 +407,7 @@ class InMageRcm(ReplicationProvider):
             if source and not any(d is source[0] for d, _spec in chosen):
                 raise errors.invalid_input("The OS disk ('%s') of the machine must be replicated." % source[0]["uuid"])
         name = machine["properties"].get("displayName", "vm")
+        agent_ids = agent_disk_ids(machine)
         protected = []
         for disk, spec in chosen:
             log = storage_account(ctx, spec.get("logStorageAccountId"), location, "logStorageAccountId")
@@ -393,8 +415,9 @@ class InMageRcm(ReplicationProvider):
             if disk_type is None:
                 raise errors.missing_input("diskType")
             short = disk["uuid"].replace("-", "")[:8]
+            agent_id, agent_name = agent_ids[disk["uuid"].lower()]
             protected.append({
-                "diskId": disk["uuid"], "diskName": disk["path"] or disk["label"],
+                "diskId": agent_id, "diskName": agent_name,
                 "isOSDisk": "true" if disk is (source[0] if source else None) else "false",
                 "capacityInBytes": disk["maxSizeInBytes"], "logStorageAccountId": log["id"],
                 "diskEncryptionSetId": spec.get("diskEncryptionSetId") or None,
@@ -405,9 +428,11 @@ class InMageRcm(ReplicationProvider):
                 "customTargetDiskName": None, "sectorSizeInBytes": spec.get("sectorSizeInBytes") or 512,
                 "diskSizeInGB": spec.get("diskSizeInGB") or disk["maxSizeInBytes"] // 1024 ** 3})
         chosen_ids = {d["uuid"].lower() for d, _spec in chosen}
-        unprotected = [{"diskId": d["uuid"], "diskName": d["path"] or d["label"], "capacityInBytes": d["maxSizeInBytes"]}
+        unprotected = [{"diskId": agent_ids[d["uuid"].lower()][0], "diskName": agent_ids[d["uuid"].lower()][1],
+                        "capacityInBytes": d["maxSizeInBytes"]}
                        for d in source if d["uuid"].lower() not in chosen_ids]
-        return {"protected": protected, "unprotected": unprotected}
+        uuids = {agent_ids[d["uuid"].lower()][0].lower(): d["uuid"] for d in source}
+        return {"protected": protected, "unprotected": unprotected, "uuids": uuids}
 
     # -- update ----------------------------------------------------------------------------------
     def validate_update(self, ctx, item, props):
@@ -580,7 +605,9 @@ class InMageRcm(ReplicationProvider):
         old = item["properties"]["providerSpecificDetails"]
         site = fabric.site_of(ctx, fabric_body)
         vcenter_info = common.private(site).get("vcenter") if site else None
-        return {"instanceType": "InMageRcmFailback", "internalIdentifier": old.get("internalIdentifier"),
+        # a new internalIdentifier for the failback direction [recorded: Rcm-W2K19-152 422c0419... -> e9cdc517...]
+        return {"instanceType": "InMageRcmFailback",
+                "internalIdentifier": common.stable_guid(item["id"], "InMageRcmFailback", old.get("internalIdentifier")),
                 "azureVirtualMachineId": "%s/providers/Microsoft.Compute/virtualMachines/%s" % (
                     old.get("targetResourceGroupId"), old.get("targetVmName")),
                 "multiVmGroupName": old.get("multiVmGroupName"), "reprotectAgentId": agent["ids"]["reprotectAgent"],
@@ -592,7 +619,8 @@ class InMageRcm(ReplicationProvider):
                     "displayName", old.get("targetVmName")),
                 "resyncRequired": "false", "resyncState": "None",
                 "protectedDisks": [{"diskId": d["diskId"], "diskName": d.get("diskName"), "isOSDisk": d.get("isOSDisk"),
-                                    "capacityInBytes": d.get("capacityInBytes"), "diskUuid": d["diskId"],
+                                    "capacityInBytes": d.get("capacityInBytes"),
+                                    "diskUuid": disk_uuid(item, d["diskId"]) or d["diskId"],
                                     "dataPendingInLogDataStoreInMB": 0.0, "dataPendingAtSourceAgentInMB": 0.0,
                                     "isInitialReplicationComplete": "false"} for d in old.get("protectedDisks", [])],
                 "vmNics": [{"macAddress": n["nicId"], "networkName": n.get("sourceNetworkId"), "adapterType": "",
