@@ -503,8 +503,15 @@ vms:
       description: Protection state of the item after the run (C(protectionState)); null when there is no item.
       type: str
       sample: InitialReplicationInProgress
+    phase:
+      description:
+        - The item's lifecycle phase after the run (see M(dr.asr.protected_item_info)); V(protected) once it can fail
+          over, V(initial_replication) while it replicates for the first time. Decided from what ASR allows, not from
+          the state string. Null when there is no item.
+      type: str
+      sample: initial_replication
     progress:
-      description: Initial replication (or resync) progress in percent; 100 once protected.
+      description: Initial replication (or resync) progress in percent; 100 once it can fail over.
       type: int
       sample: 42
     job:

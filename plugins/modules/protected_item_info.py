@@ -13,7 +13,12 @@ description:
   - Returns the protected items (replicated VMs) of a Recovery Services vault - state, health and health errors,
     initial replication progress, RPO, active location, test failover state, allowed operations, the job the
     item is busy with, target settings, disks, NICs and the Mobility service agent.
-  - Reads the vault-wide list once, however many items match; changes nothing.
+  - Reads the vault-wide list once, however many items match, then GETs each matching item for its disks, NICs
+    and agent details (a list answer carries them empty); with O(details=false) only the list is read and
+    C(disks) and C(nics) are null. Changes nothing.
+  - The jobs the items' C(currentScenario) names are read once (one job list) - ASR keeps a failed job there, so
+    C(current_job.running) says whether it still runs, and C(phase) is decided from the allowed operations, where
+    the VM runs and the running job (see the dr.asr action modules).
 author:
   - dr.asr maintainers (@dr-asr)
 options:
@@ -36,6 +41,19 @@ options:
     type: list
     elements: str
     aliases: [state]
+  phases:
+    description:
+      - Only items in one of these lifecycle phases (see RV(protected_items[].phase)).
+    type: list
+    elements: str
+    choices: [initial_replication, protected, test_failover, failed_over, committed, reprotecting, reprotected,
+              failed_back, failback_committed, failed, disabling, unknown]
+  details:
+    description:
+      - GET every matching item for its disks, NICs and agent details. V(false) reads the vault-wide list only
+        (faster for hundreds of items; C(disks) and C(nics) are then null).
+    type: bool
+    default: true
 extends_documentation_fragment:
   - dr.asr.azure
   - dr.asr.asr_vault
@@ -59,13 +77,14 @@ EXAMPLES = r'''
     vault_resource_group: rg-dr
   register: replicated
 
-- name: Wait until the app tier is protected
+- name: Wait until the app tier can fail over
   dr.asr.protected_item_info:
     vault_name: rsv-dr-weu
     vault_resource_group: rg-dr
     vm_names: [app-api-01, app-api-02]
+    details: false
   register: app_tier
-  until: app_tier.protected_items | rejectattr('state', 'equalto', 'Protected') | list | length == 0
+  until: app_tier.protected_items | rejectattr('phase', 'equalto', 'protected') | list | length == 0
   retries: 120
   delay: 60
 
@@ -158,18 +177,25 @@ protected_items:
       description: Time of the newest recovery point received.
       type: str
     active_location:
-      description: Where the VM runs, C(Primary) (on-premises) or C(Recovery) (Azure).
+      description:
+        - C(activeLocation) as ASR states it, relative to the provider's direction - C(Primary) is on-premises for
+          C(InMageRcm) but Azure for C(InMageRcmFailback). RV(protected_items[].runs_in) says where the VM runs.
       type: str
       sample: Primary
+    runs_in:
+      description: Where the VM runs, from the provider and the active location - C(on-premises) or C(azure).
+      type: str
+      sample: on-premises
     test_failover_state:
       description: Test failover state (C(None), C(WaitingForCompletion) while a test VM awaits cleanup, ...).
       type: str
     phase:
       description:
         - The item's lifecycle phase, as the DR action modules see it (RV(dr.asr.test_failover#module:protected_items[].phase))
-          - V(initial_replication), V(protected), V(test_failover), V(test_failover_cleanup), V(failed_over),
-          V(committed), V(reprotecting), V(reprotected), V(failed_back), V(failback_committed), V(failed),
-          V(disabling) or V(unknown).
+          - V(initial_replication), V(protected), V(test_failover), V(failed_over), V(committed), V(reprotecting),
+          V(reprotected), V(failed_back), V(failback_committed), V(failed), V(disabling) or V(unknown).
+        - Decided from the allowed operations, where the VM runs and the running job, never from the exact state
+          string; while a job runs and nothing is allowed, the phase the job started from.
       type: str
       sample: protected
     test_failover_state_description:
@@ -179,20 +205,23 @@ protected_items:
       description: Operations ASR allows on the item now.
       type: list
       elements: str
-      sample: [TestFailover, PlannedFailover, UnplannedFailover, DisableProtection]
+      sample: [UnplannedFailover, DisableProtection, TestFailover]
     current_job:
-      description: The job the item is busy with, null when idle.
+      description: The job the item's C(currentScenario) names, null when none. ASR keeps a failed job there.
       type: dict
       contains:
         name:
           description: Job name.
           type: str
         scenario:
-          description: Job scenario.
+          description: The scenario as the item names it (C(EnableProtection) for an C(EnableDr) job).
           type: str
         start_time:
           description: When it started.
           type: str
+        running:
+          description: Whether the job still runs (false - it ended, e.g. the failed enable of an C(EnablingFailed) item).
+          type: bool
     policy:
       description: Replication policy name.
       type: str
@@ -286,7 +315,7 @@ protected_items:
           description: Tags of the seed disks.
           type: dict
     nics:
-      description: NICs and their failover settings.
+      description: NICs and their failover settings; null with O(details=false) (a list answer carries none).
       type: list
       elements: dict
       contains:
@@ -321,12 +350,13 @@ protected_items:
           description: Network on-premises.
           type: str
     disks:
-      description: Disks, replicated and excluded.
+      description: Disks, replicated and excluded; null with O(details=false) (a list answer carries none).
       type: list
       elements: dict
       contains:
         id:
-          description: Disk UUID.
+          description:
+            - The disk as ASR's Mobility agent names it (C(/dev/sda); C({GUID}) on Windows), not the VMware disk UUID.
           type: str
         name:
           description: Disk name.
@@ -389,10 +419,14 @@ protected_items:
 from ansible_collections.dr.asr.plugins.module_utils._module import DrAsrModule, run
 from ansible_collections.dr.asr.plugins.module_utils._asr import items as asr_items
 
+PHASES = ["initial_replication", "protected", "test_failover", "failed_over", "committed", "reprotecting",
+          "reprotected", "failed_back", "failback_committed", "failed", "disabling", "unknown"]
 ARGUMENT_SPEC = dict(
     names=dict(type="list", elements="str", aliases=["name"]),
     vm_names=dict(type="list", elements="str", aliases=["vm_name"]),
     states=dict(type="list", elements="str", aliases=["state"]),
+    phases=dict(type="list", elements="str", choices=PHASES),
+    details=dict(type="bool", default=True),
 )
 
 
@@ -413,7 +447,14 @@ def matches(item, params):
 
 def run_module(module):
     vault = module.asr_vault()
-    found = [asr_items.item_facts(item) for item in vault.protected_items() if matches(item, module.params)]
+    items = [item for item in vault.protected_items() if matches(item, module.params)]
+    ended = vault.jobs.ended(items)
+    if module.params["details"]:
+        full = vault.get_items(items)
+        items = [full.get(item["id"].lower(), item) for item in items]
+    found = [asr_items.item_facts(item, ended) for item in items]
+    if module.params["phases"]:
+        found = [f for f in found if f["phase"] in module.params["phases"]]
     return dict(changed=False, protected_items=found)
 
 

@@ -29,8 +29,8 @@ description:
   - ASR's limits are checked before anything is written, naming the option - at most 100 protected items per plan,
     an item once per plan, members of the plan's primary fabric; an unknown VM lists close matches. Problems of all
     members are reported together.
-  - Creating, updating (the whole groups list) and deleting run as ASR jobs (C(CreateRecoveryPlan),
-    C(UpdateRecoveryPlan), C(DeleteRecoveryPlan)); the module waits for the job with one GET per poll. A rerun while
+  - Creating, updating (the whole groups list) and deleting run as ASR jobs (C(SaveRecoveryPlan) for a create or
+    an update, C(DeleteRecoveryPlan)); the module waits for the job with one GET per poll. A rerun while
     such a job of the plan still runs (an earlier, interrupted run) waits for that job instead of writing again.
 author:
   - dr.asr maintainers (@dr-asr)

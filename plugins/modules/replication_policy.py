@@ -17,8 +17,8 @@ description:
     (provider C(InMageRcmFailback)), which a reprotect to on-premises needs.
   - With O(associate) the policy is associated with (or dissociated from) the replication appliance's
     protection container; only associated policies can be used to enable replication or reprotect.
-    Forward and failback policies are both associated with the appliance's container, with target
-    C(Microsoft Azure).
+    A forward policy's association targets C(Microsoft Azure); a failback policy's targets the appliance's container
+    itself, as the failback associations of a real vault do.
   - Only options that are set are compared and changed. Settings ASR lets change are updated in place
     (C(PATCH) of the policy's provider settings); the direction (O(failback)) and the experience of an
     existing policy cannot change and are reported as errors.
@@ -113,9 +113,11 @@ notes:
     even with O(wait=false).
   - With O(wait=false), a rerun that finds a job of this policy still running changes nothing and warns;
     rerun with O(wait=true) to wait for it.
-  - The failback policy is associated like the forward one (the appliance's container, target C(Microsoft Azure)).
-    Az PowerShell offers no way to create or associate C(InMageRcmFailback) policies to compare with; this
-    follows the REST contract the dr.asr lab simulates.
+  - A vault whose appliance registered has default policies already (C(24-hour-replication-policy) and the two
+    failback policies C(crashconsistency-policy-failback), C(appconsistency-policy-failback), each associated);
+    they can be used by name, or left alone.
+  - The request that associates a failback policy is not in recorded traffic (Az PowerShell has no cmdlet for
+    it); the association it creates has the recorded shape (target the container itself, no provider details).
 seealso:
   - module: dr.asr.replication_policy_info
   - module: dr.asr.appliance_info
@@ -366,7 +368,7 @@ def apply_present(module, vault, provider, params, plan):
     for mapping in plan["remove"]:
         started.append(policies.start_dissociate(vault, mapping, provider.policy.removal_body()))
     if plan["add"]:
-        body = provider.policy.mapping_body(policy_id, failback)
+        body = provider.policy.mapping_body(policy_id, failback, plan["container"]["id"])
         started.append(policies.start_associate(vault, plan["container"], plan["add"], body))
     started = [j for j in started if j]
     if params["wait"]:

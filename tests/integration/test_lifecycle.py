@@ -1,16 +1,20 @@
 """The whole DR lifecycle through the playbooks, against the lab, for a recovery plan of two boot groups with a manual
 action after the first:
 
-    protect (playbooks/protect.yml) -> drill (playbooks/drill.yml, left up, then rerun to clean up) -> failover
-    (playbooks/failover.yml) -> commit -> failback (playbooks/failback.yml: reprotect to on-premises, failback,
-    commit, reprotect to Azure) -> Protected again.
+    protect (playbooks/protect.yml) -> drill (playbooks/drill.yml, left up, then rerun to clean up) -> a second drill
+    -> failover (playbooks/failover.yml) -> commit (and its rerun) -> failback (playbooks/failback.yml: reprotect to
+    on-premises, failback) -> cancel of the failback -> failback again and reprotect to Azure before the commit (ASR
+    commits on the way, as recorded) -> Protected again.
 
 Every step is rerun and the rerun is a no-op (changed=0, no PUT/PATCH/POST/DELETE in the lab's request log). Each long
 step is interrupted (ansible-playbook killed mid-wait once its job has started, lab time slowed down meanwhile) and
 rerun: it resumes and finishes without starting a second job (the vault's jobs of that scenario are counted). The
 failover job stops at the plan's manual action: the role reports it and fails, and a rerun with
 failover_resume_manual_actions resumes it. Illegal orders are refused with the state and the allowed operations:
-failover during a drill, commit before the failover, failback before the commit.
+failover during a drill, commit before the failover. The lab answers what recorded real ASR answered
+(tests/lab/test_asr_recorded.py): testFailoverState stays MarkedForDeletion after a cleanup, a committed failover is
+UnplannedFailoverCommitted, InMageRcmFailback is active at Primary in Azure, reprotects are
+SwitchReplicationGroupProtection jobs.
 
 The VMs are the test's own (created in the lab vCenter, deleted at the end), in a vault of its own. They run no VMware
 Tools (vcsim gives created VMs none), so the role's guest shutdown falls back to a power off here; the guest-shutdown
@@ -33,6 +37,7 @@ VMS = ["it-lc-01", "it-lc-02"]
 PLAN = "rp-it-lc"
 WRITES = re.compile(r"^(PUT|PATCH|DELETE|POST) Microsoft\.")
 JOB_TYPE = "Microsoft.RecoveryServices/vaults/replicationJobs"
+REPROTECT = "SwitchReplicationGroupProtection"      # the reprotect's job [recorded]
 FAST, SLOW = 600, 60
 # the manual action after the first boot group (failover to Azure only)
 CHECK_DB = {"name": "check-db", "type": "manual", "description": "Check the database", "failover_types": ["UnplannedFailover"]}
@@ -224,6 +229,13 @@ def test_lifecycle_through_the_playbooks(lifecycle):
     assert report["result"] == "passed", report
     assert {name for plan in report["plans"] for name in plan["vms"]} == set(VMS), report["plans"]
 
+    # -- a second drill after the first: the cleanup left testFailoverState MarkedForDeletion with TestFailover allowed
+    # again [recorded]; the drill role starts a new drill (it is not mistaken for a cleanup in progress)
+    out = life.run("drill.yml", dict(drill, drill_report_name="second"))
+    assert "Resuming" not in out, out[-6000:]
+    assert len(life.jobs("TestFailover")) == 2 and len(life.jobs("TestFailoverCleanup")) == 2, out[-6000:]
+    assert json.loads((reports / "second.json").read_text())["result"] == "passed"
+
     # -- check mode predicts and writes nothing -----------------------------------------------------------------
     writes = life.writes()
     out = life.run("failover.yml", failover, "--check")
@@ -241,12 +253,7 @@ def test_lifecycle_through_the_playbooks(lifecycle):
     assert [j["name"] for j in life.jobs("UnplannedFailover")] == jobs, "a second failover job was started"
     life.rerun_is_noop("failover.yml", dict(failover, failover_resume_manual_actions=True))
 
-    # -- failback before the commit: refused -------------------------------------------------------------------
-    out = life.run("failback.yml", failback, ok=False)
-    assert "Cannot fail back: it-lc-01 is failed_over (state UnplannedFailoverCommitPendingStatesBegin" in out, out[-6000:]
-    assert re.search(r"allowed operations: [^)]*Commit", out) and "failover_commit: true" in out
-
-    # -- commit ------------------------------------------------------------------------------------------------
+    # -- commit, and a rerun after it (UnplannedFailoverCommitted: no commit allowed, nothing to do) ----------------
     out = life.run("failover.yml", dict(failover, failover_commit=True))
     assert re.search(r"it-lc-01 .*\| committed .*\| commit$", out, re.M), out[-6000:]
     assert len(life.jobs("CommitFailover")) == 1
@@ -255,16 +262,26 @@ def test_lifecycle_through_the_playbooks(lifecycle):
     # -- failback: each long step interrupted, then finished ---------------------------------------------------
     out = life.run("failback.yml", failback, "--check")
     assert "would reprotect to on-premises, failback, commit, reprotect to Azure" in out, out[-6000:]
-    reprotects = life.interrupted("failback.yml", failback, "ReverseReplication", 2)
+    reprotects = life.interrupted("failback.yml", failback, REPROTECT, 2)
     failbacks = life.interrupted("failback.yml", failback, "PlannedFailover", 1)
-    assert sorted(j["name"] for j in life.jobs("ReverseReplication")) == sorted(reprotects)
-    reprotects = life.interrupted("failback.yml", failback, "ReverseReplication", 4)
-    out = life.run("failback.yml", failback)
+    assert sorted(j["name"] for j in life.jobs(REPROTECT)) == sorted(reprotects)
+    # -- cancel the failback (waits for the interrupted planned failover first): back to replicating from Azure ------
+    life.module([{"name": "Cancel the failback", "dr.asr.failover_cancel": {"recovery_plan": PLAN, "wait_sleep": 1},
+                  "register": "cancel"},
+                 {"name": "Canceled, the VMs run in Azure and replicate to on-premises again", "ansible.builtin.assert": {
+                     "that": ["cancel is changed", "cancel.recovery_plan.job.scenario == 'CancelFailover'",
+                              "cancel.protected_items | map(attribute='phase') | unique | list == ['reprotected']",
+                              "cancel.protected_items | map(attribute='runs_in') | unique | list == ['azure']"]}}])
+    assert len(life.jobs("CancelFailover")) == 1 and [j["name"] for j in life.jobs("PlannedFailover")] == failbacks
+    # -- fail back again, then reprotect to Azure before the commit: the reprotect commits on its way [recorded] -------
+    no_commit = dict(failback, failback_commit=False)
+    reprotects = life.interrupted("failback.yml", no_commit, REPROTECT, 4)
+    out = life.run("failback.yml", no_commit)
     assert "2 VMs: 2 on-premises, 2 protected (replicating to Azure), 0 not running in vCenter" in out, out[-6000:]
     assert re.search(r"it-lc-01 .*\| protected .*\| on-premises \| poweredOn", out), out[-6000:]
-    assert sorted(j["name"] for j in life.jobs("ReverseReplication")) == sorted(reprotects)
-    assert [j["name"] for j in life.jobs("PlannedFailover")] == failbacks
-    assert len(life.jobs("CommitFailover")) == 2
+    assert sorted(j["name"] for j in life.jobs(REPROTECT)) == sorted(reprotects)
+    assert len(life.jobs("PlannedFailover")) == 2 and failbacks[0] in [j["name"] for j in life.jobs("PlannedFailover")]
+    assert len(life.jobs("CommitFailover")) == 1, "the failback was committed by the reprotect, not by a commit job"
     life.rerun_is_noop("failback.yml", failback)
     # the next disaster can come: the failover role sees protected VMs again
     out = life.run("failover.yml", failover, "--check")

@@ -426,7 +426,7 @@ class Engine:
         if version.lower() in {v.lower() for v in versions}:
             return
         req.resource_type = req.resource_type or registered        # for the request log
-        ns, _, rtype = registered.partition("/")
+        ns, rtype = (registered.split("/", 1) + [""])[:2]
         if ns.lower() in apiversions.ARM_NAMESPACES:
             raise ArmError(400, "InvalidApiVersionParameter",
                            "The api-version '%s' is invalid. The supported versions are '%s'."
@@ -472,8 +472,7 @@ class Engine:
                 req.resource_type = self.type_name(op["type_key"])
                 return lro.poll_response(self, ctx, req, op, which)
         # 2. tags, an extension resource on any scope: {scope}/providers/Microsoft.Resources/tags/default
-        if len(segs) >= 4 and [s.lower() for s in segs[-4:]] == ["providers", "microsoft.resources", "tags",
-                                                                     "default"]:
+        if len(segs) >= 4 and [s.lower() for s in segs[-4:]] == ["providers", "microsoft.resources", "tags", "default"]:
             return tags.handle(self, ctx, req, segs[:-4])
         # 3. provider routes
         path = req.path.rstrip("/") or "/"

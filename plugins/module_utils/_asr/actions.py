@@ -17,11 +17,13 @@ reprotect) is an `Action` run by a `Run`:
                        # at a job that ended or waits at a manual action (Suspended)
     run.report()       # per target: what was done, the job (with its tasks), state before/after
 
-The state model (docs of each module): the item's phase, from its provider, active location, protection
-state and test failover state (`providers.inmagercm_item.phase`); an action is "done" when the phase says
-so (test failover present <=> a test failover waits for its cleanup, ...); it starts only when ASR lists its
-operation in `allowedOperations`; a target busy with a job of the same scenario is attached to, never
-started again (`currentScenario.jobId`).
+The state model (docs/dr-actions.md): what ASR states explicitly decides - the provider and active location
+(where the VM runs), allowedOperations (what can be done now) and the job running on the target. A target's
+`currentScenario` names a job, but ASR keeps a FAILED job there too [recorded]: the job is read (one GET, or
+one vault-wide job list for many) before the target counts as busy. An action is "done" when the phase says so
+(`providers.inmagercm_item.phase`: test failover present <=> TestFailoverCleanup is allowed, ...); it starts only
+when ASR lists its operation in `allowedOperations`; a target busy with a job of the same action is attached to,
+never started again. A state dr.asr has never seen is refused with its raw state and allowed operations.
 
 Recovery plans run the plan's own action (one plan job). Plans cannot reprotect VMware machines or change a
 failover's recovery point (ASR refuses plan reprotect for InMageRcm; there is no plan applyRecoveryPoint):
@@ -41,6 +43,7 @@ from ansible_collections.dr.asr.plugins.module_utils._asr import job_query, jobs
 from ansible_collections.dr.asr.plugins.module_utils._asr import recovery_points as rp
 from ansible_collections.dr.asr.plugins.module_utils._asr.items import Problems, arm_id, item_path
 from ansible_collections.dr.asr.plugins.module_utils._asr.providers import inmagercm_item as rcm
+from ansible_collections.dr.asr.plugins.module_utils._asr.providers import inmagercm_policy as rcm_policy
 
 #: options every action module takes to name its targets (documented by doc fragment dr.asr.asr_action_target)
 TARGET_SPEC = dict(
@@ -57,7 +60,6 @@ PHASES = {
     "initial_replication": "replicating to Azure, initial replication not finished",
     "protected": "protected (replicating to Azure)",
     "test_failover": "in a test failover that waits for its cleanup",
-    "test_failover_cleanup": "cleaning up a test failover",
     "failed_over": "failed over to Azure, commit pending",
     "committed": "failed over to Azure and committed, not reprotected",
     "reprotecting": "reprotecting to on-premises, initial replication not finished",
@@ -73,15 +75,14 @@ NEXT_STEP = {
                            "dr.asr.protected_item wait=protected.",
     "protected": "It can be test-failed-over (dr.asr.test_failover) or failed over (dr.asr.failover).",
     "test_failover": "Clean up the test failover first: dr.asr.test_failover with state=absent.",
-    "test_failover_cleanup": "Wait for the test failover cleanup to finish (dr.asr.test_failover state=absent "
-                             "waits for it).",
     "failed_over": "Commit the failover (dr.asr.failover_commit), after changing its recovery point if needed "
-                   "(dr.asr.failover_recovery_point).",
+                   "(dr.asr.failover_recovery_point), or reprotect it to on-premises (dr.asr.reprotect commits it).",
     "committed": "Reprotect the VM to on-premises (dr.asr.reprotect) to fail back later.",
     "reprotecting": "Wait until the reprotection to on-premises has finished: dr.asr.reprotect with "
                     "wait_for_protection=true.",
     "reprotected": "Fail back to on-premises: dr.asr.failover with direction=recovery_to_primary.",
-    "failed_back": "Commit the failback (dr.asr.failover_commit), or cancel it (dr.asr.failover_cancel).",
+    "failed_back": "Commit the failback (dr.asr.failover_commit) or cancel it (dr.asr.failover_cancel), or "
+                   "reprotect it to Azure (dr.asr.reprotect commits it).",
     "failback_committed": "Reprotect the VM to Azure again (dr.asr.reprotect).",
     "failed": "Restart its failed job (dr.asr.job action=restart), or disable replication and enable it again.",
     "disabling": "Replication is being disabled; protect the VM again (dr.asr.protected_item) once it is gone.",
@@ -99,18 +100,28 @@ def _details(item):
     return _props(item).get("providerSpecificDetails") or {}
 
 
-def item_phase(item):
+def item_phase(item, ended=()):
+    """The item's phase (rcm.phase); `ended`: job names known to have ended (a stale currentScenario)."""
     props = _props(item)
-    return rcm.phase(_details(item).get("instanceType"), props.get("activeLocation"), props.get("protectionState"),
-                     props.get("testFailoverState"))
+    job = jobs.scenario_job_name(item)
+    running = (props.get("currentScenario") or {}).get("scenarioName") if job and job not in ended else None
+    details = _details(item)
+    return rcm.phase(details.get("instanceType"), props.get("activeLocation"), props.get("protectionState"),
+                     props.get("allowedOperations"), running, details.get("initialReplicationProgressPercentage"))
+
+
+def allowed(item):
+    return _props(item).get("allowedOperations") or []
 
 
 def state_of(item):
     """The state an action changes (what diff before/after compares)."""
     props = _props(item)
     point = props.get("failoverRecoveryPointId") or _details(item).get("failoverRecoveryPointId")
+    provider = _details(item).get("instanceType")
     return dict(phase=item_phase(item), state=props.get("protectionState"), active_location=props.get("activeLocation"),
-                test_failover_state=props.get("testFailoverState"), provider=_details(item).get("instanceType"),
+                runs_in=rcm.runs_in(provider, props.get("activeLocation")),
+                test_failover_state=props.get("testFailoverState"), provider=provider,
                 failover_recovery_point=lookup.last_segment(point) or None)
 
 
@@ -160,10 +171,6 @@ def plan_member_ids(plan):
             if ref.get("id"):
                 out.append(ref["id"])
     return out
-
-
-def same_scenario(scenario, names):
-    return (scenario or "").lower() in [n.lower() for n in names]
 
 
 def _job_view(name, facts):
@@ -241,6 +248,7 @@ class Target(object):
         self.error = None
         self.warnings = []
         self.followup = False
+        self.ended = set()                # job names known to have ended (a stale currentScenario)
 
     @property
     def name(self):
@@ -253,7 +261,11 @@ class Target(object):
     def busy_job(self):
         if self.kind == "plan":
             return plan_busy_job(self.resource)
-        return jobs.scenario_job_name(self.resource)
+        name = jobs.scenario_job_name(self.resource)
+        return None if name in self.ended else name
+
+    def phase(self):
+        return item_phase(self.resource, self.ended)
 
     def busy_scenario(self):
         return (_props(self.resource).get("currentScenario") or {}).get("scenarioName")
@@ -293,12 +305,19 @@ def resolve_items(vault, names, parameter="items"):
     return found
 
 
+def get_plan(vault, name):
+    """A recovery plan by GET: a list answer may carry its groups sparser [a list is never trusted for details]."""
+    with azure_errors("Reading recovery plan %s" % name):
+        return as_dict(vault.client.replication_recovery_plans.get(vault.resource_group, vault.name, name))
+
+
 def resolve_plan(vault, name):
-    """(plan, member items) of a recovery plan (one plan list, one item list)."""
+    """(plan, member items) of a recovery plan (one plan list and one GET of the plan, one item list)."""
     plans = lookup.vault_read(vault, vault.recovery_plans)
     plan = next((p for p in plans if lookup.matches(p, name)), None)
     if plan is None:
         raise _not_found("recovery_plan", name, "a recovery plan of vault %s" % vault.name, [p["name"] for p in plans])
+    plan = get_plan(vault, plan["name"])
     items = vault.protected_items()
     members = []
     for member_id in plan_member_ids(plan):
@@ -315,13 +334,21 @@ class Action(object):
 
     title = ""                 # "test failover"
     operation = None           # the allowedOperations value that gates it
-    scenarios = ()             # job scenarioName values of this action (item and plan jobs)
     item_method = None         # ReplicationProtectedItemsOperations.begin_* name
     plan_method = None         # ReplicationRecoveryPlansOperations.begin_* name; None: members in one batch
+    actions = ()               # what its jobs run (rcm.scenario_action of their scenario): attach to these
     hints = {}                 # phase -> what to do, where it differs from NEXT_STEP
 
     def __init__(self, params):
         self.params = params
+
+    def needs_details(self, item):
+        """Whether the action's input needs the item's disks or NICs (a GET: a list has them empty)."""
+        return False
+
+    def own_job(self, scenario):
+        """Whether a job of `scenario` (a job's or an item's scenario name) is one of this action's."""
+        return rcm.scenario_action(scenario) in self.actions
 
     # state model
     def done(self, run, item):
@@ -350,30 +377,38 @@ class Action(object):
         return {}
 
 
-def _phase_done(run, item, phases, text):
-    return text % (_props(item).get("friendlyName") or item.get("name")) if item_phase(item) in phases else None
+def _name(item):
+    return _props(item).get("friendlyName") or item.get("name")
+
+
+def _runs_in(item):
+    return rcm.runs_in(_details(item).get("instanceType"), _props(item).get("activeLocation"))
 
 
 class TestFailover(Action):
-    """state=present: a test failover is up (waits for its cleanup); state=absent: none is."""
+    """state=present: a test failover is up (TestFailoverCleanup allowed); state=absent: none is."""
 
     def __init__(self, params):
         super().__init__(params)
         self.present = params.get("state", "present") == "present"
         if self.present:
-            self.title, self.operation, self.scenarios = "start a test failover", "TestFailover", ("TestFailover",)
+            self.title, self.operation, self.actions = "start a test failover", "TestFailover", ("test_failover",)
             self.item_method = self.plan_method = "begin_test_failover"
         else:
             self.title, self.operation = "clean up the test failover", "TestFailoverCleanup"
-            self.scenarios = ("TestFailoverCleanup", "CleanupTestFailover")
+            self.actions = ("test_failover_cleanup",)
             self.item_method = self.plan_method = "begin_test_failover_cleanup"
 
     def done(self, run, item):
-        if self.present:
-            return _phase_done(run, item, ("test_failover",), "A test failover of %s is up, waiting for its cleanup.")
-        if _props(item).get("testFailoverState") in (None, "", "None"):
-            return "%s has no test failover to clean up." % (_props(item).get("friendlyName") or item.get("name"))
+        up = "TestFailoverCleanup" in allowed(item)
+        if self.present and up:
+            return "A test failover of %s is up, waiting for its cleanup." % _name(item)
+        if not self.present and not up:
+            return "%s has no test failover to clean up." % _name(item)
         return None
+
+    def needs_details(self, item):
+        return self.present and bool(self.params.get("subnet"))
 
     def check(self, run, target):
         if self.present:
@@ -394,16 +429,17 @@ class TestFailover(Action):
         choice = run.choice(plan=True)
         inputs = rcm.plan_failover_inputs("primary_to_recovery", choice and choice.keyword,
                                           choice.multi_vm if choice else None)
-        props = {"failoverDirection": "PrimaryToRecovery", "networkType": "VmNetworkAsInput",
-                 "providerSpecificDetails": inputs}
+        props = {"failoverDirection": "PrimaryToRecovery", "providerSpecificDetails": inputs}
         if target.extra.get("network"):
-            props["networkId"] = target.extra["network"]
+            props.update(networkType="VmNetworkAsInput", networkId=target.extra["network"])
+        else:       # each item's own test network [Az PowerShell: a plan without a network]
+            props["networkType"] = "NoNetworkAttachAsInput"
         return {"properties": props}
 
     def predict(self, item):
         if self.present:
             return dict(phase="test_failover", test_failover_state="WaitingForCompletion")
-        return dict(phase="protected", test_failover_state="None")
+        return dict(phase="protected", test_failover_state="MarkedForDeletion")
 
 
 class Failover(Action):
@@ -416,17 +452,17 @@ class Failover(Action):
         kind = rcm.FAILOVER_TYPES[self.direction]
         self.title = "fail back to on-premises" if self.back else "fail over to Azure"
         self.operation = "PlannedFailover" if kind == "planned" else "UnplannedFailover"
-        self.scenarios = (self.operation, "Failover")
+        self.actions = ("failback",) if self.back else ("failover",)
         self.item_method = self.plan_method = "begin_planned_failover" if kind == "planned" else "begin_unplanned_failover"
         self.hints = {"test_failover": "Clean up the test failover first: dr.asr.test_failover with state=absent."}
 
     def done(self, run, item):
-        if self.back:
-            return _phase_done(run, item, ("failed_back", "failback_committed", "initial_replication", "protected",
-                                           "test_failover", "test_failover_cleanup"),
-                               "%s is active on-premises (not failed over to Azure).")
-        return _phase_done(run, item, ("failed_over", "committed", "reprotecting", "reprotected"),
-                           "%s is failed over to Azure already.")
+        where = _runs_in(item)
+        if self.back and where == rcm.ON_PREMISES:
+            return "%s is active on-premises (not failed over to Azure)." % _name(item)
+        if not self.back and where == rcm.AZURE:
+            return "%s is failed over to Azure already." % _name(item)
+        return None
 
     def check(self, run, target):
         choice = run.choice(plan=target.kind == "plan")
@@ -438,8 +474,7 @@ class Failover(Action):
     def item_body(self, run, target):
         if self.back:
             choice = run.choice()
-            return {"properties": {"failoverDirection": "RecoveryToPrimary", "providerSpecificDetails":
-                                   rcm.planned_failback_input(rcm.failback_point_type(choice and choice.keyword))}}
+            return rcm.planned_failback_input(rcm.failback_point_type(choice and choice.keyword))
         point = target.extra.get("point")
         shutdown = self.params.get("shutdown_source") is not False
         psd = rcm.unplanned_failover_input(shutdown, point.get("id") if point else None)
@@ -457,31 +492,36 @@ class Failover(Action):
 
     def predict(self, item):
         if self.back:
-            return dict(phase="failed_back", active_location="Primary", state="PlannedFailoverCommitRequired")
-        return dict(phase="failed_over", active_location="Recovery", state="UnplannedFailoverCommitPendingStatesBegin")
+            return dict(phase="failed_back", active_location="Recovery", runs_in=rcm.ON_PREMISES,
+                        state="CommitPendingStatesBegin")
+        return dict(phase="failed_over", active_location="Recovery", runs_in=rcm.AZURE,
+                    state="UnplannedFailoverCommitPendingStatesBegin")
 
 
 class FailoverCommit(Action):
     title = "commit the failover"
     operation = "Commit"
-    scenarios = ("CommitFailover", "Commit", "FailoverCommit")
+    actions = ("commit",)
     item_method = plan_method = "begin_failover_commit"
     hints = dict((p, "There is no failover to commit: fail over first (dr.asr.failover).")
                  for p in ("protected", "initial_replication", "test_failover"))
 
     def done(self, run, item):
-        return _phase_done(run, item, ("committed", "failback_committed", "reprotecting", "reprotected"),
-                           "The failover of %s is committed already.")
+        if item_phase(item, run.ended if run else ()) in ("committed", "failback_committed", "reprotecting",
+                                                          "reprotected"):
+            return "The failover of %s is committed already." % _name(item)
+        return None
 
     def predict(self, item):
         back = item_phase(item) == "failed_back"
-        return dict(phase="failback_committed" if back else "committed", state="CommitFailoverCompleted")
+        return dict(phase="failback_committed" if back else "committed",
+                    state="PlannedFailoverCommitted" if back else "UnplannedFailoverCommitted")
 
 
 class FailoverCancel(Action):
     title = "cancel the failback"
     operation = "CancelFailover"
-    scenarios = ("CancelFailover", "FailoverCancel")
+    actions = ("cancel",)
     item_method = plan_method = "begin_failover_cancel"
     hints = {"failed_over": "A failover to Azure cannot be canceled (only a failback to on-premises can): commit it "
                             "(dr.asr.failover_commit), after changing its recovery point if needed.",
@@ -489,18 +529,19 @@ class FailoverCancel(Action):
              "reprotected": "There is no failback to cancel.", "protected": "There is no failback to cancel."}
 
     def done(self, run, item):
-        if item_phase(item) == "reprotected" and _details(item).get("lastPlannedFailoverStatus") == "Cancelled":
-            return "The failback of %s was canceled." % (_props(item).get("friendlyName") or item.get("name"))
+        if item_phase(item, run.ended if run else ()) == "reprotected" and \
+                _details(item).get("lastPlannedFailoverStatus") == "Cancelled":
+            return "The failback of %s was canceled." % _name(item)
         return None
 
     def predict(self, item):
-        return dict(phase="reprotected", active_location="Recovery", state="Protected")
+        return dict(phase="reprotected", active_location="Primary", runs_in=rcm.AZURE, state="Protected")
 
 
 class FailoverRecoveryPoint(Action):
     title = "change the recovery point of the failover"
     operation = "ChangePit"
-    scenarios = ("ApplyRecoveryPoint", "ChangePit", "ChangeRecoveryPoint")
+    actions = ("change_recovery_point",)
     item_method = "begin_apply_recovery_point"
     hints = {"committed": "The failover is committed: its recovery point can no longer change.",
              "failback_committed": "The failback is committed: its recovery point can no longer change.",
@@ -508,7 +549,7 @@ class FailoverRecoveryPoint(Action):
              "failed_back": "A failback's recovery point cannot change: commit or cancel it."}
 
     def done(self, run, item):
-        if item_phase(item) != "failed_over":
+        if item_phase(item, run.ended if run else ()) != "failed_over":
             return None
         point = run.point_for(item, latest_means_newest=True)
         current = lookup.last_segment(_props(item).get("failoverRecoveryPointId") or
@@ -529,29 +570,39 @@ class FailoverRecoveryPoint(Action):
 
 
 class Reprotect(Action):
+    """Reverses replication (ASR's SwitchProtection [recorded]): an InMageRcm item running in Azure replicates to
+    on-premises (InMageRcmFailback), an InMageRcmFailback item back on-premises replicates to Azure (InMageRcm).
+    ASR allows it before the commit too, and commits on its way."""
     title = "reprotect"
-    operation = "ReverseReplicate"
-    scenarios = ("ReverseReplication", "Reprotect", "ReProtect", "ReverseReplicate")
+    operation = "SwitchProtection"
+    actions = ("reprotect",)
     item_method = "begin_reprotect"
-    hints = {"failed_over": "Commit the failover first (dr.asr.failover_commit), then reprotect.",
-             "failed_back": "Commit the failback first (dr.asr.failover_commit), then reprotect.",
-             "protected": "It replicates to Azure: a reprotect to on-premises needs a committed failover to Azure "
-                          "first (dr.asr.failover, then dr.asr.failover_commit).",
-             "reprotected": "It replicates to on-premises: a reprotect to Azure needs a committed failback first "
-                            "(dr.asr.failover direction=recovery_to_primary, then dr.asr.failover_commit)."}
+    hints = {"protected": "It replicates to Azure: a reprotect to on-premises needs a failover to Azure first "
+                          "(dr.asr.failover).",
+             "reprotected": "It replicates to on-premises: a reprotect to Azure needs a failback first "
+                            "(dr.asr.failover direction=recovery_to_primary)."}
 
     def __init__(self, params):
         super().__init__(params)
         self.direction = params.get("direction")
 
+    def needs_details(self, item):
+        return self.direction_of(item) == "recovery_to_primary"       # the log storage account of its disks
+
     @staticmethod
     def direction_of(item):
-        """Where a reprotect of the item replicates: its committed failover decides."""
-        return {"committed": "recovery_to_primary", "failback_committed": "primary_to_recovery"}.get(item_phase(item))
+        """Where a reprotect of the item replicates: from where it runs to the other side."""
+        provider = _details(item).get("instanceType")
+        where = _runs_in(item)
+        if not rcm.is_failback(provider) and where == rcm.AZURE:
+            return "recovery_to_primary"
+        if rcm.is_failback(provider) and where == rcm.ON_PREMISES:
+            return "primary_to_recovery"
+        return None
 
     def done(self, run, item):
         flows = rcm.replicates_to(_details(item).get("instanceType"), _props(item).get("activeLocation"))
-        if flows is None or item_phase(item) in ("failed", "disabling", "unknown"):
+        if flows is None or item_phase(item, run.ended if run else ()) in ("failed", "disabling", "unknown"):
             return None
         direction = "recovery_to_primary" if flows == "primary" else "primary_to_recovery"
         if self.direction and self.direction != direction:
@@ -565,8 +616,8 @@ class Reprotect(Action):
         if self.direction and direction and self.direction != direction:
             raise DrAsrError("Cannot reprotect %s: %s." % (
                 "in direction %s" % self.direction, describe(item)), code="WrongDirection",
-                recommended_action="A reprotect after a committed failover to Azure replicates to on-premises "
-                                   "(recovery_to_primary); after a committed failback it replicates to Azure "
+                recommended_action="A reprotect of a VM running in Azure replicates to on-premises "
+                                   "(recovery_to_primary); of a VM failed back on-premises it replicates to Azure "
                                    "(primary_to_recovery). Leave direction unset, or set %s." % direction,
                 details=item_view(item))
         run.reprotect_inputs(target, direction)
@@ -575,18 +626,16 @@ class Reprotect(Action):
         direction = self.direction_of(target.resource)
         x = target.extra
         if direction == "recovery_to_primary":
-            psd = rcm.reprotect_to_primary_input(x["reprotect_agent_id"], x["datastore"], x["log_storage_account_id"],
-                                                 x["policy_id"])
-        else:
-            psd = rcm.reprotect_to_recovery_input(x["process_server_id"], x["policy_id"], x.get("run_as_account_id"))
-        return {"properties": {"failoverDirection": rcm.DIRECTIONS[direction], "providerSpecificDetails": psd}}
+            return rcm.reprotect_to_primary_input(x["reprotect_agent_id"], x["datastore"],
+                                                  x["log_storage_account_id"], x["policy_id"])
+        return rcm.reprotect_to_recovery_input(x["process_server_id"], x["policy_id"], x.get("run_as_account_id"))
 
     def predict(self, item):
         if self.direction_of(item) == "recovery_to_primary":
-            return dict(phase="reprotecting", provider=rcm.FAILBACK_INSTANCE_TYPE, active_location="Recovery",
-                        state="ReprotectInitiated")
+            return dict(phase="reprotecting", provider=rcm.FAILBACK_INSTANCE_TYPE, active_location="Primary",
+                        runs_in=rcm.AZURE, state="InitialReplicationInProgress")
         return dict(phase="initial_replication", provider=rcm.INSTANCE_TYPE, active_location="Primary",
-                    state="ReprotectInitiated")
+                    runs_in=rcm.ON_PREMISES, state="InitialReplicationInProgress")
 
 
 def _compact(body):
@@ -609,6 +658,8 @@ class Run(object):
         self._networks = {}
         self._choice = False
         self._started = None
+        self._ended = set()
+        self._full = {}
         self.deadline = time.monotonic() + (params.get("wait_timeout") or 0)
 
     # -- resolve ----------------------------------------------------------------------------------------------
@@ -629,9 +680,41 @@ class Run(object):
             self.targets.append(Target("item", item, _props(item).get("friendlyName") or item["name"], parameter))
 
     # -- decide -----------------------------------------------------------------------------------------------
+    @property
+    def ended(self):
+        return self._ended
+
+    def check_jobs(self, targets):
+        """Read the jobs the targets' (and plan members') currentScenario names, once: a job that ended (ASR keeps
+        a failed one there) makes no target busy."""
+        resources = []
+        for target in targets:
+            if target.kind == "item":
+                resources.append(target.resource)
+            else:
+                resources.extend(target.members)
+        self._ended |= self.vault.jobs.ended(resources)
+        for target in targets:
+            target.ended = self._ended
+        # a job that ended after the list was read: the listed state is the one of a running job (nothing allowed)
+        stale = [t for t in targets if t.kind == "item" and jobs.scenario_job_name(t.resource) in self._ended and
+                 not allowed(t.resource)]
+        fresh = self.vault.get_items([t.resource for t in stale])
+        for target in stale:
+            target.resource = fresh.get(target.resource["id"].lower(), target.resource)
+
+    def read_details(self, targets):
+        """GET the items whose disks or NICs the action's input needs (a list carries them empty [recorded])."""
+        items = [t for t in targets if t.kind == "item" and self.action.needs_details(t.resource)]
+        full = self.vault.get_items([t.resource for t in items])
+        for target in items:
+            target.resource = full.get(target.resource["id"].lower(), target.resource)
+
     def decide(self, targets=None):
         """Per target: none | attach | after_job | start. Refusals of every target raise together, before writes."""
         problems = Problems()
+        self.check_jobs(targets or self.targets)
+        self.read_details(targets or self.targets)
         for target in targets or self.targets:
             try:
                 self._decide(target)
@@ -644,7 +727,7 @@ class Run(object):
         busy = target.busy_job()
         if busy:
             target.job = busy
-            if same_scenario(target.busy_scenario(), self.action.scenarios):
+            if self.action.own_job(target.busy_scenario()):
                 target.action = "attach"
                 target.reason = "Its %s job %s was running: the run waits for it instead of starting another." % (
                     target.busy_scenario(), busy)
@@ -666,7 +749,7 @@ class Run(object):
         if reason:
             target.reason = reason
             return
-        if self.action.operation not in (_props(item).get("allowedOperations") or []):
+        if self.action.operation not in allowed(item):
             raise self.action.refusal(item)
         self.action.check(self, target)
         target.action = "start"
@@ -678,7 +761,8 @@ class Run(object):
         if members and all(reasons):
             target.reason = "Every protected item of the plan: " + " ".join(reasons)
             return
-        busy = [(m, jobs.scenario_job_name(m)) for m in members if jobs.scenario_job_name(m)]
+        busy = [(m, jobs.scenario_job_name(m)) for m in members
+                if jobs.scenario_job_name(m) and jobs.scenario_job_name(m) not in self._ended]
         if busy:
             member, job = busy[0]
             if not self.params.get("wait", True):
@@ -894,6 +978,12 @@ class Run(object):
         mapped = set((_props(m).get("policyId") or "").lower() for m in self.vault.mappings()
                      if (m.get("id") or "").lower().startswith(container.lower() + "/"))
         usable = [p for p in policies if p["id"].lower() in mapped]
+        if len(usable) > 1:
+            # a real vault has default policies besides yours [recorded]: the one dr.asr.protect made for the item's
+            # policy (`<policy>-failback`) wins, else the only one that is not a default
+            paired = "%s-failback" % (_props(item).get("policyFriendlyName") or "")
+            usable = [p for p in usable if p["name"].lower() == paired.lower()] or \
+                [p for p in usable if p["name"].lower() not in rcm_policy.DEFAULT_POLICIES] or usable
         if len(usable) != 1:
             raise InputError("policy", None, "the name of the %s policy to reprotect %s with" % (
                 kind, _props(item).get("friendlyName")),
@@ -983,10 +1073,15 @@ class Run(object):
                     self.vault.resource_group, self.vault.name, *item_path(target.resource)))
         except Exception:  # pylint: disable=broad-except  # still unreachable: the first error is reported
             return None
-        scenarios = ("UpdateVmProperties",) if method == "begin_update" else self.action.scenarios
+
+        def ours(scenario):
+            if method == "begin_update":
+                return rcm.scenario_action(scenario) == "update"
+            return self.action.own_job(scenario)
+
         busy = plan_busy_job(fresh) if target.kind == "plan" else jobs.scenario_job_name(fresh)
         scenario = (_props(fresh).get("currentScenario") or {}).get("scenarioName")
-        if busy and same_scenario(scenario, scenarios):
+        if busy and busy not in self._ended and ours(scenario):
             target.resource = fresh
             target.reason = "Its %s job %s started although the request's answer was lost: the run waited for it." % (
                 scenario, busy)
@@ -998,7 +1093,7 @@ class Run(object):
                 latest = _latest_job_of(self.vault, fresh)
             except DrAsrError:
                 return None
-            if latest and same_scenario(latest.get("scenario"), scenarios):
+            if latest and latest.get("name") not in self._ended and ours(latest.get("scenario")):
                 target.resource = fresh
                 target.reason = "Its %s job %s ran although the request's answer was lost." % (
                     latest.get("scenario"), latest.get("name"))
@@ -1060,16 +1155,17 @@ class Run(object):
             return False
         self.vault.forget("items", "plans")
         fresh = dict((i["id"].lower(), i) for i in self.vault.protected_items())
-        plans = dict((p["id"].lower(), p) for p in self.vault.recovery_plans()) if self.plan else {}
         for target in todo:
             target.followup = False
             target.extra.pop("member_jobs", None)
             target.job_facts = None
             if target.kind == "plan":
-                target.resource = plans.get(target.resource["id"].lower(), target.resource)
+                target.resource = get_plan(self.vault, target.name)
                 target.members = [fresh.get(m["id"].lower(), m) for m in target.members]
             else:
                 target.resource = fresh.get(target.resource["id"].lower(), target.resource)
+        self.check_jobs(todo)
+        self.read_details(todo)
         for target in todo:
             try:
                 self._decide(target)
@@ -1087,7 +1183,7 @@ class Run(object):
     def wait_protected(self, waiter):
         """Wait until every reprotected item is Protected again (one vault-wide item list per poll)."""
         todo = [t for t in self.targets if t.error is None and t.kind == "item" and
-                item_phase(t.resource) not in ("failed", "disabling")]
+                t.phase() not in ("failed", "disabling")]
         if not todo:
             return
 
@@ -1097,8 +1193,14 @@ class Run(object):
             waiting = []
             for target in todo:
                 target.resource = fresh.get(target.resource["id"].lower(), target.resource)
-                if _props(target.resource).get("protectionState") != "Protected":
-                    waiting.append("%s %s" % (target.label, _props(target.resource).get("protectionState")))
+                phase = item_phase(target.resource)
+                if phase in ("failed", "disabling"):
+                    target.fail(DrAsrError("%s stopped replicating: %s." % (target.label, describe(target.resource)),
+                                           code="ReplicationFailed", details=item_view(target.resource)))
+                elif phase not in rcm.CAN_FAIL_OVER:
+                    progress = _details(target.resource).get("initialReplicationProgressPercentage")
+                    waiting.append("%s %s%s" % (target.label, _props(target.resource).get("protectionState"),
+                                                " %s%%" % progress if progress is not None else ""))
             return Probe(not waiting, progress="waiting for: " + ", ".join(waiting[:10]))
         waiter.until(look, "%d items to be protected" % len(todo))
 
@@ -1108,8 +1210,7 @@ class Run(object):
         fresh = dict((i["id"].lower(), i) for i in self.vault.protected_items())
         for target in self.targets + ([self.plan] if self.plan and self.plan not in self.targets else []):
             if target.kind == "plan":
-                plans = dict((p["id"].lower(), p) for p in self.vault.recovery_plans())
-                target.resource = plans.get(target.resource["id"].lower(), target.resource)
+                target.resource = get_plan(self.vault, target.name)
                 target.members = [fresh.get(m["id"].lower(), m) for m in target.members]
             else:
                 target.resource = fresh.get(target.resource["id"].lower(), target.resource)

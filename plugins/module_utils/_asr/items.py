@@ -42,10 +42,8 @@ SETTINGS = ("policy", "appliance", "run_as_account", "target_resource_group", "t
             "log_storage_account", "availability_zone", "availability_set", "proximity_placement_group",
             "license_type", "sql_server_license_type", "linux_license_type", "target_vm_tags", "target_disk_tags",
             "target_nic_tags", "seed_disk_tags", "multi_vm_group")
-PROTECTED = "Protected"
-FAILED_STATES = ("EnablingFailed", "InitialReplicationFailed", "DisablingFailed")
-# the job scenario of each write (what an item shows in currentScenario while it runs)
-WRITE_SCENARIOS = {"enable": "EnableDr", "update": "UpdateVmProperties", "disable": "DisableDr"}
+# the action of each write's job (rcm.scenario_action of the job's or the item's scenario name)
+WRITE_ACTIONS = {"enable": "enable", "update": "update", "disable": "disable"}
 STORAGE_API_VERSION = "2023-05-01"
 NETWORK_TYPE = "Microsoft.Network/virtualNetworks"
 STORAGE_TYPE = "Microsoft.Storage/storageAccounts"
@@ -90,8 +88,9 @@ def health_error_facts(error):
                 created=error.get("creationTimeUtc"))
 
 
-def item_facts(item):
-    """A protected item as the modules return it (snake_case; provider details through the seam)."""
+def item_facts(item, ended=()):
+    """A protected item as the modules return it (snake_case; provider details through the seam). `ended`: job
+    names known to have ended (ASR keeps a failed job as the item's currentScenario)."""
     props = item.get("properties") or {}
     details = props.get("providerSpecificDetails") or {}
     provider = asr_providers.of_instance_type(details.get("instanceType"))
@@ -102,6 +101,7 @@ def item_facts(item):
         specific = dict(provider=details.get("instanceType"), progress=details.get("initialReplicationProgressPercentage"))
     job = jobs.scenario_job_name(item)
     scenario = props.get("currentScenario") or {}
+    running = scenario.get("scenarioName") if job and job not in ended else None
     facts = dict(
         id=item.get("id"), name=item.get("name"), vm_name=props.get("friendlyName"),
         state=props.get("protectionState"), state_description=props.get("protectionStateDescription"),
@@ -110,10 +110,11 @@ def item_facts(item):
         active_location=props.get("activeLocation"), test_failover_state=props.get("testFailoverState"),
         test_failover_state_description=props.get("testFailoverStateDescription"),
         phase=rcm.phase(details.get("instanceType"), props.get("activeLocation"), props.get("protectionState"),
-                        props.get("testFailoverState")),
+                        props.get("allowedOperations"), running, details.get("initialReplicationProgressPercentage")),
+        runs_in=rcm.runs_in(details.get("instanceType"), props.get("activeLocation")),
         allowed_operations=props.get("allowedOperations") or [],
-        current_job=dict(name=job, scenario=scenario.get("scenarioName"), start_time=scenario.get("startTime"))
-        if job else None,
+        current_job=dict(name=job, scenario=scenario.get("scenarioName"), start_time=scenario.get("startTime"),
+                         running=job not in ended) if job else None,
         policy=props.get("policyFriendlyName"), policy_id=props.get("policyId"),
         last_successful_failover_time=props.get("lastSuccessfulFailoverTime"),
         last_successful_test_failover_time=props.get("lastSuccessfulTestFailoverTime"),
@@ -124,19 +125,29 @@ def item_facts(item):
     return facts
 
 
-def state_progress(item):
-    """(protectionState, progress %) of an item: initial replication / resync %, 100 once protected."""
+def phase_of(item, ended=()):
+    """The item's lifecycle phase (rcm.phase, decided from allowedOperations, where it runs and its running job)."""
+    props = (item or {}).get("properties") or {}
+    details = props.get("providerSpecificDetails") or {}
+    job = jobs.scenario_job_name(item)
+    running = (props.get("currentScenario") or {}).get("scenarioName") if job and job not in ended else None
+    return rcm.phase(details.get("instanceType"), props.get("activeLocation"), props.get("protectionState"),
+                     props.get("allowedOperations"), running, details.get("initialReplicationProgressPercentage"))
+
+
+def state_progress(item, ended=()):
+    """(protectionState, progress %) of an item: initial replication / resync %, 100 once it can fail over."""
     if item is None:
         return None, None
     props = item.get("properties") or {}
     details = props.get("providerSpecificDetails") or {}
     state = props.get("protectionState")
-    if state == PROTECTED and details.get("resyncProgressPercentage") is None:
+    if phase_of(item, ended) in rcm.CAN_FAIL_OVER and details.get("resyncProgressPercentage") is None:
         return state, 100
     for key in ("initialReplicationProgressPercentage", "resyncProgressPercentage"):
         if details.get(key) is not None:
             return state, details[key]
-    return state, 0 if state in ("UnprotectedStatesBegin", "InitialReplicationInProgress") else None
+    return state, 0 if phase_of(item, ended) == "initial_replication" else None
 
 
 class ItemIndex(object):
@@ -231,15 +242,16 @@ class Target(object):
         if self.error is None:
             self.error = error
 
-    def result(self):
-        state, progress = state_progress(self.item)
+    def result(self, ended=()):
+        state, progress = state_progress(self.item, ended)
         out = dict(name=self.label, instance_uuid=self.machine and self.machine["instance_uuid"],
                    bios_uuid=self.machine and self.machine["bios_uuid"],
                    item_name=self.item["name"] if self.item else (self.machine["name"] if self.machine else None),
                    action=self.action, changed=self.changed, state=state, progress=progress,
+                   phase=phase_of(self.item, ended) if self.item else None,
                    job=_job_summary(self.job, self.job_facts), diff=self.diff,
                    error=self.error.to_dict() if self.error is not None else None,
-                   item=item_facts(self.item) if self.item else None)
+                   item=item_facts(self.item, ended) if self.item else None)
         if self.warnings:
             out["warnings"] = list(self.warnings)
         return out
@@ -285,6 +297,7 @@ class Batch(object):
         self.provider = None
         self._cache = {}
         self._stale = False       # items changed since they were last listed (writes sent, jobs ended)
+        self.ended = set()        # jobs an item's currentScenario names that ended (failed jobs ASR keeps there)
 
     # -- reads (each once per run) ----------------------------------------------------------------------
     def _once(self, key, fn):
@@ -436,6 +449,7 @@ class Batch(object):
         if s["appliance"] is not None:
             want["process_server_id"] = self._process_server(target, s["appliance"])
         want["disks"] = self._disks(target)
+        want["machine_disks"] = target.machine["disks"]        # to match the item's disks (rcm.disk_map)
         want["nics"] = self._nics(target)
         return want
 
@@ -495,6 +509,9 @@ class Batch(object):
         """Decide per VM what to do. Unchangeable settings and missing enable inputs: InputError, before any write."""
         problems = Problems()
         absent = self.params["state"] == "absent"
+        self.check_jobs([t.item for t in self.targets if t.item is not None])
+        if not absent:
+            self.read_details([t for t in self.targets if t.item is not None])
         for target in self.targets:
             try:
                 if absent:
@@ -505,16 +522,34 @@ class Batch(object):
                 problems.add(err)
         problems.check()
 
+    def check_jobs(self, items):
+        """Read (once) the jobs the items' currentScenario names: ended ones (a failed job ASR keeps there) do not
+        make an item busy."""
+        self.ended |= self.vault.jobs.ended(items)
+
+    def busy(self, item):
+        name = jobs.scenario_job_name(item)
+        return None if name in self.ended else name
+
+    def read_details(self, targets):
+        """GET the items whose settings are compared: a list carries their disks and NICs empty [recorded], so a
+        list alone would make every disk and NIC setting look changed. Concurrent GETs (vault.get_items)."""
+        todo = [t for t in targets if not self.busy(t.item) and
+                _replicates_to_azure(t.item)]
+        full = self.vault.get_items([t.item for t in todo])
+        for target in todo:
+            target.item = full.get(target.item["id"].lower(), target.item)
+
     def _plan_absent(self, target):
         item = target.item
         if item is None:
             return
-        busy = jobs.scenario_job_name(item)
+        busy = self.busy(item)
         props = item.get("properties") or {}
         if busy:
             target.action, target.job = "attach", busy
-            if (props.get("currentScenario") or {}).get("scenarioName") != "DisableDr" and props.get(
-                    "protectionState") != "DisablingProtection":
+            if rcm.scenario_action((props.get("currentScenario") or {}).get("scenarioName")) != "disable" and \
+                    phase_of(item, self.ended) != "disabling":
                 target.followup = True
             return
         if "DisableProtection" not in (props.get("allowedOperations") or []):
@@ -535,18 +570,18 @@ class Batch(object):
             return
         props = item.get("properties") or {}
         details = props.get("providerSpecificDetails") or {}
-        busy = jobs.scenario_job_name(item)
+        busy = self.busy(item)
         if busy:
             target.action, target.job, target.followup = "attach", busy, True
             return
-        if props.get("protectionState") in FAILED_STATES:
-            target.fail(AzureError("Replication of %s is in state %s." % (target.label, props.get("protectionState")),
-                                   code=props.get("protectionState"),
-                                   recommended_action="Restart the failed job, or disable replication (state: absent) "
-                                                      "and enable it again."))
+        if phase_of(item, self.ended) == "failed":
+            target.fail(AzureError("Replication of %s is in state %s (allowed operations: %s)." % (
+                target.label, props.get("protectionState"), ", ".join(props.get("allowedOperations") or []) or "none"),
+                code=props.get("protectionState"),
+                recommended_action="Restart the failed job (dr.asr.job action=restart), or disable replication "
+                                   "(state: absent) and enable it again."))
             return
-        if (details.get("instanceType") or "").lower() != self.provider.instance_type.lower() or \
-                props.get("activeLocation") not in (None, "Primary"):
+        if not _replicates_to_azure(item):
             target.warnings.append("%s is %s (provider %s, active location %s); its settings were not compared."
                                    % (target.label, props.get("protectionStateDescription") or props.get("protectionState"),
                                       details.get("instanceType"), props.get("activeLocation")))
@@ -617,6 +652,8 @@ class Batch(object):
         mapped_ids = set(((m.get("properties") or {}).get("policyId") or "").lower() for m in mapped)
         if name is None:
             usable = [p for p in policies if p["id"].lower() in mapped_ids]
+            if len(usable) > 1:     # the vault's default policy [recorded] yields to the only one of yours
+                usable = [p for p in usable if p["name"].lower() not in self.provider.policy.DEFAULT_POLICIES] or usable
             if len(usable) != 1:
                 raise target.bad("policy", None, "the name of the replication policy for %s" % target.label,
                                  hint="Policies associated with the appliance's container: %s."
@@ -886,16 +923,28 @@ class Batch(object):
                 target.changed = target.changed and write != target.action
 
     def _own_job(self, target, write):
-        """After an uncertain failure to write: the job the VM's item runs for that write now, or None."""
-        scenario = WRITE_SCENARIOS[write]
+        """After an uncertain failure to write: the job the VM's item runs for that write now, or None. The item's
+        currentScenario names it, else (the item shows no job yet) the vault's newest job of that write on it."""
+        action = WRITE_ACTIONS[write]
         try:
             item = self.items(fresh=True).of(target.machine) if target.machine is not None else None
         except DrAsrError:
             return None
-        busy = jobs.scenario_job_name(item)
-        if busy and ((item.get("properties") or {}).get("currentScenario") or {}).get("scenarioName") == scenario:
+        busy = self.busy(item) if item is not None else None
+        if busy and rcm.scenario_action(((item.get("properties") or {}).get("currentScenario") or {}).get(
+                "scenarioName")) == action:
             target.item = item
             return busy
+        try:
+            found = [j for j in self.vault.jobs.list() if (j.get("target_object_name") or "").lower() ==
+                     (target.label or "").lower() and rcm.scenario_action(j.get("scenario")) == action and
+                     j.get("state") not in jobs.FINAL_STATES and j.get("name") not in self.ended]
+        except DrAsrError:
+            return None
+        if found:
+            if item is not None:
+                target.item = item
+            return sorted(found, key=lambda j: j.get("start_time") or "")[-1]["name"]
         return None
 
     def since(self):
@@ -942,10 +991,15 @@ class Batch(object):
         if not todo:
             return False
         items = self.items(fresh=True)
+        for target in todo:
+            target.item = items.of(target.machine)
+        present = [t.item for t in todo if t.item is not None]
+        self.check_jobs(present)
+        if self.params["state"] != "absent":
+            self.read_details([t for t in todo if t.item is not None])
         started = False
         for target in todo:
             target.followup = False
-            target.item = items.of(target.machine)
             if target.item is None:
                 continue
             first = (target.action, target.changed, target.diff, target.job, target.job_facts)
@@ -983,13 +1037,14 @@ class Batch(object):
             waiting = []
             for target in todo:
                 target.item = items.of(target.machine)
-                state, progress = state_progress(target.item)
+                state, progress = state_progress(target.item, self.ended)
+                phase = phase_of(target.item, self.ended)
                 if target.item is None:
                     target.fail(AzureError("The protected item of %s disappeared while waiting." % target.label,
                                            code="NotFound"))
-                elif state in FAILED_STATES:
+                elif phase in ("failed", "disabling"):
                     target.fail(AzureError("Replication of %s is in state %s." % (target.label, state), code=state))
-                elif state != PROTECTED:
+                elif phase not in rcm.CAN_FAIL_OVER:
                     waiting.append("%s %s%%" % (target.label, progress if progress is not None else 0))
             summary = "%d of %d VMs protected" % (len(todo) - len(waiting), len(todo))
             if waiting:
@@ -1006,7 +1061,7 @@ class Batch(object):
                 target.item = items.of(target.machine)
 
     def results(self):
-        return [t.result() for t in self.targets]
+        return [t.result(self.ended) for t in self.targets]
 
     def failed(self):
         return [t for t in self.targets if t.error is not None]
@@ -1021,6 +1076,13 @@ def _predicted_details(want, machine):
                      "targetIPAddress": "", "testIPAddress": "", "targetNicName": ""})
     return {"targetNetworkId": want.get("target_network_id") or "", "testNetworkId": want.get("test_network_id") or "",
             "vmNics": nics}
+
+
+def _replicates_to_azure(item):
+    props = (item or {}).get("properties") or {}
+    details = props.get("providerSpecificDetails") or {}
+    return (details.get("instanceType") or "").lower() == rcm.INSTANCE_TYPE.lower() and \
+        rcm.runs_in(details.get("instanceType"), props.get("activeLocation")) == rcm.ON_PREMISES
 
 
 def _item_summary(item):

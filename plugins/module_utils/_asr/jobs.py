@@ -191,6 +191,35 @@ class Jobs(object):
             return Probe(not running, value=seen, progress=progress)
         return look
 
+    def ended(self, resources):
+        """The names of the jobs the resources' currentScenario names that do not run any more: ASR keeps a failed
+        job there [recorded: an EnablingFailed item], so a currentScenario is no proof of a running job. One GET
+        for one job, one vault-wide list (from the oldest start) for many."""
+        starts = {}
+        for resource in resources:
+            name = scenario_job_name(resource)
+            if name:
+                scenario = ((resource.get("properties") or {}).get("currentScenario") or {})
+                start = scenario.get("startTime") or ""
+                starts[name] = None if start.startswith("1753") else start or None
+        if not starts:
+            return set()
+        times = [t for t in starts.values() if t]
+        try:
+            seen = self.probe(list(starts), min(times) if len(starts) > 1 and times else None)().value or {}
+        except AzureError as err:
+            if err.status != 404:
+                raise
+            seen = {}
+            for name in starts:         # one of them is gone (jobs are kept for a limited time): it ended
+                try:
+                    seen[name] = self.get(name)
+                except AzureError as gone:
+                    if gone.status != 404:
+                        raise
+                    seen[name] = {"state": "Other"}
+        return set(name for name, facts in seen.items() if (facts or {}).get("state") in FINAL_STATES)
+
     def wait(self, names, waiter, what, since=None):
         """Wait until every job has ended; return {name: job facts}. Failed jobs are returned, not raised."""
         return waiter.until(self.probe(names, since), what)

@@ -32,7 +32,8 @@ def machine_facts(machine):
     props = machine.get("properties") or {}
     os_details = props.get("operatingSystemDetails") or {}
     disks = [dict(id=disk.get("uuid"), label=disk.get("label"), location=disk.get("name"),
-                  size_gb=_gb(disk.get("maxSizeInBytes")), os_disk=index == 0)
+                  size_gb=_gb(disk.get("maxSizeInBytes")), size_bytes=disk.get("maxSizeInBytes"), os_disk=index == 0,
+                  position=index)
              for index, disk in enumerate(props.get("disks") or [])]
     nics = [dict(mac=(nic.get("macAddress") or "").lower(), label=nic.get("label"), network=nic.get("networkName"),
                  ip_addresses=nic.get("ipAddressList") or []) for nic in props.get("networkAdapters") or []]

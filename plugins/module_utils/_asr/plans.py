@@ -40,7 +40,8 @@ TARGET_TYPE = "RecoveryPlan"
 AZURE_FABRIC = "Microsoft Azure"
 DEPLOYMENT_MODEL = "ResourceManager"
 #: the jobs of the plan's own create/update/delete: a rerun waits for them (attaches)
-WRITE_SCENARIOS = ("CreateRecoveryPlan", "UpdateRecoveryPlan", "DeleteRecoveryPlan")
+#: the jobs of a plan write [recorded: SaveRecoveryPlan (create, update), DeleteRecoveryPlan]; the older names too
+WRITE_SCENARIOS = ("SaveRecoveryPlan", "DeleteRecoveryPlan", "CreateRecoveryPlan", "UpdateRecoveryPlan")
 RUNNING_STATES = ("NotStarted", "InProgress", "Suspended")
 #: the failover types a group action runs for (terraform's fail_over_types and the portal offer these)
 FAILOVER_TYPES = ("TestFailover", "PlannedFailover", "UnplannedFailover")

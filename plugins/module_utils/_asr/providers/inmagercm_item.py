@@ -146,6 +146,60 @@ def current_nics(details):
     return out
 
 
+def _drive_number(disk):
+    """A disk's position as the agent names it (PHYSICALDRIVEn, /dev/sdX), or None."""
+    name = (disk.get("diskName") or disk.get("diskId") or "")
+    tail = name.rsplit("PHYSICALDRIVE", 1)
+    if len(tail) == 2 and tail[1].isdigit():
+        return int(tail[1])
+    if name.startswith("/dev/") and name[5:7] in ("sd", "vd", "xv"):
+        letters = name[7:] if name[5:7] != "xv" else name[8:]
+        if letters.isalpha():
+            number = 0
+            for char in letters:
+                number = number * 26 + (ord(char) - 96)
+            return number - 1
+    return None
+
+
+def disk_map(machine_disks, details):
+    """{VMware disk uuid (lower): the item's disk id} of a replicated VM.
+
+    The item names its disks as the Mobility agent sees them (`{GUID}` and PHYSICALDRIVE1 on Windows
+    [recorded], a device on Linux), not by the VMware disk's UUID the enable input took: the disks are matched by
+    the OS disk flag, then by capacity where it is unique, then by position (the agent's drive order against
+    vCenter's disk order). A disk whose id already is the UUID matches directly."""
+    item_disks = list(details.get("protectedDisks") or []) + [dict(d, isOSDisk="false") for d in
+                                                              details.get("unprotectedDisks") or []]
+    out, left = {}, []
+    ids = dict(((d.get("diskId") or "").lower(), d) for d in item_disks)
+    for disk in machine_disks:
+        uuid = (disk.get("id") or "").lower()
+        if uuid in ids:
+            out[uuid] = ids.pop(uuid)["diskId"]
+        else:
+            left.append(disk)
+    remaining = [d for d in item_disks if (d.get("diskId") or "").lower() in ids]
+    for disk in list(left):
+        if disk.get("os_disk"):
+            found = [d for d in remaining if str(d.get("isOSDisk")).lower() == "true"]
+            if len(found) == 1:
+                out[(disk["id"] or "").lower()] = found[0]["diskId"]
+                remaining.remove(found[0])
+                left.remove(disk)
+    for disk in list(left):
+        size = disk.get("size_bytes")
+        same = [d for d in remaining if size and int(d.get("capacityInBytes") or 0) == int(size)]
+        if len(same) == 1 and len([m for m in left if m.get("size_bytes") == size]) == 1:
+            out[(disk["id"] or "").lower()] = same[0]["diskId"]
+            remaining.remove(same[0])
+            left.remove(disk)
+    remaining.sort(key=lambda d: (_drive_number(d) is None, _drive_number(d) or 0))
+    for disk, item_disk in zip(sorted(left, key=lambda d: d.get("position") or 0), remaining):
+        out[(disk["id"] or "").lower()] = item_disk["diskId"]
+    return out
+
+
 def current_disks(details):
     """{disk id: {disk_type, exclude, target_disk_name, log_storage_account_id}} of the item's disks."""
     out = {}
@@ -216,7 +270,9 @@ def _compare_disks(want, details, add):
     if want.get("log_storage_account_id") is not None and protected:
         add("log_storage_account_id", protected[0]["log_storage_account_id"], want["log_storage_account_id"],
             updatable=False, is_id=True)
-    explicit = dict(((d.get("id") or "").lower(), d) for d in want.get("disks") or [])
+    mapping = disk_map(want.get("machine_disks") or [], details)
+    explicit = dict(((mapping.get((d.get("id") or "").lower()) or d.get("id") or "").lower(), d)
+                    for d in want.get("disks") or [])
     fixed_before, fixed_after, names_before, names_after, default_before = {}, {}, {}, {}, {}
     for disk_id, now in current.items():
         spec = explicit.get(disk_id) or {}
@@ -328,8 +384,15 @@ def _progress(details):
     return None
 
 
+def listed(details):
+    """Whether the details come from a list answer: a list carries protectedDisks (and vmNics) empty [recorded],
+    a GET always has the OS disk. Such details say nothing about disks and NICs."""
+    return not details.get("protectedDisks")
+
+
 def item_facts(details):
-    """The provider part of an item's facts (target settings, disks, NICs, agent, replication figures)."""
+    """The provider part of an item's facts (target settings, disks, NICs, agent, replication figures). Disks and
+    NICs are None when the details come from a list (`listed`): GET the item for them."""
     agent = details.get("mobilityAgentDetails") or {}
     nics = []
     for mac, values in current_nics(details).items():
@@ -378,8 +441,8 @@ def item_facts(details):
             vm_tags=_tags_out(details.get("targetVmTags")), disk_tags=_tags_out(details.get("targetManagedDiskTags")),
             nic_tags=_tags_out(details.get("targetNicTags")), seed_disk_tags=_tags_out(details.get("seedManagedDiskTags")),
         ),
-        nics=nics,
-        disks=disks,
+        nics=None if listed(details) else nics,
+        disks=None if listed(details) else disks,
         agent=dict(
             version=agent.get("version"), latest_version=agent.get("latestVersion"),
             last_heartbeat=agent.get("lastHeartbeatUtc"), upgradeable=_text_bool(agent.get("isUpgradeable")),
@@ -390,24 +453,32 @@ def item_facts(details):
 
 # -- the DR lifecycle: state model and action inputs (dr.asr action modules) ----------------------------------
 #
-# One protected item goes through these phases (InMageRcm forward, InMageRcmFailback after a reprotect to
-# on-premises); `phase()` names the phase from the item's provider, active location, protection state and
-# test failover state (docs/lab-asr.md "Item state machine"; the strings ASR documents, the rest opaque):
+# What ASR states explicitly decides (docs/dr-actions.md): the provider and activeLocation say where the VM runs
+# and which way it replicates; allowedOperations say what can be done now; the job running on the item (its
+# currentScenario, once a job read confirmed it runs) says what is under way. Protection state strings are
+# shown, never matched exactly: the service has states nobody documented (tests/recorded holds the ones recorded).
 #
-#   initial_replication  InMageRcm, Primary: enabling, initial replication, reprotect to Azure started
-#   protected            InMageRcm, Primary, Protected                      -> test failover, failover
-#   test_failover        ... with a test failover waiting for its cleanup   -> cleanup
-#   test_failover_cleanup ... test failover being cleaned up (MarkedForDeletion)
-#   failed_over          InMageRcm, Recovery, commit pending               -> commit, change recovery point
-#   committed            InMageRcm, Recovery, failover committed           -> reprotect to on-premises
-#   reprotecting         InMageRcmFailback, Recovery, initial replication to on-premises
-#   reprotected          InMageRcmFailback, Recovery, Protected             -> failback (planned failover)
-#   failed_back          InMageRcmFailback, Primary, commit pending         -> commit, cancel
-#   failback_committed   InMageRcmFailback, Primary, committed              -> reprotect to Azure
+# activeLocation is relative to the provider's direction [recorded]: InMageRcm (VMware -> Azure) is active at
+# Primary on-premises and at Recovery in Azure; InMageRcmFailback (Azure -> VMware, after a reprotect) at Primary
+# in Azure and at Recovery on-premises.
+#
+#   initial_replication  InMageRcm on-premises, nothing to fail over yet (enabling, initial replication)
+#   protected            InMageRcm on-premises: UnplannedFailover / TestFailover allowed
+#   test_failover        ... a test failover is up: TestFailoverCleanup allowed
+#   failed_over          InMageRcm in Azure: Commit allowed                    -> commit, change recovery point,
+#                                                                                reprotect (SwitchProtection)
+#   committed            InMageRcm in Azure, no Commit, SwitchProtection       -> reprotect to on-premises
+#   reprotecting         InMageRcmFailback in Azure, not yet able to fail back (initial replication)
+#   reprotected          InMageRcmFailback in Azure: PlannedFailover allowed   -> failback
+#   failed_back          InMageRcmFailback on-premises: Commit / CancelFailover -> commit, cancel, reprotect
+#   failback_committed   InMageRcmFailback on-premises, no Commit, SwitchProtection -> reprotect to Azure
 #   failed, disabling, unknown
+# While a job runs and ASR allows nothing, the phase is the one the job started from (a failover running: still
+# `protected`), so what waits for it and what resumes it is clear; `busy` facts name the job.
 
 FAILBACK_INSTANCE_TYPE = "InMageRcmFailback"
 PRIMARY, RECOVERY = "Primary", "Recovery"
+ON_PREMISES, AZURE = "on-premises", "azure"
 DIRECTIONS = {"primary_to_recovery": "PrimaryToRecovery", "recovery_to_primary": "RecoveryToPrimary"}
 #: recovery point choices by name, as ASR's recovery plans take them (RecoveryPlanPointType)
 POINT_KEYWORDS = ("Latest", "LatestProcessed", "LatestApplicationConsistent", "LatestCrashConsistent")
@@ -415,58 +486,109 @@ POINT_KEYWORDS = ("Latest", "LatestProcessed", "LatestApplicationConsistent", "L
 FAILBACK_POINT_TYPES = ("ApplicationConsistent", "CrashConsistent")
 #: failover type per direction: VMware -> Azure is an (unplanned) failover, the failback a planned one
 FAILOVER_TYPES = {"primary_to_recovery": "unplanned", "recovery_to_primary": "planned"}
-_INITIAL = ("UnprotectedStatesBegin", "InitialReplicationInProgress", "ReprotectInitiated")
-_FAILED = ("EnablingFailed", "InitialReplicationFailed", "DisablingFailed")
-_COMMIT_PENDING = ("UnplannedFailoverCommitPendingStatesBegin", "PlannedFailoverCommitRequired")
+#: the phases in which the item replicates and can fail over (to Azure, or back): what "protected" means
+CAN_FAIL_OVER = ("protected", "test_failover", "reprotected")
+#: the operation that reprotects [recorded: SwitchProtection; ReverseReplicate is another scenario's name]
+REPROTECT_OPERATIONS = ("SwitchProtection", "ReverseReplicate")
+#: job and item scenario names -> the action they run [recorded names first; the rest the lab's or the SDK's]
+SCENARIO_ACTIONS = {
+    "enabledr": "enable", "enableprotection": "enable", "updatevmproperties": "update", "disabledr": "disable",
+    "purgeprotection": "disable", "testfailover": "test_failover", "testfailovercleanup": "test_failover_cleanup",
+    "cleanuptestfailover": "test_failover_cleanup", "unplannedfailover": "failover", "failover": "failover",
+    "plannedfailover": "failback", "commitfailover": "commit", "commit": "commit", "failovercommit": "commit",
+    "cancelfailover": "cancel", "failovercancel": "cancel", "changepit": "change_recovery_point",
+    "applyrecoverypoint": "change_recovery_point", "changerecoverypoint": "change_recovery_point",
+    "switchreplicationgroupprotection": "reprotect", "switchprotection": "reprotect", "reprotect": "reprotect",
+    "reverserepliction": "reprotect", "reversereplication": "reprotect", "reversereplicate": "reprotect",
+    "repairreplication": "repair", "updateapplianceforrpi": "update_appliance",
+}
+#: the phase a job started from, per where the item runs and the action the job runs (a running job with nothing
+#: allowed: see above)
+_BUSY_PHASES = {
+    (False, ON_PREMISES): {"test_failover": "protected", "failover": "protected", "test_failover_cleanup":
+                           "test_failover", "enable": "initial_replication", "repair": "protected",
+                           "update": "protected", "update_appliance": "protected",
+                           "reprotect": "initial_replication"},
+    (False, AZURE): {"commit": "failed_over", "change_recovery_point": "failed_over", "reprotect": "committed"},
+    (True, AZURE): {"failback": "reprotected", "reprotect": "reprotecting", "enable": "reprotecting"},
+    (True, ON_PREMISES): {"commit": "failed_back", "cancel": "failed_back", "reprotect": "failback_committed",
+                          "failback": "reprotected"},
+}
 
 
 def is_failback(instance_type):
     return (instance_type or "").lower() == FAILBACK_INSTANCE_TYPE.lower()
 
 
-def phase(provider, active_location, state, test_failover_state):
-    """The lifecycle phase (above) of an item; pure, from its REST strings."""
+def runs_in(provider, active_location):
+    """Where the VM runs: "on-premises" or "azure" (None: an active location ASR never showed)."""
     failback = is_failback(provider)
-    tfo = test_failover_state if test_failover_state not in (None, "", "None") else None
-    if state == "DisablingProtection":
-        return "disabling"
-    if state in _FAILED:
-        return "failed"
-    if state == "ReprotectInitiated" and active_location == (PRIMARY if failback else RECOVERY):
-        # a reprotect's first tasks, before ASR switches the item to the other direction's provider
-        return "initial_replication" if failback else "reprotecting"
-    if not failback and active_location in (None, PRIMARY):
-        if state in _INITIAL:
-            return "initial_replication"
-        if state == "Protected":
-            if tfo is None:
-                return "protected"
-            return "test_failover" if tfo == "WaitingForCompletion" else "test_failover_cleanup"
-    if not failback and active_location == RECOVERY:
-        if state in _COMMIT_PENDING:
-            return "failed_over"
-        if state == "CommitFailoverCompleted":
-            return "committed"
-    if failback and active_location == RECOVERY:
-        if state in _INITIAL:
-            return "reprotecting"
-        if state == "Protected":
-            return "reprotected"
-    if failback and active_location == PRIMARY:
-        if state in _COMMIT_PENDING:
-            return "failed_back"
-        if state == "CommitFailoverCompleted":
-            return "failback_committed"
-    return "unknown"
+    if active_location in (None, "", PRIMARY):
+        return AZURE if failback else ON_PREMISES
+    if active_location == RECOVERY:
+        return ON_PREMISES if failback else AZURE
+    return None
 
 
-def replicates_to(provider, active_location):
+def replicates_to(provider, active_location, allowed=None):
     """Where the item's data flows now: "recovery" (VMware -> Azure), "primary" (Azure -> VMware) or None."""
-    if not is_failback(provider) and active_location in (None, PRIMARY):
+    where = runs_in(provider, active_location)
+    if not is_failback(provider) and where == ON_PREMISES:
         return "recovery"
-    if is_failback(provider) and active_location == RECOVERY:
+    if is_failback(provider) and where == AZURE:
         return "primary"
     return None
+
+
+def scenario_action(scenario):
+    """The action a job (or item) scenario name runs, or None for one dr.asr does not know."""
+    return SCENARIO_ACTIONS.get((scenario or "").replace(" ", "").lower())
+
+
+def _replicating(state, progress):
+    """No operation allowed and no job: an initial replication (ASR's progress, or its state's name says so)."""
+    text = (state or "").lower()
+    return progress is not None or "initialreplication" in text or "unprotected" in text or "enabling" in text
+
+
+def phase(provider, active_location, state, allowed, running=None, progress=None):
+    """The lifecycle phase (above) of an item. `allowed`: its allowedOperations; `running`: the scenario of the
+    job that runs on it now (None when none runs); `progress`: its initial replication %, if ASR gives one."""
+    failback = is_failback(provider)
+    where = runs_in(provider, active_location)
+    ops = set(allowed or [])
+    text = (state or "").lower()
+    if where is None:
+        return "unknown"
+    if not failback and where == ON_PREMISES:
+        if "TestFailoverCleanup" in ops:
+            return "test_failover"
+        if ops & {"UnplannedFailover", "TestFailover"}:
+            return "protected"
+    elif not failback:
+        if "Commit" in ops:
+            return "failed_over"
+        if ops & set(REPROTECT_OPERATIONS):
+            return "committed"
+    elif where == AZURE:
+        if "PlannedFailover" in ops:
+            return "reprotected"
+    else:
+        if "Commit" in ops or "CancelFailover" in ops:
+            return "failed_back"
+        if ops & set(REPROTECT_OPERATIONS):
+            return "failback_committed"
+    if "disabling" in text:
+        return "disabling"
+    if text.endswith("failed"):
+        return "failed"
+    if running:
+        busy = _BUSY_PHASES[(failback, where)].get(scenario_action(running))
+        if busy:
+            return busy
+    if where == (AZURE if failback else ON_PREMISES) and _replicating(state, progress):
+        return "reprotecting" if failback else "initial_replication"
+    return "unknown"
 
 
 def test_failover_input(network_id=None, recovery_point_id=None):
@@ -493,8 +615,10 @@ def failback_point_type(keyword):
 
 
 def planned_failback_input(recovery_point_type):
-    """providerSpecificDetails of a failback (InMageRcmFailbackPlannedFailoverProviderInput)."""
-    return {"instanceType": FAILBACK_INSTANCE_TYPE, "recoveryPointType": recovery_point_type}
+    """The body of a failback: a planned failover of an InMageRcmFailback item, sent without failoverDirection
+    [recorded: TestV2ARCMFailback#12] (InMageRcmFailbackPlannedFailoverProviderInput)."""
+    return {"properties": {"providerSpecificDetails": {"instanceType": FAILBACK_INSTANCE_TYPE,
+                                                       "recoveryPointType": recovery_point_type}}}
 
 
 def apply_recovery_point_input(recovery_point_id):
@@ -503,17 +627,19 @@ def apply_recovery_point_input(recovery_point_id):
 
 
 def reprotect_to_primary_input(reprotect_agent_id, datastore_name, log_storage_account_id, policy_id=None):
-    """providerSpecificDetails of the reprotect Azure -> on-premises (InMageRcmReprotectInput)."""
-    return _compact({"instanceType": INSTANCE_TYPE, "reprotectAgentId": reprotect_agent_id,
-                     "datastoreName": datastore_name, "logStorageAccountId": log_storage_account_id,
-                     "policyId": policy_id})
+    """The body of the reprotect Azure -> on-premises of an InMageRcm item, failoverDirection RecoveryToPrimary
+    [recorded: TestV2ARCMReprotect#14] (InMageRcmReprotectInput)."""
+    return {"properties": {"failoverDirection": DIRECTIONS["recovery_to_primary"], "providerSpecificDetails": _compact(
+        {"instanceType": INSTANCE_TYPE, "reprotectAgentId": reprotect_agent_id, "datastoreName": datastore_name,
+         "logStorageAccountId": log_storage_account_id, "policyId": policy_id})}}
 
 
 def reprotect_to_recovery_input(process_server_id, policy_id, run_as_account_id=None):
-    """providerSpecificDetails of the reprotect on-premises -> Azure after a failback
-    (InMageRcmFailbackReprotectInput)."""
-    return _compact({"instanceType": FAILBACK_INSTANCE_TYPE, "processServerId": process_server_id,
-                     "policyId": policy_id, "runAsAccountId": run_as_account_id})
+    """The body of the reprotect on-premises -> Azure of an InMageRcmFailback item, sent without failoverDirection
+    [recorded: TestV2ARCM540Reprotect#15] (InMageRcmFailbackReprotectInput)."""
+    return {"properties": {"providerSpecificDetails": _compact(
+        {"instanceType": FAILBACK_INSTANCE_TYPE, "processServerId": process_server_id, "runAsAccountId":
+         run_as_account_id, "policyId": policy_id})}}
 
 
 def plan_failover_inputs(direction, keyword=None, multi_vm_sync_point=None):

@@ -11,12 +11,12 @@ Pure functions: module options <-> policy settings (snake_case) <-> REST provide
   InMageRcmFailbackPolicyCreationInput.
 * Updates send the complete input under `replicationProviderSettings` (PATCH), as Az PowerShell's
   Update-AzRecoveryServicesAsrPolicy does for InMageRcm: the current values with the changed ones applied.
-* Associations (container mappings): the appliance's protection container -> "Microsoft Azure" (Az
-  PowerShell's Constants.AzureContainer, what New-AzRecoveryServicesAsrProtectionContainerMapping sends for
-  an InMageRcm policy: its EnterpriseToAzure path, with an empty provider input). Az PowerShell has no path
-  for InMageRcmFailback policies (New-AzRecoveryServicesAsrPolicy and the mapping cmdlet accept neither), so
-  the failback policy is associated the same way: same container, same target. That is what the lab
-  simulator accepts (docs/lab-asr.md); it is not verified against the real service [U].
+* Associations (container mappings) [recorded: TestV2ARCMContainerMapping]: an InMageRcm policy maps the
+  appliance's protection container to "Microsoft Azure" with the generic provider input
+  (ReplicationProviderSpecificContainerMappingInput); ASR answers InMageRcm details (agent auto-upgrade on). A
+  failback (InMageRcmFailback) policy maps the container to ITSELF (its id) and has no provider details - the
+  shape of the failback mappings a real vault has (crashconsistency-/appconsistency-failback-containerpairing);
+  the request body of such an association is not recorded (the generic input is our guess).
 """
 
 from __future__ import annotations
@@ -189,10 +189,20 @@ def container_matches(container):
     return any((kind or "").lower() == INSTANCE_TYPE.lower() for kind in kinds)
 
 
-def mapping_body(policy_id, failback):
+GENERIC_MAPPING_INPUT = "ReplicationProviderSpecificContainerMappingInput"
+#: the policies a modernized vault has once its appliance registered [recorded: every AsrV2ARCMTests vault]
+DEFAULT_POLICIES = ("24-hour-replication-policy", "crashconsistency-policy-failback", "appconsistency-policy-failback")
+
+
+def mapping_target(container_id, failback):
+    """The targetProtectionContainerId of an association: Azure, or (failback) the container itself [recorded]."""
+    return container_id if failback else AZURE_CONTAINER
+
+
+def mapping_body(policy_id, failback, container_id):
     """Create input of the association of a policy with the appliance's container (forward or failback)."""
-    return {"properties": {"targetProtectionContainerId": AZURE_CONTAINER, "policyId": policy_id,
-                           "providerSpecificInput": {}}}
+    return {"properties": {"targetProtectionContainerId": mapping_target(container_id, failback), "policyId": policy_id,
+                           "providerSpecificInput": {"instanceType": GENERIC_MAPPING_INPUT}}}
 
 
 def removal_body():

@@ -19,12 +19,15 @@ from ansible_collections.dr.asr.tests.unit.plugins.modules.utils import (
 
 BASE = dict(vault_name=VAULT, vault_resource_group=RG, wait_sleep=0, wait_timeout=5)
 PROTECTED = ["UnplannedFailover", "DisableProtection", "TestFailover"]
-#: what each item action does to the item in this fake: (testFailoverState, activeLocation, state, allowed)
+#: what each item action does to the item in this fake once its job succeeded: (testFailoverState, activeLocation,
+#: state, allowed) [recorded, but the test failover's WaitingForCompletion: the REST spec's example]; while the job
+#: runs the item names it and allows nothing (FakeArm.start_on)
 EFFECTS = {
     "testfailover": ("WaitingForCompletion", None, None, ["TestFailoverCleanup"]),
-    "testfailovercleanup": ("None", None, None, PROTECTED),
+    # a cleanup leaves MarkedForDeletion, with a second drill allowed [recorded]
+    "testfailovercleanup": ("MarkedForDeletion", None, None, PROTECTED),
     "unplannedfailover": (None, "Recovery", "UnplannedFailoverCommitPendingStatesBegin",
-                          ["Commit", "DisableProtection", "ChangePit"]),
+                          ["CompleteMigration", "Commit", "DisableProtection", "ChangePit", "SwitchProtection"]),
 }
 SCENARIOS = {"testfailover": "TestFailover", "testfailovercleanup": "TestFailoverCleanup",
              "unplannedfailover": "UnplannedFailover"}
@@ -50,7 +53,6 @@ class ActionArm(FakeArm):
         return super().routes() + [
             ("POST", item + r"/(?P<action>testFailover|testFailoverCleanup|unplannedFailover)", self._action),
             ("GET", item + r"/recoveryPoints", self._points),
-            ("GET", item, self._get_item),
             ("GET", V + r"/replicationRecoveryPlans", self._plans),
             ("POST", V + r"/replicationJobs/(?P<job>[^/]+)/(?P<action>cancel|resume|restart)", self._job_action),
         ]
@@ -63,16 +65,13 @@ class ActionArm(FakeArm):
         action = match.group("action").lower()
         self.bodies.append((action, item["properties"]["friendlyName"], body))
         tfo, location, state, allowed = EFFECTS[action]
-        props = item["properties"]
+        effects = {"allowedOperations": list(allowed)}
         for key, value in (("testFailoverState", tfo), ("activeLocation", location), ("protectionState", state)):
             if value is not None:
-                props[key] = value
-        props["allowedOperations"] = list(allowed)
-        job = self._job(SCENARIOS[action], props["friendlyName"])
+                effects[key] = value
+        job = self._job(SCENARIOS[action], item["properties"]["friendlyName"])
+        self.start_on(item, job, effects)
         return self._accepted(CONTAINER + "/replicationProtectedItems/" + item["name"], job)
-
-    def _get_item(self, match, query, body):
-        return 200, self._item(match.group("item")), {}
 
     def _points(self, match, query, body):
         return 200, {"value": [{"id": "p/recoveryPoints/rp-%d" % m, "name": "rp-%d" % m, "properties": {
@@ -158,13 +157,16 @@ def test_a_running_drill_is_attached_to(arm):
 
 
 def test_cleanup_waits_for_a_running_drill_then_cleans_up(arm):
+    """The drill's job runs (the item names it and allows nothing): the cleanup waits for it, lists the items again
+    and cleans up once TestFailoverCleanup is allowed. polls=2: the job still runs when the run reads it first."""
     fake = arm(["web-01"])
-    fake.items["web-01"]["properties"].update(testFailoverState="WaitingForCompletion",
-                                              allowedOperations=["TestFailoverCleanup"])
-    fake.busy("web-01", scenario="TestFailover", polls=1)
+    fake.busy("web-01", scenario="TestFailover", polls=2, effects={
+        "testFailoverState": "WaitingForCompletion", "allowedOperations": ["TestFailoverCleanup"]})
     result = run(test_failover, dict(items=["web-01"], state="absent"))
     assert result["changed"] and result["protected_items"][0]["action"] == "start"
     assert [b[0] for b in fake.bodies] == ["testfailovercleanup"]
+    assert result["protected_items"][0]["phase"] == "protected"
+    assert result["protected_items"][0]["test_failover_state"] == "MarkedForDeletion"
 
 
 def test_timeout_returns_the_jobs_tasks_and_a_rerun_attaches(arm):
@@ -175,11 +177,15 @@ def test_timeout_returns_the_jobs_tasks_and_a_rerun_attaches(arm):
     partial = failed["partial"]["protected_items"][0]
     assert partial["action"] == "start" and partial["job"]["state"] == "InProgress"
     job_name = partial["job"]["name"]
-    fake.items["web-01"]["properties"]["currentScenario"] = {
-        "scenarioName": "TestFailover", "jobId": asr_id(V) + "/replicationJobs/" + job_name, "startTime": "x"}
-    fake.running[job_name] = 1
+    # the item names the running job and allows nothing; the job ends at the second look (the rerun reads it once
+    # to tell a running job from a failed one, then waits for it)
+    assert fake.items["web-01"]["properties"]["currentScenario"]["jobId"].endswith("/" + job_name)
+    assert partial["allowed_operations"] == [] and partial["phase"] == "protected"
+    fake.running[job_name] = 2
     again = run(test_failover, dict(items=["web-01"]))
     assert again["protected_items"][0]["action"] == "attach" and fake.count("POST") == 1
+    assert again["protected_items"][0]["job"]["state"] == "Succeeded"
+    assert again["protected_items"][0]["phase"] == "test_failover"
 
 
 def test_failover_needs_confirmation_also_in_check_mode(arm):

@@ -120,7 +120,7 @@ def test_join_needs_a_vcenter():
 def test_jobs_by_target_state_and_time(fake):
     first = fake.job("AddProtectionProfile", "pol", "ProtectionProfile")
     fake.job("TestFailover", "web-01", "ProtectionEntity", state="Failed")
-    second = fake.job("UpdateProtectionProfile", "pol", "ProtectionProfile")
+    second = fake.job("ModifyProtectionProfile", "pol", "ProtectionProfile")
     result = run(job_info, dict(target="pol", states=["Succeeded"], since="2026-01-01T00:00:00Z"))
     assert [j["name"] for j in result["jobs"]] == [second, first]
     [(_path, query)] = fake.reads("/replicationJobs")

@@ -65,7 +65,10 @@ def test_enable_reads_do_not_grow_with_the_vm_count(arm, count):
 
 
 @pytest.mark.parametrize("count", [1, 25])
-def test_rerun_reads_three_lists_and_writes_nothing(arm, count):
+def test_rerun_reads_three_lists_gets_the_compared_items_and_writes_nothing(arm, count):
+    """A rerun reads three vault-wide lists (fabrics, machines, items) and GETs each item it compares: a list of
+    items carries their disks and NICs empty [recorded], so comparing a list would see every disk and NIC setting
+    changed. One GET per compared item (concurrent), no job reads (no item names a job), no writes."""
     fake = arm(names(count))
     run(dict(vms=[{"name": n} for n in names(count)]))
     fake.protect_all()
@@ -73,11 +76,14 @@ def test_rerun_reads_three_lists_and_writes_nothing(arm, count):
     result = run(dict(vms=[{"name": n} for n in names(count)], wait="protected"))
     assert not result["changed"] and set(v["action"] for v in result["vms"]) == {"none"}
     assert [v["progress"] for v in result["vms"]] == [100] * count
+    assert [v["phase"] for v in result["vms"]] == ["protected"] * count
     assert fake.writes() == 0
-    assert sorted(k for _m, k in fake.calls) == ["fabrics", "item_list", "machines"]
+    assert sorted(k for _m, k in fake.calls) == ["fabrics"] + ["item_get"] * count + ["item_list", "machines"]
 
 
 def test_waiting_for_protection_lists_items_once_per_poll(arm, monkeypatch):
+    """One item list per poll while waiting; before, one GET per item the run compares (a list has no disks and
+    NICs), never one per poll."""
     fake = arm(names(5))
     run(dict(vms=[{"name": n} for n in names(5)], wait="none"))
     fake.calls = []
@@ -92,6 +98,7 @@ def test_waiting_for_protection_lists_items_once_per_poll(arm, monkeypatch):
     assert [v["state"] for v in result["vms"]] == ["Protected"] * 5
     assert sleeps == [7, 7]
     assert fake.count("GET", "item_list") == 3 and fake.count("GET", "job_list") == 0 and fake.writes() == 0
+    assert fake.count("GET", "item_get") == 5
 
 
 # -- the planner ------------------------------------------------------------------------------------------
@@ -100,7 +107,7 @@ def test_batch_plans_enable_update_nothing_and_attach(arm):
     fake = arm(["web-01", "web-02", "web-03", "web-04"])
     run(dict(vms=[{"name": "web-02"}, {"name": "web-03"}, {"name": "web-04"}]))
     fake.protect_all()
-    fake.busy("web-04")
+    fake.busy("web-04", polls=2)        # still runs when the run reads it (once, to tell it from a failed job)
     fake.calls = []
     result = run(dict(vms=[{"name": "web-01"}, {"name": "web-02", "target_vm_size": "Standard_B1s"},
                            {"name": "web-03"}, {"name": "web-04"}], wait="none"))
@@ -111,6 +118,8 @@ def test_batch_plans_enable_update_nothing_and_attach(arm):
     web02 = result["vms"][1]
     assert web02["diff"] == {"before": {"target_vm_size": "Standard_D2s_v5"}, "after": {"target_vm_size": "Standard_B1s"}}
     assert [d["before_header"] for d in result["diff"]] == ["web-01", "web-02"]
+    # the two compared items are read with a GET each; web-04's running job is read once, its item not compared
+    assert fake.count("GET", "item_get") == 2 and fake.count("GET", "job_get") >= 1
 
 
 def test_check_mode_predicts_and_writes_nothing(arm):
@@ -141,12 +150,35 @@ def test_nic_settings_are_applied_after_the_enable_job(arm):
                                            {"nic": "Network adapter 2", "failover": False}]))
     assert result["vms"][0]["action"] == "enable" and result["vms"][0]["job"]["scenario"] == "UpdateVmProperties"
     assert (fake.count("PUT"), fake.count("PATCH")) == (1, 1)
-    nics = result["vms"][0]["item"]["nics"]
+    # the report's item comes from a list: its NICs are unknown (null), never a false empty list
+    assert result["vms"][0]["item"]["nics"] is None
+    info = run(dict(vault_name=VAULT, vault_resource_group=RG, vm_names=["app-01"]), module=protected_item_info)
+    nics = info["protected_items"][0]["nics"]         # protected_item_info GETs the item
     assert (nics[0]["target_ip"], nics[0]["target_subnet"], nics[1]["failover"]) == ("10.10.1.31", "app", False)
     fake.calls = []
     again = run(dict(name="app-01", nics=[{"nic": "00:50:56:90:01:00", "target_subnet": "app", "target_ip": "10.10.1.31"},
                                           {"nic": "Network adapter 2", "failover": False}]))
-    assert not again["changed"] and fake.writes() == 0
+    # compared with the GET (the list has no NICs): nothing to change
+    assert not again["changed"] and fake.writes() == 0 and fake.count("GET", "item_get") == 1
+
+
+def test_per_disk_settings_are_compared_through_the_agents_disk_names(arm):
+    """The item names its disks as the agent does (/dev/sda, /dev/sdb), not by the VMware disk UUID the options and
+    the enable input use: the rerun matches them (rcm.disk_map: OS disk, capacity, position) on the item's GET."""
+    fake = arm(["db-01"])
+    disks = [{"disk": "Hard disk 1", "disk_type": "Premium_LRS"}, {"disk": "Hard disk 2", "exclude": True}]
+    first = run(dict(name="db-01", disks=disks))
+    assert first["vms"][0]["action"] == "enable"
+    details = next(iter(fake.items.values()))["properties"]["providerSpecificDetails"]
+    assert [d["diskId"] for d in details["protectedDisks"]] == ["/dev/sda"]
+    assert [d["diskId"] for d in details["unprotectedDisks"]] == ["/dev/sdb"]
+    fake.protect_all()
+    fake.calls = []
+    again = run(dict(name="db-01", disks=disks))
+    assert not again["changed"] and fake.writes() == 0 and fake.count("GET", "item_get") == 1
+    failure = fail(dict(name="db-01", disks=[{"disk": "Hard disk 2", "exclude": False}]))
+    assert failure["error"]["details"]["parameter"] == "disks" and fake.writes() == 0
+    assert "/dev/sdb" in failure["msg"]
 
 
 def test_disable_needs_confirmation_and_then_disables_once(arm):
@@ -217,6 +249,15 @@ def test_failed_jobs_fail_the_module_after_the_others_are_done(arm):
     assert "2 of 2 VMs failed" in failure["msg"] and "Push installation failed" in failure["msg"]
     assert [v["error"]["code"] for v in failure["vms"]] == ["95117", "95117"]
     assert fake.count("PUT") == 2
+    # ASR keeps the failed enable as the items' currentScenario [recorded: EnablingFailed]: a rerun reads those jobs
+    # once (one list for two), sees they ended, and reports the failed state instead of waiting for them
+    fake.calls = []
+    again = fail(dict(vms=[{"name": "web-01"}, {"name": "web-02"}]))
+    assert [v["error"]["code"] for v in again["vms"]] == ["EnablingFailed", "EnablingFailed"]
+    assert [v["phase"] for v in again["vms"]] == ["failed", "failed"]
+    assert [v["item"]["current_job"]["running"] for v in again["vms"]] == [False, False]
+    assert "job action=restart" in again["vms"][0]["error"]["recommended_action"]
+    assert fake.writes() == 0 and (fake.count("GET", "job_list"), fake.count("GET", "job_get")) == (1, 0)
 
 
 def test_busy_item_is_attached_not_submitted_again(arm):
@@ -244,7 +285,8 @@ def test_busy_item_with_pending_settings_is_updated_once_its_job_ended(arm):
 def test_disabling_a_busy_item_waits_for_its_job_first(arm):
     fake = arm(["web-01"])
     run(dict(name="web-01", wait="none"))
-    fake.busy("web-01", scenario="UpdateVmProperties")
+    # polls=2: the job still runs when the run reads it first, and ends at the wait's look
+    fake.busy("web-01", scenario="UpdateVmProperties", polls=2)
     fake.calls = []
     result = run(dict(name="web-01", state="absent", confirm_disable=True))
     assert result["vms"][0]["action"] == "disable" and fake.count("POST") == 1 and not fake.items
@@ -273,6 +315,17 @@ def test_info_filters_by_vm_name_and_state_with_one_list(arm):
                       states=["initialreplicationinprogress"]), module=protected_item_info)
     assert [i["vm_name"] for i in result["protected_items"]] == ["web-02"]
     assert result["protected_items"][0]["target"]["vm_size"] == "Standard_D2s_v5"
+    # one list, then a GET of the one matching item for its disks and NICs (a list carries them empty)
+    assert fake.calls == [("GET", "item_list"), ("GET", "item_get")]
+    assert [d["id"] for d in result["protected_items"][0]["disks"]] == ["/dev/sda"]     # as the agent names it
+    assert len(result["protected_items"][0]["nics"]) == 1
+    fake.calls = []
+    listed = run(dict(vault_name=VAULT, vault_resource_group=RG, vm_names=["WEB-02"], details=False),
+                 module=protected_item_info)
     assert fake.calls == [("GET", "item_list")]
+    assert listed["protected_items"][0]["disks"] is None and listed["protected_items"][0]["nics"] is None
     empty = run(dict(vault_name=VAULT, vault_resource_group=RG, states=["Protected"]), module=protected_item_info)
     assert empty["protected_items"] == []
+    phases = run(dict(vault_name=VAULT, vault_resource_group=RG, phases=["initial_replication"], details=False),
+                 module=protected_item_info)
+    assert [i["vm_name"] for i in phases["protected_items"]] == ["web-01", "web-02"]

@@ -140,7 +140,7 @@ def test_unknown_vm_and_other_fabric_fail_before_any_write(arm):
 def test_a_failed_job_fails_with_asr_details(arm):
     arm.job_state = "Failed"
     failure = fail(dict(name="rp-shop", groups=THREE_TIER))
-    assert failure["error"]["code"] == "990023" and "CreateRecoveryPlan" in failure["msg"]
+    assert failure["error"]["code"] == "990023" and "SaveRecoveryPlan" in failure["msg"]
 
 
 def test_wait_false_returns_the_job_and_a_rerun_attaches(arm):

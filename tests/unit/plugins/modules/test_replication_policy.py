@@ -107,7 +107,13 @@ def test_failback_policy(arm):
     assert fake.writes()[0][2] == {"properties": {"providerSpecificInput": {
         "instanceType": "InMageRcmFailback", "crashConsistentFrequencyInMinutes": 10,
         "appConsistentFrequencyInMinutes": 240}}}
-    assert fake.writes()[1][2]["properties"]["targetProtectionContainerId"] == AZURE
+    # a failback policy's association targets the appliance's container itself [recorded: the failback mappings
+    # of a real vault], not "Microsoft Azure" as a forward policy's does
+    mapping = fake.writes()[1][2]["properties"]
+    assert mapping["targetProtectionContainerId"].lower() == CONTAINER.lower() != AZURE.lower()
+    assert mapping["providerSpecificInput"] == {"instanceType": "ReplicationProviderSpecificContainerMappingInput"}
+    assert [(a["name"], a["state"]) for a in result["policy"]["associations"]] == [("pol-fb-association", "Paired")]
+    assert not run(dict(name="pol-fb", failback=True, crash_consistent_frequency_minutes=10, associate=True))["changed"]
 
 
 def test_associate_false_removes_the_mapping_and_an_existing_one_is_recognised_by_policy(arm):

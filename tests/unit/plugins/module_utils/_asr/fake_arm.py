@@ -5,6 +5,16 @@
 requests through azure-core's RequestsTransport into `FakeArm.request` (a requests.Session stand-in),
 which answers like ASR (lists, 202 + job headers, jobs) and counts every request.
 
+It answers like real ASR does [recorded, tests/recorded/asr_modernized.json]:
+
+* a LIST of protected items carries protectedDisks, vmNics and agentUpgradeBlockingErrorDetails EMPTY; a GET of
+  the item fills them (so a test proves the collection GETs what it compares);
+* while a job runs on an item, its currentScenario names the job (the item's scenario name: EnableProtection for
+  EnableDr, SwitchProtection for SwitchReplicationGroupProtection) and nothing is allowed; once the job
+  succeeded the item shows no scenario and allows what its new state allows; a FAILED job stays the item's
+  currentScenario (an enable that failed: EnablingFailed, DisableProtection allowed);
+* Protected allows UnplannedFailover, DisableProtection, TestFailover.
+
     arm = FakeArm(vms=["web-01", "web-02"])
     clients = arm.clients()                      # AzureClients whose SDK clients talk to `arm`
     ...
@@ -13,6 +23,7 @@ which answers like ASR (lists, 202 + job headers, jobs) and counts every request
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import types
@@ -39,6 +50,13 @@ VNETS = {"vnet-dr-recovery": {"default": "10.10.0.0/24", "app": "10.10.1.0/24"},
          "vnet-dr-test": {"default": "10.20.0.0/24", "app": "10.20.1.0/24"}}
 SIZES = ("Standard_D2s_v5", "Standard_D4s_v5", "Standard_B1s")
 IDLE = {"scenarioName": "None", "jobId": V + "/replicationJobs/None", "startTime": "1753-01-01T01:01:01Z"}
+#: what real ASR allows a Protected InMageRcm item [recorded]
+PROTECTED_OPERATIONS = ["UnplannedFailover", "DisableProtection", "TestFailover"]
+#: an item's currentScenario.scenarioName while a job of that scenario runs [recorded]; others: the job's name
+ITEM_SCENARIOS = {"EnableDr": "EnableProtection", "SwitchReplicationGroupProtection": "SwitchProtection"}
+#: the arrays a list of items carries empty [recorded]; a GET fills them
+LIST_EMPTY = ("protectedDisks", "vmNics", "agentUpgradeBlockingErrorDetails")
+FINAL_STATES = ("Succeeded", "Failed", "Cancelled", "Canceled", "Skipped", "Other")
 
 
 def asr_id(value):
@@ -78,6 +96,7 @@ class FakeArm(object):
                        if m["properties"]["displayName"] in agents]
         self.clock = 0
         self.running = {}      # job name -> polls until it ends (busy())
+        self.pending = {}      # job name -> (item, properties once it succeeded, allowedOperations before it)
 
     # -- the client side -------------------------------------------------------------------------
     def clients(self):
@@ -140,6 +159,7 @@ class FakeArm(object):
             ("GET", V + "/replicationPolicies", self._policies),
             ("GET", V + "/replicationProtectionContainerMappings", self._mappings),
             ("GET", V + "/replicationProtectedItems", self._item_list),
+            ("GET", CONTAINER + r"/replicationProtectedItems/(?P<item>[^/]+)", self._item_get),
             ("GET", V + "/replicationJobs", self._job_list),
             ("GET", V + r"/replicationJobs/(?P<job>[^/]+)", self._job_get),
             ("GET", SITE + "/machines", self._machines),
@@ -182,12 +202,44 @@ class FakeArm(object):
         return self._page([{"id": asr_id(CONTAINER) + "/replicationProtectionContainerMappings/m1", "name": "m1",
                             "properties": {"policyId": asr_id(POLICY), "state": "Paired"}}], query, "")
 
-    def _item_list(self, match, query, body):
+    def _settle(self):
+        """Items whose job ended: succeeded -> its effects, no scenario; failed -> ASR keeps the job named."""
         for item in self.items.values():
             job = item["properties"]["currentScenario"]["jobId"].rsplit("/", 1)[-1]
-            if job in self.jobs and self.jobs[job]["properties"]["state"] != "InProgress":
-                item["properties"]["currentScenario"] = dict(IDLE)
-        return self._page(list(self.items.values()), query, V + "/replicationProtectedItems")
+            state = self.jobs[job]["properties"]["state"] if job in self.jobs else None
+            if state not in FINAL_STATES:
+                continue
+            _item, effects, before = self.pending.pop(job, (None, {}, None))
+            if state == "Failed":
+                if before is not None:
+                    item["properties"]["allowedOperations"] = before
+                continue
+            if state == "Succeeded":
+                item["properties"].update(copy.deepcopy(effects))
+            if "allowedOperations" not in effects and before is not None:
+                item["properties"]["allowedOperations"] = before
+            item["properties"]["currentScenario"] = dict(IDLE)
+
+    @staticmethod
+    def listed(item):
+        """An item as a LIST answers it: protectedDisks, vmNics, agentUpgradeBlockingErrorDetails empty."""
+        out = copy.deepcopy(item)
+        details = out["properties"].get("providerSpecificDetails") or {}
+        for key in LIST_EMPTY:
+            if key in details:
+                details[key] = []
+        return out
+
+    def _item_list(self, match, query, body):
+        self._settle()
+        return self._page([self.listed(i) for i in self.items.values()], query, V + "/replicationProtectedItems")
+
+    def _item_get(self, match, query, body):
+        self._settle()
+        item = next((i for i in self.items.values() if i["name"].lower() == match.group("item").lower()), None)
+        if item is None:
+            return 404, {"error": {"code": "NotFound", "message": "item %s" % match.group("item")}}, {}
+        return 200, copy.deepcopy(item), {}
 
     def _tick(self):
         for name in list(self.running):
@@ -271,22 +323,42 @@ class FakeArm(object):
                    "targetVmSize": inp.get("targetVmSize") or "Standard_D2s_v5",
                    "licenseType": inp.get("licenseType", "NoLicenseType"),
                    "targetVmTags": inp.get("targetVmTags", []),
-                   "protectedDisks": [{"diskId": d["uuid"], "diskType": (inp.get("disksDefault") or {}).get("diskType"),
-                                       "logStorageAccountId": (inp.get("disksDefault") or {}).get("logStorageAccountId")}
-                                      for d in mach["properties"]["disks"]],
+                   "protectedDisks": [], "unprotectedDisks": [],
                    "vmNics": [{"nicId": n["macAddress"], "isPrimaryNic": "true" if i == 0 else "false",
                                "isSelectedForFailover": "true", "targetSubnetName": inp.get("targetSubnetName", "default"),
                                "testSubnetName": inp.get("testSubnetName", "default"), "targetIPAddress": "",
                                "testIPAddress": "", "targetNicName": ""}
                               for i, n in enumerate(mach["properties"]["networkAdapters"])],
                    "initialReplicationProgressPercentage": 0}
+        self._disks_of(details, mach, inp)
         job = self._job("EnableDr", mach["properties"]["displayName"])
         path = CONTAINER + "/replicationProtectedItems/" + name
-        self.items[name.lower()] = {"id": asr_id(path), "name": name, "properties": {
-            "friendlyName": mach["properties"]["displayName"], "protectionState": "InitialReplicationInProgress",
-            "activeLocation": "Primary", "allowedOperations": ["DisableProtection"], "policyId": asr_id(POLICY),
+        item = self.items[name.lower()] = {"id": asr_id(path), "name": name, "properties": {
+            "friendlyName": mach["properties"]["displayName"], "protectionState": "UnprotectedStatesBegin",
+            "activeLocation": "Primary", "allowedOperations": [], "policyId": asr_id(POLICY),
             "policyFriendlyName": "pol-24h", "currentScenario": dict(IDLE), "providerSpecificDetails": details}}
+        self.start_on(item, job, {"protectionState": "InitialReplicationInProgress",
+                                  "allowedOperations": ["DisableProtection"]})
+        if self.job_state == "Failed":      # [recorded] the failed enable stays the item's currentScenario
+            item["properties"].update(protectionState="EnablingFailed", allowedOperations=["DisableProtection"])
         return self._accepted(path, job)
+
+    @staticmethod
+    def _disks_of(details, mach, inp):
+        """The item's disks as the Mobility agent names them (a Linux VM: /dev/sda, /dev/sdb in vCenter's order;
+        on Windows {GUID} and PHYSICALDRIVEn [recorded]), not by the VMware disk UUID the enable input takes;
+        disks left out of disksToInclude are unprotected."""
+        default = inp.get("disksDefault")
+        chosen = dict((d["diskId"].lower(), d) for d in inp.get("disksToInclude") or [])
+        for index, disk in enumerate(mach["properties"]["disks"]):
+            entry = {"diskId": "/dev/sd%s" % "abcdefghij"[index], "diskName": "/dev/sd%s" % "abcdefghij"[index],
+                     "capacityInBytes": disk["maxSizeInBytes"], "isOSDisk": "true" if index == 0 else "false"}
+            spec = default if default is not None else chosen.get(disk["uuid"].lower())
+            if spec is None:
+                details["unprotectedDisks"].append(entry)
+            else:
+                details["protectedDisks"].append(dict(entry, diskType=spec.get("diskType"),
+                                                      logStorageAccountId=spec.get("logStorageAccountId")))
 
     def _update(self, match, query, body):
         item = self.items[match.group("item").lower()]
@@ -302,27 +374,42 @@ class FakeArm(object):
                              ("isPrimaryNic", "isPrimaryNic"), ("isSelectedForFailover", "isSelectedForFailover")):
                 if src in nic_input:
                     nic[dst] = nic_input[src]
-        return self._accepted(CONTAINER + "/replicationProtectedItems/" + item["name"],
-                              self._job("UpdateVmProperties", item["properties"]["friendlyName"]))
+        job = self._job("UpdateVmProperties", item["properties"]["friendlyName"])
+        self.start_on(item, job, {})
+        return self._accepted(CONTAINER + "/replicationProtectedItems/" + item["name"], job)
 
     def _disable(self, match, query, body):
         item = self.items.pop(match.group("item").lower())
         return self._accepted(CONTAINER + "/replicationProtectedItems/" + item["name"],
                               self._job("DisableDr", item["properties"]["friendlyName"]))
 
+    def start_on(self, item, job, effects):
+        """Job `job` runs on `item`: while it runs ASR names it as the item's currentScenario and allows nothing;
+        `effects` (item properties) apply once it succeeded (at once for a job that ended already). A failed job
+        stays the item's currentScenario."""
+        props = item["properties"]
+        facts = self.jobs[job]["properties"]
+        scenario = ITEM_SCENARIOS.get(facts["scenarioName"], facts["scenarioName"])
+        props["currentScenario"] = {"scenarioName": scenario, "jobId": asr_id(V) + "/replicationJobs/" + job,
+                                    "startTime": facts["startTime"]}
+        self.pending[job] = (item, effects, list(props.get("allowedOperations") or []))
+        props["allowedOperations"] = []
+        self._settle()
+
     # -- test helpers ----------------------------------------------------------------------------------
     def protect_all(self):
-        """Every item Protected (initial replication done)."""
+        """Every item Protected (initial replication done): what real ASR allows then."""
         for item in self.items.values():
             item["properties"]["protectionState"] = "Protected"
+            item["properties"]["allowedOperations"] = list(PROTECTED_OPERATIONS)
             item["properties"]["providerSpecificDetails"]["initialReplicationProgressPercentage"] = None
 
-    def busy(self, vm, scenario="EnableDr", polls=1):
-        """The VM's item runs a job that ends after `polls` looks at the jobs."""
+    def busy(self, vm, scenario="EnableDr", polls=1, effects=None):
+        """The VM's item runs a job that ends after `polls` looks at the jobs (a job GET or list is a look); the
+        item allows nothing meanwhile, then what it allowed before (or `effects`)."""
         item = next(i for i in self.items.values() if i["properties"]["friendlyName"] == vm)
         job = self._job(scenario, vm)
         self.jobs[job]["properties"]["state"] = "InProgress"
         self.running[job] = polls
-        item["properties"]["currentScenario"] = {"scenarioName": scenario, "jobId": asr_id(V) + "/replicationJobs/" + job,
-                                                 "startTime": "2026-01-01T00:00:00Z"}
+        self.start_on(item, job, effects or {})
         return job

@@ -256,19 +256,19 @@ class PlanArm(object):
 
     def _plan_put(self, match, query, body):
         name = match.group("plan")
-        existing = self.plans.get(name.lower())
         inp = body["properties"]
         props = {"friendlyName": name, "primaryFabricId": asr_id(inp["primaryFabricId"]),
                  "primaryFabricFriendlyName": inp["primaryFabricId"].rsplit("/", 1)[-1],
                  "recoveryFabricId": inp["recoveryFabricId"], "recoveryFabricFriendlyName": inp["recoveryFabricId"],
                  "failoverDeploymentModel": inp.get("failoverDeploymentModel"), "currentScenario": dict(IDLE),
                  "groups": self._normalized(inp["groups"])}
-        return self._write(name, "UpdateRecoveryPlan" if existing else "CreateRecoveryPlan", props)
+        # [recorded: TestV2ARCMRecoveryPlan#14-15] a create and an update are both SaveRecoveryPlan jobs
+        return self._write(name, "SaveRecoveryPlan", props)
 
     def _plan_patch(self, match, query, body):
         plan = self.plans[match.group("plan").lower()]
         props = dict(copy.deepcopy(plan["properties"]), groups=self._normalized(body["properties"]["groups"]))
-        return self._write(plan["name"], "UpdateRecoveryPlan", props)
+        return self._write(plan["name"], "SaveRecoveryPlan", props)
 
     def _plan_delete(self, match, query, body):
         name = match.group("plan")

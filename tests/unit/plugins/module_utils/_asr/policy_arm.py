@@ -4,7 +4,8 @@
 """An in-memory ASR vault at the network edge for the policy, appliance, discovery and job modules: the
 real SDK clients send their requests through azure-core's RequestsTransport into `PolicyArm.request` (a
 requests.Session stand-in), which answers like ASR (lists with nextLink, 202 + job headers, jobs) and
-records every request.
+records every request. Job names are the recorded ones (AddProtectionProfile, ModifyProtectionProfile, and
+AssociateProtectionProfile, whose target is the POLICY [recorded: TestV2ARCMContainerMapping]).
 
     arm = PolicyArm()
     clients = arm.clients()          # AzureClients whose SDK clients talk to `arm`
@@ -231,7 +232,7 @@ class PolicyArm(object):
         name = match.group("p")
         inp = body["properties"]["replicationProviderSettings"]
         self.policies[name.lower()]["properties"]["providerSpecificDetails"] = dict(inp)
-        return self._accepted(V + "/replicationPolicies/" + name, self.job("UpdateProtectionProfile", name, "ProtectionProfile"))
+        return self._accepted(V + "/replicationPolicies/" + name, self.job("ModifyProtectionProfile", name, "ProtectionProfile"))
 
     def _delete_policy(self, match, query, body):
         name = match.group("p")
@@ -250,13 +251,16 @@ class PolicyArm(object):
         self.mappings[name.lower()] = {"id": asr_id(path), "name": name, "properties": {
             "targetProtectionContainerId": props["targetProtectionContainerId"], "policyId": props["policyId"],
             "state": "Paired", "health": "Normal"}}
-        return self._accepted(path, self.job("ConfigureProtection", name, "ProtectionContainerMapping"))
+        # [recorded: TestV2ARCMContainerMapping#12] the association's job targets the policy (its name)
+        policy = props["policyId"].rsplit("/", 1)[-1]
+        return self._accepted(path, self.job("AssociateProtectionProfile", policy, "ProtectionProfile"))
 
     def _remove_mapping(self, match, query, body):
         name = match.group("m")
-        del self.mappings[name.lower()]
+        mapping = self.mappings.pop(name.lower())
+        policy = mapping["properties"]["policyId"].rsplit("/", 1)[-1]      # by analogy with the association [guessed]
         return self._accepted(CONTAINER + "/replicationProtectionContainerMappings/" + name,
-                              self.job("UnconfigureProtection", name, "ProtectionContainerMapping"))
+                              self.job("DissociateProtectionProfile", policy, "ProtectionProfile"))
 
     # -- test helpers --------------------------------------------------------------------------------
     def running_job(self, scenario, target, target_type, gets=2, then=None):
@@ -271,7 +275,11 @@ class PolicyArm(object):
         return self.policies[name.lower()]
 
     def add_mapping(self, name, policy_name):
+        """An association made elsewhere: a forward policy's targets "Microsoft Azure", a failback policy's the
+        container itself [recorded: a real vault's failback mappings]."""
         path = CONTAINER + "/replicationProtectionContainerMappings/" + name
+        policy = self.policies[policy_name.lower()]
+        failback = policy["properties"]["providerSpecificDetails"].get("instanceType") == "InMageRcmFailback"
         self.mappings[name.lower()] = {"id": asr_id(path), "name": name, "properties": {
-            "targetProtectionContainerId": AZURE, "policyId": self.policies[policy_name.lower()]["id"],
+            "targetProtectionContainerId": asr_id(CONTAINER) if failback else AZURE, "policyId": policy["id"],
             "state": "Paired", "health": "Normal"}}

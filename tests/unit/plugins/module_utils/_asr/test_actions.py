@@ -19,34 +19,45 @@ from ansible_collections.dr.asr.plugins.modules import failover as failover_modu
 V = "/Subscriptions/s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v"
 C = V + "/replicationFabrics/fab/replicationProtectionContainers/cont"
 IDLE = {"scenarioName": "None", "jobId": V + "/replicationJobs/None", "startTime": "1753-01-01T01:01:01Z"}
+# what real ASR allows per phase [recorded, tests/recorded/asr_modernized.json; test_failover: the REST spec's
+# example; failback_committed: the lab's guess, no recording shows a failback commit]
 ALLOWED = {
+    "initial_replication": ["DisableProtection"],
     "protected": ["UnplannedFailover", "DisableProtection", "TestFailover"],
     "test_failover": ["TestFailoverCleanup"],
-    "failed_over": ["Commit", "DisableProtection", "ChangePit"],
-    "committed": ["ReverseReplicate", "DisableProtection"],
+    "failed_over": ["CompleteMigration", "Commit", "DisableProtection", "ChangePit", "SwitchProtection"],
+    "committed": ["CompleteMigration", "DisableProtection", "SwitchProtection"],
+    "reprotecting": ["DisableProtection"],
     "reprotected": ["PlannedFailover", "DisableProtection"],
-    "failed_back": ["Commit", "CancelFailover"],
-    "failback_committed": ["ReverseReplicate", "DisableProtection"],
+    "failed_back": ["CompleteMigration", "Commit", "DisableProtection", "SwitchProtection", "CancelFailover"],
+    "failback_committed": ["DisableProtection", "SwitchProtection"],
 }
 STATES = {   # phase -> (provider, activeLocation, protectionState, testFailoverState)
+    "initial_replication": ("InMageRcm", "Primary", "InitialReplicationRecoveryCompletionPending", "None"),
     "protected": ("InMageRcm", "Primary", "Protected", "None"),
     "test_failover": ("InMageRcm", "Primary", "Protected", "WaitingForCompletion"),
     "failed_over": ("InMageRcm", "Recovery", "UnplannedFailoverCommitPendingStatesBegin", "None"),
-    "committed": ("InMageRcm", "Recovery", "CommitFailoverCompleted", "None"),
-    "reprotected": ("InMageRcmFailback", "Recovery", "Protected", "None"),
-    "failed_back": ("InMageRcmFailback", "Primary", "PlannedFailoverCommitRequired", "None"),
-    "failback_committed": ("InMageRcmFailback", "Primary", "CommitFailoverCompleted", "None"),
+    "committed": ("InMageRcm", "Recovery", "UnplannedFailoverCommitted", "MarkedForDeletion"),
+    # InMageRcmFailback: Primary is Azure, Recovery on-premises [recorded]
+    "reprotecting": ("InMageRcmFailback", "Primary", "InitialReplicationInProgress", "None"),
+    "reprotected": ("InMageRcmFailback", "Primary", "Protected", "None"),
+    "failed_back": ("InMageRcmFailback", "Recovery", "CommitPendingStatesBegin", "None"),
+    "failback_committed": ("InMageRcmFailback", "Recovery", "PlannedFailoverCommitted", "None"),
 }
 
 
-def item(name, phase="protected", job=None, scenario=None, **details):
+def item(name, phase="protected", job=None, scenario=None, allowed=None, **details):
+    """An item in `phase`. With a `job`, its currentScenario names it and (as real ASR while a job runs) nothing is
+    allowed, unless `allowed` says otherwise (a failed job ASR keeps as the currentScenario)."""
     provider, location, state, tfo = STATES[phase]
     current = dict(IDLE)
     if job is not None:
         current = {"scenarioName": scenario, "jobId": V + "/replicationJobs/" + job, "startTime": "2026-01-01T00:00:00Z"}
+    if allowed is None:
+        allowed = [] if job else list(ALLOWED[phase])
     return {"id": C + "/replicationProtectedItems/item-" + name, "name": "item-" + name, "properties": {
         "friendlyName": name, "protectionState": state, "activeLocation": location, "testFailoverState": tfo,
-        "allowedOperations": [] if job else list(ALLOWED[phase]), "currentScenario": current,
+        "allowedOperations": list(allowed), "currentScenario": current,
         "providerSpecificDetails": dict({"instanceType": provider, "processServerName": "appliance-01",
                                          "targetResourceGroupId": "/subscriptions/s/resourceGroups/rg"}, **details)}}
 
@@ -57,19 +68,55 @@ def point(name, minute, kind="CrashConsistent", multi=False):
         "providerSpecificDetails": {"instanceType": "InMageRcm", "isMultiVmSyncPoint": "true" if multi else "false"}}}
 
 
+class FakeJobs(object):
+    """vault.jobs: the jobs an item's currentScenario names run unless listed in `ended` (a failed job ASR keeps
+    there); counts the reads (`ended` is one read of all named jobs)."""
+
+    def __init__(self, ended=()):
+        self._ended = set(ended)
+        self.reads = []
+
+    def ended(self, resources):
+        names = [n for n in (actions.jobs.scenario_job_name(r) for r in resources) if n]
+        if names:
+            self.reads.append(sorted(names))
+        return set(n for n in names if n in self._ended)
+
+
+class FakePlans(object):
+    """client.replication_recovery_plans: a plan GET answers the vault's plan (the list is not trusted)."""
+
+    def __init__(self, vault):
+        self.vault = vault
+        self.gets = []
+
+    def get(self, resource_group, vault, name):
+        self.gets.append(name)
+        return next(p for p in self.vault.plans if p["name"] == name)
+
+
 class FakeVault(object):
     name, resource_group = "v", "rg"
 
-    def __init__(self, items=(), plans=()):
+    def __init__(self, items=(), plans=(), ended=()):
         self.items = list(items)
         self.plans = list(plans)
         self.clients = type("Clients", (), {"subscription_id": "s"})()
+        self.jobs = FakeJobs(ended)
+        self.client = type("Client", (), {})()
+        self.client.replication_recovery_plans = FakePlans(self)
+        self.full = {}          # id (lower) -> what a GET answers (default: the listed item)
+        self.item_gets = []
 
     def protected_items(self):
         return self.items
 
     def recovery_plans(self):
         return self.plans
+
+    def get_items(self, items):
+        self.item_gets.extend(i["name"] for i in items)
+        return dict((i["id"].lower(), self.full.get(i["id"].lower(), i)) for i in items)
 
     def forget(self, *keys):
         pass
@@ -95,36 +142,92 @@ def params(**kw):
 
 # -- the state model -------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("provider,location,state,tfo,phase", [
-    ("InMageRcm", "Primary", "UnprotectedStatesBegin", "None", "initial_replication"),
-    ("InMageRcm", "Primary", "InitialReplicationInProgress", None, "initial_replication"),
-    ("InMageRcm", "Primary", "ReprotectInitiated", "None", "initial_replication"),
-    ("InMageRcm", "Primary", "Protected", "None", "protected"),
-    ("InMageRcm", "Primary", "Protected", "WaitingForCompletion", "test_failover"),
-    ("InMageRcm", "Primary", "Protected", "MarkedForDeletion", "test_failover_cleanup"),
-    ("InMageRcm", "Recovery", "UnplannedFailoverCommitPendingStatesBegin", "None", "failed_over"),
-    ("InMageRcm", "Recovery", "CommitFailoverCompleted", "None", "committed"),
-    ("InMageRcmFailback", "Recovery", "ReprotectInitiated", "None", "reprotecting"),
+RUNS = ("EnableProtection", "SwitchProtection", "PlannedFailover", "UnplannedFailover", "TestFailover",
+        "TestFailoverCleanup", "CommitFailover")
+
+
+@pytest.mark.parametrize("provider,location,state,allowed,running,progress,phase", [
+    # InMageRcm: on-premises at Primary
+    ("InMageRcm", "Primary", "UnprotectedStatesBegin", [], "EnableProtection", None, "initial_replication"),
+    ("InMageRcm", "Primary", "InitialReplicationStartInProgress", [], "EnableProtection", None, "initial_replication"),
+    ("InMageRcm", "Primary", "InitialReplicationInProgress", ["DisableProtection"], None, 40, "initial_replication"),
+    ("InMageRcm", "Primary", "InitialReplicationRecoveryCompletionPending", ["DisableProtection"], None, None,
+     "initial_replication"),
+    ("InMageRcm", "Primary", "Protected", ["UnplannedFailover", "DisableProtection", "TestFailover"], None, None,
+     "protected"),
+    ("InMageRcm", "Primary", "Protected", ["RepairReplication", "UnplannedFailover", "DisableProtection",
+                                           "TestFailover"], None, None, "protected"),
+    ("InMageRcm", "Primary", "Protected", ["TestFailoverCleanup"], None, None, "test_failover"),
+    # a job runs, nothing allowed: the phase the job started from
+    ("InMageRcm", "Primary", "Protected", [], "TestFailover", None, "protected"),
+    ("InMageRcm", "Primary", "Protected", [], "UnplannedFailover", None, "protected"),
+    ("InMageRcm", "Primary", "Protected", [], "TestFailoverCleanup", None, "test_failover"),
+    # InMageRcm: in Azure at Recovery
+    ("InMageRcm", "Recovery", "UnplannedFailoverCommitPendingStatesBegin",
+     ["CompleteMigration", "Commit", "DisableProtection", "ChangePit", "SwitchProtection"], None, None, "failed_over"),
+    ("InMageRcm", "Recovery", "UnplannedFailoverCommitted", ["CompleteMigration", "DisableProtection",
+                                                             "SwitchProtection"], None, None, "committed"),
+    ("InMageRcm", "Recovery", "SomeTransitionState", [], "CommitFailover", None, "failed_over"),
     # a reprotect's first tasks, before the item switches to the other direction's provider
-    ("InMageRcm", "Recovery", "ReprotectInitiated", "None", "reprotecting"),
-    ("InMageRcmFailback", "Primary", "ReprotectInitiated", "None", "initial_replication"),
-    ("InMageRcmFailback", "Recovery", "InitialReplicationInProgress", "None", "reprotecting"),
-    ("InMageRcmFailback", "Recovery", "Protected", "None", "reprotected"),
-    ("InMageRcmFailback", "Primary", "PlannedFailoverCommitRequired", "None", "failed_back"),
-    ("InMageRcmFailback", "Primary", "CommitFailoverCompleted", "None", "failback_committed"),
-    ("InMageRcm", "Primary", "EnablingFailed", "None", "failed"),
-    ("InMageRcm", "Primary", "DisablingProtection", "None", "disabling"),
-    ("InMageRcm", "Primary", "SomethingNew", "None", "unknown"),
+    ("InMageRcm", "Recovery", "UnplannedFailoverCommitted", [], "SwitchProtection", None, "committed"),
+    # InMageRcmFailback: in Azure at Primary
+    ("InMageRcmFailback", "Primary", "InitialReplicationStartInProgress", [], "EnableProtection", None, "reprotecting"),
+    ("InMageRcmFailback", "Primary", "InitialReplicationInProgress", ["DisableProtection"], None, None, "reprotecting"),
+    ("InMageRcmFailback", "Primary", "Protected", ["PlannedFailover", "DisableProtection"], None, None, "reprotected"),
+    ("InMageRcmFailback", "Primary", "PlannedFailoverTransitionStatesBegin", [], "PlannedFailover", None,
+     "reprotected"),
+    # InMageRcmFailback: on-premises at Recovery
+    ("InMageRcmFailback", "Recovery", "CommitPendingStatesBegin",
+     ["CompleteMigration", "Commit", "DisableProtection", "SwitchProtection", "CancelFailover"], None, None,
+     "failed_back"),
+    ("InMageRcmFailback", "Recovery", "PlannedFailoverCommitted", ["DisableProtection", "SwitchProtection"], None,
+     None, "failback_committed"),
+    ("InMageRcmFailback", "Recovery", "CommitPendingStatesBegin", [], "SwitchProtection", None, "failback_committed"),
+    # failed, disabling, unknown
+    ("InMageRcm", "Primary", "EnablingFailed", ["DisableProtection"], None, None, "failed"),
+    ("InMageRcm", "Primary", "DisablingProtection", [], "DisableDr", None, "disabling"),
+    ("InMageRcm", "Primary", "SomethingNew", ["DisableProtection"], None, None, "unknown"),
+    ("InMageRcm", "Primary", "SomethingNew", [], None, None, "unknown"),
+    ("InMageRcm", "Elsewhere", "Protected", ["UnplannedFailover"], None, None, "unknown"),
 ])
-def test_phase(provider, location, state, tfo, phase):
-    assert rcm.phase(provider, location, state, tfo) == phase
+def test_phase(provider, location, state, allowed, running, progress, phase):
+    assert rcm.phase(provider, location, state, allowed, running, progress) == phase
+
+
+def test_test_failover_state_is_no_phase_input():
+    """MarkedForDeletion stays after a cleanup has ended, with TestFailover allowed again [recorded]: the phase
+    follows allowedOperations, not testFailoverState (rcm.phase does not take it)."""
+    ops = ["UnplannedFailover", "DisableProtection", "TestFailover"]
+    assert actions.item_phase(item("web-01", "protected")) == "protected"
+    marked = item("web-01", "protected")
+    marked["properties"]["testFailoverState"] = "MarkedForDeletion"
+    assert actions.item_phase(marked) == "protected" and actions.allowed(marked) == ops
+
+
+@pytest.mark.parametrize("provider,location,where", [
+    ("InMageRcm", "Primary", "on-premises"), ("InMageRcm", "Recovery", "azure"), ("InMageRcm", None, "on-premises"),
+    ("InMageRcmFailback", "Primary", "azure"), ("InMageRcmFailback", "Recovery", "on-premises"),
+    ("InMageRcm", "Elsewhere", None),
+])
+def test_runs_in(provider, location, where):
+    assert rcm.runs_in(provider, location) == where
 
 
 def test_replicates_to():
     assert rcm.replicates_to("InMageRcm", "Primary") == "recovery"
-    assert rcm.replicates_to("InMageRcmFailback", "Recovery") == "primary"
+    assert rcm.replicates_to("InMageRcmFailback", "Primary") == "primary"
     assert rcm.replicates_to("InMageRcm", "Recovery") is None
-    assert rcm.replicates_to("InMageRcmFailback", "Primary") is None
+    assert rcm.replicates_to("InMageRcmFailback", "Recovery") is None
+
+
+@pytest.mark.parametrize("scenario,action", [
+    ("EnableDr", "enable"), ("EnableProtection", "enable"), ("SwitchReplicationGroupProtection", "reprotect"),
+    ("SwitchProtection", "reprotect"), ("PlannedFailover", "failback"), ("UnplannedFailover", "failover"),
+    ("TestFailoverCleanup", "test_failover_cleanup"), ("CommitFailover", "commit"), ("Something New", None),
+    (None, None),
+])
+def test_scenario_action(scenario, action):
+    assert rcm.scenario_action(scenario) == action
 
 
 # -- provider inputs ---------------------------------------------------------------------------------------------
@@ -134,13 +237,18 @@ def test_action_inputs():
     assert rcm.unplanned_failover_input(True, "rp1") == {"instanceType": "InMageRcm", "performShutdown": "true",
                                                          "recoveryPointId": "rp1"}
     assert rcm.unplanned_failover_input(False) == {"instanceType": "InMageRcm", "performShutdown": "false"}
-    assert rcm.planned_failback_input("CrashConsistent") == {"instanceType": "InMageRcmFailback",
-                                                             "recoveryPointType": "CrashConsistent"}
     assert rcm.apply_recovery_point_input("rp1") == {"instanceType": "InMageRcm", "recoveryPointId": "rp1"}
-    assert rcm.reprotect_to_primary_input("agent", "ds1", "sa", None) == {
-        "instanceType": "InMageRcm", "reprotectAgentId": "agent", "datastoreName": "ds1", "logStorageAccountId": "sa"}
-    assert rcm.reprotect_to_recovery_input("ps", "pol") == {"instanceType": "InMageRcmFailback",
-                                                            "processServerId": "ps", "policyId": "pol"}
+    # whole request bodies [recorded]: the failback and the reprotect to Azure go without failoverDirection
+    assert rcm.planned_failback_input("CrashConsistent") == {"properties": {"providerSpecificDetails": {
+        "instanceType": "InMageRcmFailback", "recoveryPointType": "CrashConsistent"}}}
+    assert rcm.reprotect_to_primary_input("agent", "ds1", "sa", None) == {"properties": {
+        "failoverDirection": "RecoveryToPrimary", "providerSpecificDetails": {
+            "instanceType": "InMageRcm", "reprotectAgentId": "agent", "datastoreName": "ds1",
+            "logStorageAccountId": "sa"}}}
+    assert rcm.reprotect_to_recovery_input("ps", "pol") == {"properties": {"providerSpecificDetails": {
+        "instanceType": "InMageRcmFailback", "processServerId": "ps", "policyId": "pol"}}}
+    assert rcm.reprotect_to_recovery_input("ps", "pol", "ra")["properties"]["providerSpecificDetails"][
+        "runAsAccountId"] == "ra"
 
 
 @pytest.mark.parametrize("keyword,expected", [(None, "CrashConsistent"), ("Latest", "CrashConsistent"),
@@ -224,8 +332,8 @@ def test_point_facts_age():
 
 # -- done, refused, started ----------------------------------------------------------------------------------------
 
-def decide(action_class, items, **kw):
-    vault = FakeVault(items)
+def decide(action_class, items, ended=(), **kw):
+    vault = FakeVault(items, ended=ended)
     run = FakeRun(vault, params(items=[i["properties"]["friendlyName"] for i in items], **kw), action_class(params(**kw)),
                   points={i["properties"]["friendlyName"]: POINTS for i in items})
     run.resolve()
@@ -245,14 +353,24 @@ def decide(action_class, items, **kw):
     (actions.Failover, {}, "reprotected", "none"),
     (actions.Failover, {"direction": "recovery_to_primary"}, "reprotected", "start"),
     (actions.Failover, {"direction": "recovery_to_primary"}, "failed_back", "none"),
+    (actions.Failover, {"direction": "recovery_to_primary"}, "failback_committed", "none"),
     (actions.Failover, {"direction": "recovery_to_primary"}, "protected", "none"),
     (actions.FailoverCommit, {}, "failed_over", "start"),
     (actions.FailoverCommit, {}, "failed_back", "start"),
     (actions.FailoverCommit, {}, "committed", "none"),
+    (actions.FailoverCommit, {}, "reprotecting", "none"),
     (actions.FailoverCommit, {}, "reprotected", "none"),
+    (actions.FailoverCommit, {}, "failback_committed", "none"),
     (actions.FailoverCancel, {}, "failed_back", "start"),
     (actions.Reprotect, {"datastore": "ds1"}, "protected", "none"),
+    (actions.Reprotect, {"datastore": "ds1"}, "initial_replication", "none"),
+    (actions.Reprotect, {"datastore": "ds1"}, "reprotecting", "none"),
     (actions.Reprotect, {"datastore": "ds1"}, "reprotected", "none"),
+    # SwitchProtection is allowed before the commit too [recorded]: the reprotect commits on its way
+    (actions.Reprotect, {"datastore": "ds1"}, "failed_over", "start"),
+    (actions.Reprotect, {"datastore": "ds1"}, "committed", "start"),
+    (actions.Reprotect, {}, "failed_back", "start"),
+    (actions.Reprotect, {}, "failback_committed", "start"),
 ])
 def test_decisions(action_class, kw, phase, expected, monkeypatch):
     monkeypatch.setattr(actions.Run, "reprotect_inputs", lambda self, target, direction: None)
@@ -286,7 +404,11 @@ def test_change_of_recovery_point_is_done_on_that_point():
     (actions.FailoverCommit, {}, "protected", ["Cannot commit the failover: web-01 is protected (replicating to Azure)",
                                                "There is no failover to commit: fail over first (dr.asr.failover)"]),
     (actions.FailoverCancel, {}, "failed_over", ["A failover to Azure cannot be canceled"]),
-    (actions.Reprotect, {}, "failed_over", ["Commit the failover first"]),
+    (actions.Reprotect, {"direction": "recovery_to_primary"}, "protected",
+     ["It replicates to Azure: a reprotect to on-premises needs a failover to Azure first (dr.asr.failover)"]),
+    (actions.Failover, {}, "initial_replication", ["replicating to Azure, initial replication not finished",
+                                                   "allowed operations: DisableProtection",
+                                                   "Wait until initial replication has finished"]),
     (actions.Failover, {"direction": "recovery_to_primary"}, "committed",
      ["failed over to Azure and committed, not reprotected", "Reprotect the VM to on-premises (dr.asr.reprotect)"]),
     (actions.TestFailover, {}, "failed_over", ["failed over to Azure, commit pending", "Commit the failover"]),
@@ -312,6 +434,32 @@ def test_every_target_is_checked_before_any_starts():
 def test_busy_with_the_same_scenario_attaches():
     run = decide(actions.TestFailover, [item("web-01", "protected", job="j1", scenario="TestFailover")])
     assert run.targets[0].action == "attach" and run.targets[0].job == "j1" and not run.targets[0].changed
+    assert run.vault.jobs.reads == [["j1"]]
+
+
+@pytest.mark.parametrize("scenario,expected", [("SwitchProtection", "attach"),
+                                               ("SwitchReplicationGroupProtection", "attach"),
+                                               ("EnableProtection", "after_job")])
+def test_a_running_reprotect_is_attached_by_its_names(scenario, expected, monkeypatch):
+    """The reprotect's job is SwitchReplicationGroupProtection, the item's scenario SwitchProtection: a rerun attaches.
+    Once its replication starts the item's scenario is EnableProtection [recorded for the failback item], an enable:
+    the rerun waits for it and decides again (then done), it never starts a second reprotect."""
+    monkeypatch.setattr(actions.Run, "reprotect_inputs", lambda self, target, direction: None)
+    run = decide(actions.Reprotect, [item("web-01", "reprotecting", job="j1", scenario=scenario)])
+    assert run.targets[0].action == expected and run.targets[0].job == "j1" and not run.targets[0].changed
+
+
+def test_a_failed_job_kept_as_current_scenario_makes_nothing_busy(monkeypatch):
+    """ASR keeps a FAILED job as the item's currentScenario [recorded: EnablingFailed]: the named jobs are read once,
+    and one that ended leaves the decision to allowedOperations."""
+    monkeypatch.setattr(actions.Run, "test_network", lambda self, target: None)
+    failed = item("web-01", "protected", job="j1", scenario="TestFailover", allowed=ALLOWED["protected"])
+    run = decide(actions.TestFailover, [failed, item("web-02", "protected", job="j2", scenario="TestFailover")],
+                 ended=("j1",))
+    assert [t.action for t in run.targets] == ["start", "attach"]
+    assert run.targets[0].changed and run.targets[0].job is None and run.targets[1].job == "j2"
+    assert run.vault.jobs.reads == [["j1", "j2"]]        # both jobs in one read
+    assert run.targets[0].phase() == "protected"
 
 
 def test_busy_with_another_job_waits_first_or_fails_without_wait():
@@ -372,6 +520,7 @@ def test_plan_decisions(monkeypatch):
     fresh = [item("web-01"), item("web-02")]
     run = decide_plan(actions.TestFailover, plan(fresh, ["PlannedFailover", "UnplannedFailover", "TestFailover"]), fresh)
     assert run.targets[0].kind == "plan" and run.targets[0].action == "start"
+    assert run.vault.client.replication_recovery_plans.gets == ["rp1"]     # the plan is read with a GET
     run = decide_plan(actions.TestFailover, plan(fresh, [], "Suspended", "j1", "TestFailover"), fresh)
     assert run.targets[0].action == "attach"
     mixed = [item("web-01", "test_failover"), item("web-02")]
@@ -388,6 +537,9 @@ def test_plan_reprotect_runs_on_the_members(monkeypatch):
     assert run.batch_of_plan and [t.kind for t in run.targets] == ["item", "item"]
     assert [t.action for t in run.targets] == ["start", "start"]
     assert "cannot reprotect a recovery plan" in run.plan.reason
+    # a reprotect to on-premises takes the log storage account of the item's disks: a list has them empty, so the
+    # members are read with a GET each
+    assert sorted(run.vault.item_gets) == ["item-web-01", "item-web-02"]
 
 
 def test_plan_takes_recovery_point_keywords_only():
@@ -409,9 +561,9 @@ def test_item_bodies():
                                                                "recoveryPointId": "rp-id"}}}
     back = params(direction="recovery_to_primary", recovery_point="LatestApplicationConsistent")
     run = FakeRun(FakeVault(), back, actions.Failover(back))
-    assert actions.Failover(back).item_body(run, target)["properties"] == {
-        "failoverDirection": "RecoveryToPrimary", "providerSpecificDetails": {
-            "instanceType": "InMageRcmFailback", "recoveryPointType": "ApplicationConsistent"}}
+    # the failback goes without failoverDirection [recorded: TestV2ARCMFailback#12]
+    assert actions.Failover(back).item_body(run, target) == {"properties": {"providerSpecificDetails": {
+        "instanceType": "InMageRcmFailback", "recoveryPointType": "ApplicationConsistent"}}}
     cleanup = params(state="absent", comments="ok")
     assert actions.TestFailover(cleanup).item_body(run, target) == {"properties": {"comments": "ok"}}
 
@@ -496,3 +648,44 @@ def test_a_look_at_started_jobs_reads_one_job_once(jobs, gets, lists):
     assert [t.job_facts["name"] for t in run.targets] == jobs
     assert len(vault.jobs.lists) == lists
     assert len(vault.jobs.gets) == gets
+
+
+# -- the reprotect's policy in a vault with default policies ----------------------------------------------------------
+
+def policy(name, instance_type):
+    return {"id": V + "/replicationPolicies/" + name, "name": name,
+            "properties": {"friendlyName": name, "providerSpecificDetails": {"instanceType": instance_type}}}
+
+
+class PolicyVault(FakeVault):
+    """A vault whose appliance registered: its default policies [recorded: 24-hour-replication-policy and the two
+    failback policies, each associated with the appliance's container], plus what dr.asr made."""
+
+    def __init__(self, extra=()):
+        super().__init__()
+        self._policies = [policy("24-hour-replication-policy", "InMageRcm"),
+                          policy("crashconsistency-policy-failback", "InMageRcmFailback"),
+                          policy("appconsistency-policy-failback", "InMageRcmFailback")] + list(extra)
+
+    def policies(self):
+        return self._policies
+
+    def mappings(self):
+        return [{"id": C + "/replicationProtectionContainerMappings/m-" + p["name"], "name": "m-" + p["name"],
+                 "properties": {"policyId": p["id"]}} for p in self._policies]
+
+
+def test_the_reprotect_takes_the_failback_policy_paired_with_the_items_policy():
+    committed = item("web-01", "committed")
+    committed["properties"]["policyFriendlyName"] = "pol-24h"
+    mine = PolicyVault([policy("pol-24h", "InMageRcm"), policy("pol-24h-failback", "InMageRcmFailback")])
+    run = FakeRun(mine, params(), actions.Reprotect(params()))
+    assert run._policy(committed, rcm.FAILBACK_INSTANCE_TYPE, None).endswith("/pol-24h-failback")
+    # only the vault's two default failback policies: which one is the user's choice
+    run = FakeRun(PolicyVault(), params(), actions.Reprotect(params()))
+    with pytest.raises(InputError) as err:
+        run._policy(committed, rcm.FAILBACK_INSTANCE_TYPE, None)
+    assert err.value.details["parameter"] == "policy"
+    assert "crashconsistency-policy-failback" in err.value.message and "appconsistency-policy-failback" in err.value.message
+    chosen = FakeRun(PolicyVault(), params(policy="appconsistency-policy-failback"), actions.Reprotect(params()))
+    assert chosen._policy(committed, rcm.FAILBACK_INSTANCE_TYPE, None).endswith("/appconsistency-policy-failback")

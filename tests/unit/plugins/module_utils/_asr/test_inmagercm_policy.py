@@ -108,11 +108,18 @@ def test_details_round_trip_to_facts():
     assert failback["failback"] and failback["retention_minutes"] is None and failback["multi_vm_sync"] is None
 
 
-def test_associations_target_azure_for_both_directions():
-    for failback in (False, True):
-        body = rcm.mapping_body("/Subscriptions/s/x/replicationPolicies/p", failback)
-        assert body["properties"]["targetProtectionContainerId"] == "Microsoft Azure"
+def test_associations_forward_targets_azure_failback_its_own_container():
+    """[recorded: TestV2ARCMContainerMapping] a forward policy maps the container to "Microsoft Azure"; a failback
+    policy's association targets the container itself. Both send the generic provider input."""
+    container = "/Subscriptions/s/x/replicationFabrics/f/replicationProtectionContainers/c"
+    forward = rcm.mapping_body("/Subscriptions/s/x/replicationPolicies/p", False, container)
+    failback = rcm.mapping_body("/Subscriptions/s/x/replicationPolicies/p", True, container)
+    assert forward["properties"]["targetProtectionContainerId"] == "Microsoft Azure"
+    assert failback["properties"]["targetProtectionContainerId"] == container
+    for body in (forward, failback):
         assert body["properties"]["policyId"].endswith("/replicationPolicies/p")
+        assert body["properties"]["providerSpecificInput"] == {
+            "instanceType": "ReplicationProviderSpecificContainerMappingInput"}
     assert rcm.removal_body() == {"properties": {"providerSpecificInput": {}}}
     assert rcm.container_matches({"properties": {"fabricType": "InMageRcm"}})
     assert rcm.container_matches({"properties": {"fabricSpecificDetails": {"instanceType": "InMageRcm"}}})

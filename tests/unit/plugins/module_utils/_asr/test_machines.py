@@ -27,7 +27,9 @@ INDEX = MachineIndex([machine("web-01", 1), machine("web-02", 2), machine("db-01
 def test_facts():
     facts = INDEX.find("name", name="web-01")
     assert (facts["os_type"], facts["firmware"], facts["nics"][0]["mac"]) == ("windows", "efi", "00:50:56:aa:00:01")
-    assert facts["disks"] == [{"id": "d1", "label": "Hard disk 1", "location": "scsi0:0", "size_gb": 64, "os_disk": True}]
+    # size in bytes and position: what rcm.disk_map matches the item's agent-named disks by
+    assert facts["disks"] == [{"id": "d1", "label": "Hard disk 1", "location": "scsi0:0", "size_gb": 64,
+                               "size_bytes": 64 * 1024 ** 3, "os_disk": True, "position": 0}]
 
 
 def test_by_uuid_either_bios_byte_order():
