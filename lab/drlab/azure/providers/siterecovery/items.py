@@ -39,8 +39,8 @@ import logging
 import math
 
 from drlab.azure.providers import catalog
-from drlab.azure.providers.siterecovery import (common, effects, errors, fabric, jobs, policies, providers,
-                                              vocabulary)
+from drlab.azure.providers.siterecovery import common, effects, errors, fabric, jobs, policies, providers
+from drlab.azure.providers.siterecovery import vocabulary
 from drlab.azure.providers.siterecovery.common import AZURE_FABRIC, ITEM, ITEM_PATH, VAULT_PATH, private
 from drlab.azure.rp import ArmError, Paged, ResourceType
 
@@ -56,6 +56,7 @@ KNOWN_ACTIONS = ("addDisks", "applyRecoveryPoint", "failoverCancel", "failoverCo
                  "removeDisks", "repairReplication", "reProtect", "resolveHealthErrors", "switchProvider",
                  "testFailover", "testFailoverCleanup", "unplannedFailover", "updateAppliance",
                  "updateMobilityService", "reinstallMobilityService")
+
 
 def _describe(item, state):
     return vocabulary.description(_instance_type(item), item["properties"].get("activeLocation") or "Primary", state,

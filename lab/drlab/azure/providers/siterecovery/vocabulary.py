@@ -272,24 +272,26 @@ def item_scenario(scenario):
 
 # -- containers, mappings, plans, disks -------------------------------------------------------------------------
 
+#: (policy, provider, settings, its mapping) of a new modernized vault
+DEFAULT_POLICIES = (
+    ("24-hour-replication-policy", RCM,
+     {"recoveryPointHistoryInMinutes": 4320, "appConsistentFrequencyInMinutes": 240,
+      "crashConsistentFrequencyInMinutes": 5, "enableMultiVmSync": "true"}, "default-failover-containerpairing"),
+    ("crashconsistency-policy-failback", FAILBACK,
+     {"appConsistentFrequencyInMinutes": 0, "crashConsistentFrequencyInMinutes": 5},
+     "crashconsistency-failback-containerpairing"),
+    ("appconsistency-policy-failback", FAILBACK,
+     {"appConsistentFrequencyInMinutes": 60, "crashConsistentFrequencyInMinutes": 5},
+     "appconsistency-failback-containerpairing"),
+)
+
 WORDS = {
     "azure_container": Word("Microsoft Azure", RECORDED, "TestV2ARCMContainerMapping#5, TestV2ARCMRecoveryPlan#13"),
     # the failback policies' mappings target the appliance's own container, without providerSpecificDetails
     "failback_mapping_target": Word("<the source container's id>", RECORDED, "TestV2ARCMContainerMapping#5"),
     # a new modernized vault's defaults, made when the appliance registers (names and settings recorded in every
     # recording; that the registration makes them: guessed)
-    "default_policies": Word((("24-hour-replication-policy", RCM, {"recoveryPointHistoryInMinutes": 4320,
-                                                                    "appConsistentFrequencyInMinutes": 240,
-                                                                    "crashConsistentFrequencyInMinutes": 5,
-                                                                    "enableMultiVmSync": "true"},
-                               "default-failover-containerpairing"),
-                              ("crashconsistency-policy-failback", FAILBACK, {"appConsistentFrequencyInMinutes": 0,
-                                                                             "crashConsistentFrequencyInMinutes": 5},
-                               "crashconsistency-failback-containerpairing"),
-                              ("appconsistency-policy-failback", FAILBACK, {"appConsistentFrequencyInMinutes": 60,
-                                                                           "crashConsistentFrequencyInMinutes": 5},
-                               "appconsistency-failback-containerpairing")),
-                             RECORDED, "TestV2ARCMProtectableItem#5-8, TestV2ARCMContainer#5-11"),
+    "default_policies": Word(DEFAULT_POLICIES, RECORDED, "TestV2ARCMProtectableItem#5-8, TestV2ARCMContainer#5-11"),
     # recovery plans: the answer puts empty Shutdown and Failover groups before the Boot groups; a member's
     # virtualMachineId is the item's internalIdentifier
     "plan_groups": Word(("Shutdown", "Failover"), RECORDED, "TestV2ARCMRecoveryPlan#16"),
