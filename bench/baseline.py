@@ -32,6 +32,11 @@ AZURE_CONTAINER = "Microsoft Azure"
 OFFAZURE_API = "2020-01-01"
 
 
+def _ops(props):
+    """What ASR allows the item now: the script decides from it, as real ASR's states are not documented."""
+    return props.get("allowedOperations") or []
+
+
 def _none(value):
     return value in (None, "", "None")
 
@@ -117,7 +122,9 @@ class Baseline(object):
             except ResourceNotFoundError:
                 self.asr.replication_protection_container_mappings.begin_create(
                     self.rg, self.vault, self.fabric["name"], self.container["name"], mapping,
-                    {"properties": {"targetProtectionContainerId": AZURE_CONTAINER, "policyId": self.policy_id(name),
+                    # a failback policy's association targets the container itself [recorded]
+                    {"properties": {"targetProtectionContainerId": self.container["id"] if name == FAILBACK_POLICY
+                                    else AZURE_CONTAINER, "policyId": self.policy_id(name),
                                     "providerSpecificInput": {}}}).result()
 
     def _arm_list(self, path):
@@ -232,7 +239,7 @@ class Baseline(object):
         cleanup = {"properties": {"comments": "bench"}}
         self._each(items, lambda n: ops.begin_test_failover_cleanup(*self._item_args(n), cleanup_input=cleanup,
                                                                     polling=False),
-                   lambda p: _none(p.get("testFailoverState")) and self._idle(p), "test failover cleanup")
+                   lambda p: "TestFailoverCleanup" not in _ops(p) and self._idle(p), "test failover cleanup")
 
     def failover(self, vms):
         self.fabric_and_container()
@@ -243,7 +250,7 @@ class Baseline(object):
         self._each(items, lambda n: ops.begin_unplanned_failover(*self._item_args(n), failover_input=body, polling=False),
                    lambda p: p.get("activeLocation") == "Recovery" and self._idle(p), "failover")
         self._each(items, lambda n: ops.begin_failover_commit(*self._item_args(n), polling=False),
-                   lambda p: p.get("protectionState") == "CommitFailoverCompleted" and self._idle(p), "commit")
+                   lambda p: "Commit" not in _ops(p) and self._idle(p), "commit")
 
     def failback(self, vms, datastore):
         app = self.appliance()
@@ -255,12 +262,13 @@ class Baseline(object):
             "logStorageAccountId": self.storage, "policyId": self.policy_id(FAILBACK_POLICY)}}}
         self._each(items, lambda n: ops.begin_reprotect(*self._item_args(n), reprotect_input=body, polling=False),
                    lambda p: p.get("protectionState") == "Protected" and self._idle(p), "reprotect")
-        back = {"properties": {"failoverDirection": "RecoveryToPrimary", "providerSpecificDetails": {
-            "instanceType": "InMageRcmFailback", "recoveryPointType": "CrashConsistent"}}}
+        # the failback is sent without failoverDirection [recorded]; it is done when its commit is allowed
+        back = {"properties": {"providerSpecificDetails": {"instanceType": "InMageRcmFailback",
+                                                           "recoveryPointType": "CrashConsistent"}}}
         self._each(items, lambda n: ops.begin_planned_failover(*self._item_args(n), failover_input=back, polling=False),
-                   lambda p: p.get("activeLocation") == "Primary" and self._idle(p), "failback")
+                   lambda p: "Commit" in _ops(p) and self._idle(p), "failback")
         self._each(items, lambda n: ops.begin_failover_commit(*self._item_args(n), polling=False),
-                   lambda p: p.get("protectionState") == "CommitFailoverCompleted" and self._idle(p), "commit")
+                   lambda p: "Commit" not in _ops(p) and self._idle(p), "commit")
 
 
 def main(argv=None):
