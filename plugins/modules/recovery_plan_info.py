@@ -15,8 +15,8 @@ description:
     groups), the operations the plan allows now, its current or last job and when it was last failed over.
   - Groups are returned in the options' terms of M(dr.asr.recovery_plan), so RV(recovery_plans[].groups) can be fed
     back to it.
-  - Two vault-wide list calls (recovery plans, protected items - the latter only when a plan has members), whatever
-    the number of plans.
+  - One vault-wide list of the recovery plans, then a GET of each returned plan (its groups and actions come from the
+    GET: a list answer is never trusted for them), and one list of the protected items when a plan has members.
 author:
   - dr.asr maintainers (@dr-asr)
 options:
@@ -237,6 +237,7 @@ def run_module(module):
     found = lookup.vault_read(vault, vault.recovery_plans)
     if params["name"]:
         found = [p for p in found if (p.get("name") or "").lower() == params["name"].lower()]
+    found = [vault.get_plan(p["name"]) for p in found]       # groups from a GET, never from a list answer
     has_members = any(plans.member_keys(g) for p in found for g in (p.get("properties") or {}).get("groups") or [])
     index = plans.ItemIndex(vault.protected_items() if has_members else [])
     out = [plans.plan_facts(p, index) for p in found]

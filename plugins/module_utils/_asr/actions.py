@@ -52,7 +52,7 @@ TARGET_SPEC = dict(
 )
 TARGET_EXCLUSIVE = [["items", "recovery_plan"]]
 RUNNING_STATES = ("NotStarted", "InProgress")
-STOP_STATES = tuple(jobs.FINAL_STATES) + ("Suspended",)
+STOP_STATES = jobs.STOPPED_STATES
 NETWORK_TYPE = "Microsoft.Network/virtualNetworks"
 STORAGE_TYPE = "Microsoft.Storage/storageAccounts"
 
@@ -199,15 +199,10 @@ def job_probe(vault, names, since=None):
     def look():
         if not names:
             return Probe(True, value={})
-        if len(names) == 1:
-            name = next(iter(names))
-            seen = {name: vault.jobs.get(name)}
-        else:
-            odata = "StartTime eq '%s'" % since if since else None
-            seen = dict((job["name"], job) for job in vault.jobs.list(odata) if job["name"] in names)
-            for name in names - set(seen):
-                seen[name] = vault.jobs.get(name)
+        seen = vault.jobs.read(names, since)
         running = [n for n, j in seen.items() if j.get("state") not in STOP_STATES]
+        if not running:
+            seen = vault.jobs.complete(seen)
         tasks = []
         for name in running:
             current = [t for t in seen[name].get("tasks") or [] if t.get("state") == "InProgress"]
@@ -305,19 +300,13 @@ def resolve_items(vault, names, parameter="items"):
     return found
 
 
-def get_plan(vault, name):
-    """A recovery plan by GET: a list answer may carry its groups sparser [a list is never trusted for details]."""
-    with azure_errors("Reading recovery plan %s" % name):
-        return as_dict(vault.client.replication_recovery_plans.get(vault.resource_group, vault.name, name))
-
-
 def resolve_plan(vault, name):
     """(plan, member items) of a recovery plan (one plan list and one GET of the plan, one item list)."""
     plans = lookup.vault_read(vault, vault.recovery_plans)
     plan = next((p for p in plans if lookup.matches(p, name)), None)
     if plan is None:
         raise _not_found("recovery_plan", name, "a recovery plan of vault %s" % vault.name, [p["name"] for p in plans])
-    plan = get_plan(vault, plan["name"])
+    plan = vault.get_plan(plan["name"])
     items = vault.protected_items()
     members = []
     for member_id in plan_member_ids(plan):
@@ -1160,7 +1149,7 @@ class Run(object):
             target.extra.pop("member_jobs", None)
             target.job_facts = None
             if target.kind == "plan":
-                target.resource = get_plan(self.vault, target.name)
+                target.resource = self.vault.get_plan(target.name)
                 target.members = [fresh.get(m["id"].lower(), m) for m in target.members]
             else:
                 target.resource = fresh.get(target.resource["id"].lower(), target.resource)
@@ -1210,7 +1199,7 @@ class Run(object):
         fresh = dict((i["id"].lower(), i) for i in self.vault.protected_items())
         for target in self.targets + ([self.plan] if self.plan and self.plan not in self.targets else []):
             if target.kind == "plan":
-                target.resource = get_plan(self.vault, target.name)
+                target.resource = self.vault.get_plan(target.name)
                 target.members = [fresh.get(m["id"].lower(), m) for m in target.members]
             else:
                 target.resource = fresh.get(target.resource["id"].lower(), target.resource)

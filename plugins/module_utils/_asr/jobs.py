@@ -26,6 +26,10 @@ except ImportError:  # reported by DrAsrModule through missing_required_lib
     PollingMethod = object
 
 FINAL_STATES = ("Succeeded", "Failed", "Cancelled", "Canceled", "Other")
+#: a job that does not run on by itself: it ended, or waits at a manual action
+STOPPED_STATES = FINAL_STATES + ("Suspended",)
+#: a stopped job whose tasks and errors say what to do: it failed, was cancelled, or waits at a manual action
+ATTENTION_STATES = ("Failed", "Cancelled", "Canceled", "Suspended")
 _JOB_IN_URL = (re.compile(r"/operationresults/([^/?]+)", re.I),
                re.compile(r"/replicationOperationStatus/([^/?]+)", re.I),
                re.compile(r"/replicationJobs/([^/?]+)", re.I))
@@ -171,22 +175,39 @@ class Jobs(object):
         with azure_errors("Listing jobs of vault %s" % self.vault):
             return [job_facts(as_dict(j)) for j in self._ops.list(self.resource_group, self.vault, filter=odata_filter)]
 
+    def read(self, names, since=None):
+        """{name: facts} of the jobs: one GET for a single job, one vault-wide list (jobs started since `since`) for
+        many, a GET for one not listed."""
+        names = set(n for n in names if n)
+        if len(names) == 1:
+            return {job["name"]: job for job in [self.get(next(iter(names)))]}
+        odata = "StartTime eq '%s'" % since if since else None  # Az PowerShell's JobQueryParameter
+        seen = dict((job["name"], job) for job in self.list(odata) if job["name"] in names) if names else {}
+        for name in names - set(seen):  # older than the filter window, or not listed yet
+            seen[name] = self.get(name)
+        return seen
+
+    def complete(self, seen):
+        """`seen` with the jobs that failed or wait at a manual action but were listed without tasks read whole (a
+        GET): what went wrong, or what a job waits for, never comes from a list's silence. Real lists can be sparser
+        than a GET; no recording shows a job list, so this costs nothing where they are not. Once, at a wait's end."""
+        out = dict(seen)
+        for name, job in seen.items():
+            if job.get("state") in ATTENTION_STATES and not job.get("tasks"):
+                out[name] = self.get(name)
+        return out
+
     def probe(self, names, since=None):
-        """A waiter probe over several jobs: one GET for a single job, one vault-wide list for many."""
+        """A waiter probe over several jobs (`read`): done when every job ended."""
         names = set(n for n in names if n)
 
         def look():
             if not names:
                 return Probe(True, value={})
-            if len(names) == 1:
-                seen = {job["name"]: job for job in [self.get(next(iter(names)))]}
-            else:
-                odata = "StartTime eq '%s'" % since if since else None  # Az PowerShell's JobQueryParameter
-                seen = dict((job["name"], job) for job in self.list(odata) if job["name"] in names)
-                missing = names - set(seen)
-                for name in missing:  # older than the filter window, or not listed yet
-                    seen[name] = self.get(name)
+            seen = self.read(names, since)
             running = [n for n, j in seen.items() if j.get("state") not in FINAL_STATES]
+            if not running:
+                seen = self.complete(seen)
             progress = "%d of %d jobs finished" % (len(seen) - len(running), len(seen))
             return Probe(not running, value=seen, progress=progress)
         return look
@@ -206,7 +227,7 @@ class Jobs(object):
             return set()
         times = [t for t in starts.values() if t]
         try:
-            seen = self.probe(list(starts), min(times) if len(starts) > 1 and times else None)().value or {}
+            seen = self.read(list(starts), min(times) if len(starts) > 1 and times else None)
         except AzureError as err:
             if err.status != 404:
                 raise

@@ -241,8 +241,11 @@ def same_boot_groups(current, wanted):
 
 
 def member_ref(item):
-    """A protected item as a plan group lists it (ASR: the item's ARM id and its name as virtualMachineId)."""
-    return {"id": item["id"], "virtualMachineId": item.get("name") or lookup.last_segment(item["id"])}
+    """A protected item as a plan group lists it: its ARM id, and as virtualMachineId its internalIdentifier
+    [recorded: TestV2ARCMRecoveryPlan#13, #16] (its name when it has none)."""
+    details = (item.get("properties") or {}).get("providerSpecificDetails") or {}
+    return {"id": item["id"],
+            "virtualMachineId": details.get("internalIdentifier") or item.get("name") or lookup.last_segment(item["id"])}
 
 
 def _actions_of(option, parameter):
@@ -557,10 +560,11 @@ def predicted(plan, name, fabric_id, groups):
 # -- reads, busy plans, writes --------------------------------------------------------------------------
 
 def find(vault, name):
-    """The plan named `name` (case-insensitive), or None. One vault-wide list (cached)."""
+    """The plan named `name` (case-insensitive), or None: found in the vault-wide list (cached), then read with a
+    GET (what is compared never comes from a list answer)."""
     for plan in lookup.vault_read(vault, vault.recovery_plans):
         if (plan.get("name") or "").lower() == name.lower():
-            return plan
+            return vault.get_plan(plan["name"])
     return None
 
 

@@ -61,6 +61,11 @@ class AsrVault(object):
     def protected_items(self):
         return self._list("items", "protected items", self.client.replication_protected_items.list)
 
+    def get_plan(self, name):
+        """A recovery plan by GET (a list answer is never trusted for its groups)."""
+        with azure_errors("Reading recovery plan %s" % name):
+            return as_dict(self.client.replication_recovery_plans.get(self.resource_group, self.name, name))
+
     #: GETs in flight at once (azure-core's session pools connections; ARM's read limits are far above this)
     CONCURRENCY = 8
 

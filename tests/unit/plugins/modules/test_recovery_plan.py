@@ -12,7 +12,8 @@ import pytest
 
 from ansible_collections.dr.asr.plugins.module_utils._module import DrAsrModule
 from ansible_collections.dr.asr.plugins.modules import recovery_plan, recovery_plan_info
-from ansible_collections.dr.asr.tests.unit.plugins.module_utils._asr.plan_arm import FABRIC, RG, VAULT, PlanArm
+from ansible_collections.dr.asr.tests.unit.plugins.module_utils._asr.plan_arm import (FABRIC, RG, VAULT, PlanArm,
+                                                                                       internal_id)
 from ansible_collections.dr.asr.tests.unit.plugins.modules.utils import (
     fail_module, patch_exit_json, run_module, set_module_args)
 
@@ -67,7 +68,9 @@ def test_create_sends_shutdown_failover_then_boot_groups(arm):
     assert props["primaryFabricId"].lower() == FABRIC.lower() and props["recoveryFabricId"] == "Microsoft Azure"
     assert props["failoverDeploymentModel"] == "ResourceManager"
     assert [g["groupType"] for g in props["groups"]] == ["Shutdown", "Failover", "Boot", "Boot", "Boot"]
-    assert [r["virtualMachineId"] for r in props["groups"][3]["replicationProtectedItems"]] == ["item-app-01", "item-app-02"]
+    # members are named by their internalIdentifier [recorded: TestV2ARCMRecoveryPlan#13]
+    assert [r["virtualMachineId"] for r in props["groups"][3]["replicationProtectedItems"]] == [
+        internal_id("app-01"), internal_id("app-02")]
     assert props["groups"][3]["startGroupActions"][0]["customDetails"] == {
         "instanceType": "ManualActionDetails", "description": "Check replication lag"}
     assert props["groups"][4]["endGroupActions"][0]["customDetails"] == {
@@ -82,7 +85,7 @@ def test_rerun_and_reordered_members_write_nothing(arm):
                                                  dict(vms=["web-02", "web-01"], post_actions=[dict(WARM, timeout="PT15M")])]))
     assert not again["changed"] and not reordered["changed"] and arm.writes() == []
     assert again["diff"]["before"] == again["diff"]["after"]
-    assert len(arm.calls) == 4          # per run: one list of plans, one of protected items; no job list
+    assert len(arm.calls) == 6          # per run: one list of plans, a GET of the plan, one list of items; no job list
 
 
 def test_a_plan_asr_answers_in_its_own_order_is_no_change(arm):

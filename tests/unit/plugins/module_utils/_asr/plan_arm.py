@@ -47,6 +47,11 @@ def item_name(vm):
     return "item-" + vm
 
 
+def internal_id(vm):
+    """The item's providerSpecificDetails.internalIdentifier: what a plan names its members by [recorded]."""
+    return "00000000-0000-5000-8000-%012x" % (sum(ord(c) * 31 ** i for i, c in enumerate(vm)) % 16 ** 12)
+
+
 class FakeCredential(object):
     def get_token(self, *scopes, **kwargs):
         return AccessToken("fake", 4102444800)
@@ -78,7 +83,8 @@ class PlanArm(object):
     def _item(vm, container):
         return {"id": asr_id(container + "/replicationProtectedItems/" + item_name(vm)), "name": item_name(vm),
                 "properties": {"friendlyName": vm, "protectionState": "Protected", "currentScenario": dict(IDLE),
-                               "providerSpecificDetails": {"instanceType": "InMageRcm"}}}
+                               "providerSpecificDetails": {"instanceType": "InMageRcm",
+                                                           "internalIdentifier": internal_id(vm)}}}
 
     # -- the client side -------------------------------------------------------------------------
     def clients(self):
@@ -287,7 +293,8 @@ class PlanArm(object):
             refs = []
             for vm in vms:
                 item = next(i for i in self.items if i["properties"]["friendlyName"] == vm)
-                refs.append({"id": item["id"], "virtualMachineId": item["name"]})
+                refs.append({"id": item["id"], "virtualMachineId": item["properties"]["providerSpecificDetails"][
+                    "internalIdentifier"]})
             groups.append({"groupType": "Boot", "replicationProtectedItems": refs, "startGroupActions": [],
                            "endGroupActions": []})
         if reverse:

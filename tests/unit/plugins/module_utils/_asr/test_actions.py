@@ -114,6 +114,9 @@ class FakeVault(object):
     def recovery_plans(self):
         return self.plans
 
+    def get_plan(self, name):
+        return self.client.replication_recovery_plans.get("rg", "v", name)
+
     def get_items(self, items):
         self.item_gets.extend(i["name"] for i in items)
         return dict((i["id"].lower(), self.full.get(i["id"].lower(), i)) for i in items)
@@ -619,7 +622,10 @@ def test_job_outcome():
 
 
 class CountingJobs(object):
-    """vault.jobs that counts its reads."""
+    """vault.jobs that counts its reads (read() is the real Jobs.read over these get/list)."""
+
+    read = actions.jobs.Jobs.read
+    complete = actions.jobs.Jobs.complete
 
     def __init__(self):
         self.gets, self.lists = [], []
