@@ -16,7 +16,7 @@ description:
   - Groups are returned in the options' terms of M(dr.asr.recovery_plan), so RV(recovery_plans[].groups) can be fed
     back to it.
   - One vault-wide list of the recovery plans, then a GET of each returned plan (its groups and actions come from the
-    GET: a list answer is never trusted for them), and one list of the protected items when a plan has members.
+    GET; a list answer is never trusted for them), and one list of the protected items when a plan has members.
 author:
   - dr.asr maintainers (@dr-asr)
 options:

@@ -12,8 +12,8 @@ import pytest
 
 from ansible_collections.dr.asr.plugins.module_utils._module import DrAsrModule
 from ansible_collections.dr.asr.plugins.modules import recovery_plan, recovery_plan_info
-from ansible_collections.dr.asr.tests.unit.plugins.module_utils._asr.plan_arm import (FABRIC, RG, VAULT, PlanArm,
-                                                                                       internal_id)
+from ansible_collections.dr.asr.tests.unit.plugins.module_utils._asr.plan_arm import (
+    FABRIC, RG, VAULT, PlanArm, internal_id)
 from ansible_collections.dr.asr.tests.unit.plugins.modules.utils import (
     fail_module, patch_exit_json, run_module, set_module_args)
 
