@@ -2,7 +2,8 @@
 
 Serves the Azure simulator over HTTPS (lab CA) until SIGTERM; prints `AZURE-SIM READY <url>` on
 stdout once it listens. `--port 0` picks a free port (the READY line tells which). Run with
-PYTHONPATH=lab.
+PYTHONPATH=lab. A resource provider that cannot start (drlab.azure.providers.ProviderError: one that
+fails to import, or refuses to start) stops it before READY: the error on stderr, exit status 1.
 """
 import argparse
 import dataclasses
@@ -11,7 +12,10 @@ import os
 import sys
 
 from drlab.azure import server
+from drlab.azure.providers import ProviderError
 from drlab.settings import get_settings
+
+LOG = logging.getLogger("drlab.azure")
 
 
 def main(argv=None):
@@ -30,7 +34,11 @@ def main(argv=None):
     state_dir = os.path.abspath(args.state_dir)
     if os.path.abspath(settings.state_dir) != state_dir:
         settings = dataclasses.replace(settings, state_dir=state_dir)
-    return server.serve(settings, state_dir, args.host, args.port, args.config)
+    try:
+        return server.serve(settings, state_dir, args.host, args.port, args.config)
+    except ProviderError as err:
+        LOG.critical("the Azure simulator cannot start: %s", err, exc_info=True)
+        return 1
 
 
 if __name__ == "__main__":

@@ -168,10 +168,17 @@ class SimulatorProcess:
         t.join(max(0.1, deadline - time.time()))
         line = result.get("line") or b""
         if not line.startswith(b"AZURE-SIM READY "):
+            exited = self.proc.poll()       # None: still running (no READY in time); else its exit status
+            if exited is None and not line and not t.is_alive():     # its stdout closed: it is exiting
+                try:
+                    exited = self.proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    exited = None
             self.stop()
             with open(self.log_path, "rb") as f:
                 tail = f.read()[-4000:].decode("utf-8", "replace")
-            raise RuntimeError("the Azure simulator did not start: %r\n%s" % (line, tail))
+            raise RuntimeError("the Azure simulator did not start (%s): %r\n%s" % (
+                "exit status %s" % exited if exited is not None else "no READY line in %ss" % timeout, line, tail))
         self.url = line.decode().split()[-1].strip()
         self.port = int(self.url.rsplit(":", 1)[1])
         return self

@@ -225,9 +225,19 @@ class Engine:
         self.locations = _regions(app.config)
         self.subscriptions = _subscriptions(app)
         self.default_subscription = next(iter(self.subscriptions))
-        from drlab.azure.providers import load_modules
+        from drlab.azure.providers import ProviderError, load_modules
         for module in load_modules():
             self.register_module(module)
+        for module in self.modules:     # every provider loaded: their start-up checks (rp.py, on_start)
+            hook = getattr(module, "on_start", None)
+            if hook is None:
+                continue
+            try:
+                with self.store.transaction():
+                    hook(self.admin_context())
+            except Exception as err:
+                raise ProviderError("resource provider %s refused to start: %s: %s" % (
+                    module.__name__, type(err).__name__, err)) from err
 
     # -- registry -------------------------------------------------------------------------------
     def register_module(self, module):

@@ -46,10 +46,15 @@ Addition: optional module-level hooks of a provider module.
 * `on_reset(store)`: called by `POST /_lab/reset` after the resources are wiped, in the same store
   transaction: forget the provider's own state kept outside the resources (store meta items, caches),
   e.g. the ASR appliance's agent registrations and job index (`store.meta_delete_prefix("asr.")`).
+* `on_start(ctx)`: called once when the engine starts, after every provider module loaded and before
+  the simulator answers anything, in a store transaction with an admin context: check what the provider
+  finds in the store (the ASR package refuses stored jobs that name a callback nobody registered). Raising
+  stops the start (ProviderError), like a provider module that fails to import.
 
 How the engine finds a provider's types: the module-level `RESOURCE_TYPES` list (classes); without
 it, every `ResourceType` subclass defined in the module with a `full_type`. The registry of modules
-is `drlab.azure.providers.MODULES`.
+is `drlab.azure.providers.MODULES`; every module must import (`load_modules` raises ProviderError
+otherwise, and the simulator does not start).
 
 What the engine does around the provider hooks (so providers need not):
 

@@ -329,7 +329,11 @@ def serve(settings, state_dir, host, port, config_path=None, ready_stream=sys.st
     server = TLSServer((host, port), make_ssl_context(settings, host))
     bound_port = server.server_address[1]
     url = "https://%s:%d" % (host, bound_port)
-    app = App(settings, cfg, state_dir, url)
+    try:
+        app = App(settings, cfg, state_dir, url)     # loads the resource providers: ProviderError stops here
+    except BaseException:
+        server.server_close()
+        raise
     server.app = app
     stopping = threading.Event()
 

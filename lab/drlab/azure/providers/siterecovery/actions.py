@@ -4,9 +4,10 @@ Each action is declared once (docs/lab-asr.md, "Actions as task lists"): `valida
 raises an ASR error (no job starts), `tasks(ctx, item, body)` returns the job's tasks (their
 callbacks change the item and do the side effects of effects.py, idempotently, at the task's end in
 lab time), `custom_details(ctx, item, body)` the job's customDetails (TestFailoverJobDetails,
-FailoverJobDetails, AsrJobDetails). items.py gates an item action by `operation` in
-allowedOperations and by a running job (409) before `validate`; plans.py runs the same tasks for the
-items of a plan (every callback finds its item in `task["args"]["item"]`, never from the job).
+FailoverJobDetails, AsrJobDetails). This module routes `POST {item}/{action}` (`item_action`): a running
+job on the item (409), then `validate` (the gate: `operation` in allowedOperations, then the input); plans.py
+runs the same tasks for the items of a plan (every callback finds its item in `task["args"]["item"]`, never
+from the job). It sits above items.py (the item, its state and its replication) and below plans.py.
 
 The lifecycle (VMware -> Azure, modernized), and what is simulated. States, operations, job and task names come
 from vocabulary.py, where each has its source (recorded real traffic first); the effects outside ASR are the
@@ -55,7 +56,7 @@ failover to Azure.
 import copy
 
 from drlab.azure.providers.siterecovery import common, effects, errors, fabric, items, jobs, providers, vocabulary
-from drlab.azure.providers.siterecovery.common import private
+from drlab.azure.providers.siterecovery.common import ITEM, ITEM_PATH, private
 from drlab.azure.rp import ArmError
 
 #: the tasks last config `asr.durations.<key>` lab seconds (defaults in drlab/azure/config.py DEFAULTS,
@@ -64,6 +65,14 @@ from drlab.azure.rp import ArmError
 
 RECOVERY_POINT_TYPES = ("ApplicationConsistent", "CrashConsistent")
 DIRECTIONS = ("PrimaryToRecovery", "RecoveryToPrimary")
+#: prefix of the callback keys of the actions' tasks and hooks (stored with the jobs: never change it)
+CALLBACK_PREFIX = "asr.action."
+
+#: SDK action names of a protected item (POST {item}/{name}); `remove` is the disable of items.py
+KNOWN_ACTIONS = ("addDisks", "applyRecoveryPoint", "failoverCancel", "failoverCommit", "plannedFailover",
+                 "removeDisks", "repairReplication", "reProtect", "resolveHealthErrors", "switchProvider",
+                 "testFailover", "testFailoverCleanup", "unplannedFailover", "updateAppliance",
+                 "updateMobilityService", "reinstallMobilityService")
 
 
 def _d(ctx, key):
@@ -383,7 +392,7 @@ class ItemAction:
         if item is not None:
             args["item"] = item["id"]
         return jobs.Task(self.task_name(index), friendly, _d(ctx, key) if key else 0.0,
-                         callback=("asr.action." + callback) if callback else None, args=args, stage=stage)
+                         callback=(CALLBACK_PREFIX + callback) if callback else None, args=args, stage=stage)
 
     def prerequisites(self, ctx, item, friendly, callback=None, **args):
         return self.task(ctx, 0, friendly, "action_prerequisites", 0, callback, item, **args)
@@ -1145,17 +1154,52 @@ ACTIONS = {a.segment.lower(): a for a in (
     FailoverCommit(), FailoverCancel(), Reprotect(), RepairReplication(), UpdateMobilityService(),
     ReinstallMobilityService())}
 
-for _key, _fn in (("tfo_prereq", _tfo_prereq), ("tfo_create", _tfo_create), ("tfo_start", _tfo_start),
-                  ("tfo_failed", _tfo_failed), ("cleanup_mark", _cleanup_mark), ("cleanup_delete", _cleanup_delete),
-                  ("failover_shutdown", _failover_shutdown), ("failover_create", _failover_create),
-                  ("failover_start", _failover_start), ("failover_failed", _failover_failed),
-                  ("change_pit", _change_pit), ("change_pit_start", _change_pit_start), ("commit", _commit),
-                  ("cancel_shutdown", _cancel_shutdown), ("cancel_start", _cancel_start),
-                  ("reprotect_commit", _reprotect_commit), ("reprotect_switch", _reprotect_switch),
-                  ("reprotect_onprem", _reprotect_onprem),
-                  ("reprotect_source", _reprotect_source), ("reprotect_start", _reprotect_start),
-                  ("failback_prereq", _failback_prereq), ("failback_shutdown", _failback_shutdown),
-                  ("failback_sync", _failback_sync), ("failback_start", _failback_start),
-                  ("failback_failed", _failback_failed), ("resync_prepare", _resync_prepare), ("resync", _resync),
-                  ("agent_update", _agent_update)):
-    jobs.register_callback("asr.action." + _key, _fn)
+#: the job task callbacks and job hooks of the actions (keys stored with the jobs; installed by registry.py)
+CALLBACKS = {CALLBACK_PREFIX + name: fn for name, fn in (
+    ("tfo_prereq", _tfo_prereq), ("tfo_create", _tfo_create), ("tfo_start", _tfo_start), ("tfo_failed", _tfo_failed),
+    ("cleanup_mark", _cleanup_mark), ("cleanup_delete", _cleanup_delete), ("failover_shutdown", _failover_shutdown),
+    ("failover_create", _failover_create), ("failover_start", _failover_start), ("failover_failed", _failover_failed),
+    ("change_pit", _change_pit), ("change_pit_start", _change_pit_start), ("commit", _commit),
+    ("cancel_shutdown", _cancel_shutdown), ("cancel_start", _cancel_start), ("reprotect_commit", _reprotect_commit),
+    ("reprotect_switch", _reprotect_switch), ("reprotect_onprem", _reprotect_onprem),
+    ("reprotect_source", _reprotect_source), ("reprotect_start", _reprotect_start),
+    ("failback_prereq", _failback_prereq), ("failback_shutdown", _failback_shutdown),
+    ("failback_sync", _failback_sync), ("failback_start", _failback_start), ("failback_failed", _failback_failed),
+    ("resync_prepare", _resync_prepare), ("resync", _resync), ("agent_update", _agent_update))}
+
+
+# ---------------------------------------------------------------------------------------------
+# the route: POST {item}/{action}
+
+def item_action(ctx, match, query, body):
+    """`POST {item}/{action}`: a running job on the item (or a plan job that includes it) refuses it (409), then
+    the action's validate (its gate: allowedOperations, then its input); then one job of its tasks."""
+    name = match.group("action")
+    vault, item = items.existing_item(ctx, match)
+    action = ACTIONS.get(name.lower())
+    if action is None:
+        if name.lower() in (a.lower() for a in KNOWN_ACTIONS):
+            raise errors.not_supported(name)
+        raise ArmError(404, "NotFound", "No HTTP resource was found that matches the request URI '%s'." % (
+            ctx.request.path if ctx.request is not None else name))
+    title = item["properties"]["friendlyName"]
+    jobs.ensure_idle(ctx, item["id"], title)
+    body = body or {}
+    action.validate(ctx, item, body)      # allowedOperations (vocabulary.STATES), then the input
+    tasks = action.tasks(ctx, item, body)
+    details = action.custom_details(ctx, item, body) if hasattr(action, "custom_details") else None
+    job = jobs.start_job(ctx, vault, scenario=action.scenario,
+                         friendly_name=getattr(action, "friendly_name", None) or action.scenario,
+                         target_id=item["id"], target_name=title, target_type="ProtectionEntity", tasks=tasks,
+                         custom_details=details or items.job_details(ctx, item),
+                         fabric_id=private(item).get("fabric"), on_failure=getattr(action, "on_failure", None),
+                         on_restart=getattr(action, "on_restart", None))
+    return jobs.lro_response(ctx, job, item["id"])
+
+
+item_action.resource_type = ITEM
+
+#: after items.py's routes (its `POST {item}/remove` is matched first)
+ROUTES = [
+    ("POST", ITEM_PATH + r"/(?P<action>[A-Za-z]+)", item_action),
+]

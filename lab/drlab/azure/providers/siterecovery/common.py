@@ -1,4 +1,8 @@
-"""Shared helpers of the Azure Site Recovery provider package: resource types, ids, lab time, config.
+"""Shared helpers of the Azure Site Recovery provider package: resource types, ids, lab time, config, store access
+and the package's store meta keys.
+
+The state layer of the package (docs/lab-asr.md, "Package layout"), with errors.py and vocabulary.py: it imports
+nothing of the package above it (only errors.py).
 
 Stored bodies keep the simulator's private state under the key `_lab` (never rendered); `public()`
 strips it. ASR answers ids with `/Subscriptions/` (capital S): `asr_id()`.
@@ -7,6 +11,7 @@ import copy
 import datetime
 import uuid
 
+from drlab.azure import config as configmod
 from drlab.azure.clock import iso
 from drlab.azure.providers.siterecovery import errors
 from drlab.azure.rp import ArmError
@@ -40,6 +45,16 @@ VAULT_PATH = (r"/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/provi
 FABRIC_PATH = VAULT_PATH + r"/replicationFabrics/(?P<fabric>[^/]+)"
 CONTAINER_PATH = FABRIC_PATH + r"/replicationProtectionContainers/(?P<container>[^/]+)"
 ITEM_PATH = CONTAINER_PATH + r"/replicationProtectedItems/(?P<item>[^/]+)"
+
+#: prefix of every store meta item of the package: `POST /_lab/reset` forgets them all (the package's on_reset).
+#: The keys below are persisted in the store (SQLite): their values never change.
+META_PREFIX = "asr."
+JOBS_ACTIVE_KEY = META_PREFIX + "jobs.active"   # [{"id", "target", "affected"}] of the InProgress/Suspended jobs
+JOBS_FAILED_KEY = META_PREFIX + "jobs.failed"   # {target id (lower): the last job that failed on it}
+ITEMS_LIVE_KEY = META_PREFIX + "items.live"     # ids of the items whose initial replication runs
+VAULTS_SEEN_KEY = META_PREFIX + "vaults.seen"   # {vault key: createdAt} of the vaults the appliance looked at
+SITES_KEY = META_PREFIX + "sites"               # [site ids] the appliance keeps in sync
+AGENTS_KEY = META_PREFIX + "agents."            # + vault key (or "legacy") -> {bios id: agent record}
 
 
 def asr_id(value):
@@ -129,7 +144,6 @@ def config(ctx):
 def _default(path):
     """The built-in default of config `asr.<path>` (drlab.azure.config.DEFAULTS: the one source of the
     defaults, documented in lab/config/azure.yml). A key missing there is a bug: KeyError."""
-    from drlab.azure import config as configmod   # pylint: disable=import-outside-toplevel
     value = configmod.DEFAULTS["asr"]
     for key in path:
         value = value[key]

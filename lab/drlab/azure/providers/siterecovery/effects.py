@@ -29,6 +29,8 @@ import math
 import re
 import time
 
+from pyVmomi import vim
+
 from drlab.azure import metadata
 from drlab.azure.rp import ArmError
 from drlab.azure.providers import catalog
@@ -392,11 +394,6 @@ def _skipped(what):
                                         "skipped." % what}
 
 
-def _vim():
-    from pyVmomi import vim  # pylint: disable=import-outside-toplevel
-    return vim
-
-
 def wait_task(task, timeout=TASK_TIMEOUT):
     """The one waiter for vCenter tasks: the task's result, or EffectError with the task's fault."""
     deadline = time.monotonic() + timeout
@@ -483,7 +480,7 @@ def power_on_source(source):
 
 
 def _datacenters(si):
-    return [e for e in si.content.rootFolder.childEntity if isinstance(e, _vim().Datacenter)]
+    return [e for e in si.content.rootFolder.childEntity if isinstance(e, vim.Datacenter)]
 
 
 def _find_in(si, kind, name, root=None):
@@ -505,12 +502,11 @@ def create_vm_in_vcenter(spec):
     """
     if not vcenter.configured():
         return _skipped("creating the virtual machine %s in vCenter" % spec.get("name"))
-    vim = _vim()
     si = vcenter.service_instance()
     vm = find_vm(si, {"instance_uuid": spec.get("instance_uuid")}) if spec.get("instance_uuid") else None
     created = vm is None
     if vm is None:
-        vm = _create_vm(si, vim, spec)
+        vm = _create_vm(si, spec)
     if spec.get("power_on", True) and str(vm.runtime.powerState) != "poweredOn":
         wait_task(vm.PowerOnVM_Task())
     return {"name": vm.name, "instance_uuid": vm.config.instanceUuid, "bios_uuid": vm.config.uuid,
@@ -518,7 +514,7 @@ def create_vm_in_vcenter(spec):
             "powerState": str(vm.runtime.powerState)}
 
 
-def _create_vm(si, vim, spec):
+def _create_vm(si, spec):
     dcs = _datacenters(si)
     dc = next((d for d in dcs if d.name == spec.get("datacenter")), None) if spec.get("datacenter") else \
         (dcs[0] if dcs else None)

@@ -33,28 +33,32 @@ import logging
 import os
 from urllib.parse import urlparse
 
+from pyVmomi import vim, vmodl
+
 from drlab.azure.providers.siterecovery import common, errors, jobs, policies, vcenter, vocabulary
-from drlab.azure.providers.siterecovery.common import (CONTAINER, FABRIC, FABRIC_PATH, MACHINE, RS_PROVIDER,
+from drlab.azure.providers.siterecovery.common import (CONTAINER, FABRIC, FABRIC_PATH, ITEM, MACHINE, RS_PROVIDER,
                                                        RUN_AS_ACCOUNT, SITE, SITE_VCENTER, VAULT_PATH, VCENTER,
                                                        private)
 from drlab.azure.rp import ArmError, Paged, ResourceType
+from drlab.mobility import config as mconfig
 
 LOG = logging.getLogger("drlab.azure.asr.fabric")
 
-SEEN_KEY = "asr.vaults.seen"        # meta: {vault key: createdAt} of the vaults looked at
-SITES_KEY = "asr.sites"             # meta: [site ids] the appliance keeps in sync
-AGENTS_KEY = "asr.agents."          # meta: + vault key (or "legacy") -> {bios id: agent record}
+SEEN_KEY = common.VAULTS_SEEN_KEY   # meta: {vault key: createdAt} of the vaults looked at
+SITES_KEY = common.SITES_KEY        # meta: [site ids] the appliance keeps in sync
+AGENTS_KEY = common.AGENTS_KEY      # meta: + vault key (or "legacy") -> {bios id: agent record}
 FABRIC_PROVIDER = "InMageRcmFabric"
 COMPONENT_VERSIONS = {"rcmProxy": "1.44.9645.8268", "pushInstaller": "1.47.9649.18387",
                       "replicationAgent": "1.45.9649.18472", "reprotectAgent": "1.48.9649.18457",
                       "marsAgent": "2.0.9955.0", "dra": "5.25.904.11"}
+#: fn(ctx, vault_id, when) called after every discovery sync of a vault's site: the modules' DISCOVERY_LISTENERS,
+#: installed by the package's registry at start-up (registry.py)
 _DISCOVERY_LISTENERS = []
 
 
-def on_discovery(fn):
-    """Register fn(ctx, vault_id, when): called after every discovery sync of a vault's site."""
-    _DISCOVERY_LISTENERS.append(fn)
-    return fn
+def install_discovery_listeners(listeners):
+    """The registry's discovery listeners (replaces what was installed)."""
+    _DISCOVERY_LISTENERS[:] = list(listeners)
 
 
 # -- names and lookups ---------------------------------------------------------------------------
@@ -154,13 +158,11 @@ def _appliance_identity(ctx, vault):
     if fabric is not None and appliances(fabric):
         first = appliances(fabric)[0]
         return {"id": first["ids"]["processServer"], "name": first["name"]}
-    from drlab.mobility import config as mconfig   # pylint: disable=import-outside-toplevel
     return mconfig.appliance(ctx.engine.app.settings)
 
 
 def agent_registration(ctx, match, body):
     """POST /_lab/appliance/agents (lab/drlab/mobility/README.md, "Registration contract")."""
-    from drlab.mobility import config as mconfig   # pylint: disable=import-outside-toplevel
     try:
         info = mconfig.verify_request(ctx.engine.app.settings, body)
     except mconfig.ConfigError as err:
@@ -209,7 +211,6 @@ def read_vcenter():
     Returns {"about": {...}, "vms": [{prop: value}], "hosts": {moid: {...}}, "datastores": [...]}.
     Raises vcenter.NoVCenter without a configured vCenter, or pyVmomi's errors.
     """
-    from pyVmomi import vim, vmodl   # pylint: disable=import-outside-toplevel
     si = vcenter.service_instance()
     content = si.RetrieveContent()
     view = content.viewManager.CreateContainerView(content.rootFolder,
@@ -583,8 +584,8 @@ def _discover_callback(ctx, job, task):
         sync(ctx, vault)
 
 
-jobs.register_callback("asr.fabric.register", _register_callback)
-jobs.register_callback("asr.fabric.discover", _discover_callback)
+#: the job task callbacks of this module (keys stored with the jobs; installed by registry.py)
+CALLBACKS = {"asr.fabric.register": _register_callback, "asr.fabric.discover": _discover_callback}
 
 
 def advance(ctx, req=None):
@@ -664,8 +665,19 @@ def _reprotect_agent(ctx, appliance, fabric, site):
 
 
 def _protected_count(ctx, fabric, appliance):
-    from drlab.azure.providers.siterecovery import items   # pylint: disable=import-outside-toplevel
-    return items.count_for_process_server(ctx, fabric["id"], appliance["ids"]["processServer"])
+    return count_for_process_server(ctx, fabric["id"], appliance["ids"]["processServer"])
+
+
+def count_in_container(ctx, container_id):
+    """The protected items of a container."""
+    return len(ctx.list(ITEM, container_id))
+
+
+def count_for_process_server(ctx, fabric_id, process_server_id):
+    """The protected items of a fabric that replicate through a process server."""
+    return sum(1 for item in common.list_in_vault(ctx, ITEM, fabric_id)
+               if str((item["properties"].get("providerSpecificDetails") or {}).get("processServerId") or "").lower()
+               == process_server_id.lower())
 
 
 def _agent_details(ctx, vault, site):
@@ -791,9 +803,8 @@ class ProtectionContainer(_ReadOnlyAsrType):
 
     def render(self, ctx, stored):
         out = super().render(ctx, stored)
-        from drlab.azure.providers.siterecovery import items   # pylint: disable=import-outside-toplevel
         mapped = ctx.list(common.MAPPING, stored["id"])
-        out["properties"]["protectedItemCount"] = items.count_in_container(ctx, stored["id"])
+        out["properties"]["protectedItemCount"] = count_in_container(ctx, stored["id"])
         out["properties"]["pairingStatus"] = "Paired" if mapped else "NotPaired"
         return out
 

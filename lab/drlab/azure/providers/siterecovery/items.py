@@ -9,9 +9,9 @@ Verbs (all job-backed, ASR's LRO headers, see jobs.py):
   is deleted at its end; refused while a test failover waits for its cleanup), `DELETE` (purge, job
   `PurgeProtection`: forced, cancels a running job of the item, deletes a test failover's VM, NICs and
   disks with the item; refused while a recovery plan job includes the item).
-* `POST .../{action}`: the item actions of actions.py (`ACTIONS`): refused by a running job on the item
-  or a plan job that includes it (409), then the action's `validate`: its gate (`operation` in
-  `allowed_operations(item)`, vocabulary.py, 400), its input; then `tasks`,
+* `POST .../{action}`: the item actions, routed by actions.py (`ACTIONS`, above this module): refused by a
+  running job on the item or a plan job that includes it (409), then the action's `validate`: its gate
+  (`operation` in `allowed_operations(item)`, vocabulary.py, 400), its input; then `tasks`,
   `custom_details` -> one job.
 * `GET .../recoveryPoints[/{rp}]`, `.../targetComputeSizes`, `V/replicationProtectedItems`.
 
@@ -34,7 +34,6 @@ API for the action module and recovery plans (beyond the design doc):
 `replication_status(ctx, item)`, private `_lab.health_errors` (extra HealthError dicts an action adds).
 """
 import copy
-import importlib
 import logging
 import math
 
@@ -42,20 +41,14 @@ from drlab.azure.providers import catalog
 from drlab.azure.providers.siterecovery import common, effects, errors, fabric, jobs, policies, providers
 from drlab.azure.providers.siterecovery import vocabulary
 from drlab.azure.providers.siterecovery.common import AZURE_FABRIC, ITEM, ITEM_PATH, VAULT_PATH, private
-from drlab.azure.rp import ArmError, Paged, ResourceType
+from drlab.azure.rp import Paged, ResourceType
 
 LOG = logging.getLogger("drlab.azure.asr.items")
 
-LIVE_KEY = "asr.items.live"     # store meta: ids of the items whose initial replication runs
+LIVE_KEY = common.ITEMS_LIVE_KEY     # store meta: ids of the items whose initial replication runs
 RECOVERY_POINT = ITEM + "/recoveryPoints"
 TARGET_COMPUTE_SIZE = ITEM + "/targetComputeSizes"
 TEST_FAILOVER_WAITING = "WaitingForCompletion"
-
-#: SDK action names of a protected item (POST {item}/{name}); `remove` is the disable handled here
-KNOWN_ACTIONS = ("addDisks", "applyRecoveryPoint", "failoverCancel", "failoverCommit", "plannedFailover",
-                 "removeDisks", "repairReplication", "reProtect", "resolveHealthErrors", "switchProvider",
-                 "testFailover", "testFailoverCleanup", "unplannedFailover", "updateAppliance",
-                 "updateMobilityService", "reinstallMobilityService")
 
 
 def _describe(item, state):
@@ -528,7 +521,6 @@ def _health_event(ctx, item, status):
                     health_errors=[e for e in errs if e["errorCategory"] != "TestFailover"])
 
 
-@fabric.on_discovery
 def _on_discovery(ctx, vault, when):
     """After a discovery sync: data flows (or stops) as the source machines are on (or off)."""
     for item in common.list_in_vault(ctx, ITEM, vault):
@@ -553,16 +545,7 @@ def advance(ctx):
         refresh(ctx, item)
 
 
-# -- lookups used by fabric / plans ----------------------------------------------------------------
-
-def count_in_container(ctx, container_id):
-    return len(ctx.list(ITEM, container_id))
-
-
-def count_for_process_server(ctx, fabric_id, process_server_id):
-    return sum(1 for item in common.list_in_vault(ctx, ITEM, fabric_id)
-               if str(_details(item).get("processServerId") or "").lower() == process_server_id.lower())
-
+# -- lookups used by the vault's health (health.py) -------------------------------------------------
 
 def health_summary(ctx, vault):
     """`protectedItemsHealth` of the vault health: issues grouped by health error code."""
@@ -591,7 +574,8 @@ def _ids(ctx, match):
     return vault, fabric_id, container_id, item_id
 
 
-def _existing_item(ctx, match):
+def existing_item(ctx, match):
+    """(vault id, the item brought up to now) of a ROUTES match on ITEM_PATH, or the ASR 404."""
     vault, _fabric, _container, item_id = _ids(ctx, match)
     item = ctx.get(item_id)
     if item is None:
@@ -680,6 +664,11 @@ def _new_item(ctx, vault, fabric_body, container, item_id, name, policy, details
             vault, common.stable_guid(vault, "azure-fabric", location), common.stable_guid(vault, "azure-container")),
         "eventCorrelationId": common.stable_guid(item_id, "events")},
         common.PRIVATE: {"machine": machine["id"], "fabric": fabric_body["id"], "container": container["id"]}}
+
+
+def job_details(ctx, item):
+    """An item job's customDetails (AsrJobDetails with the item and its policy)."""
+    return _affected(item, _policy(ctx, item))
 
 
 def _affected(item, policy):
@@ -806,16 +795,16 @@ def _cb_delete(ctx, job, task):
     common.meta_set(ctx, LIVE_KEY, [i for i in common.meta_get(ctx, LIVE_KEY, []) if not common.same_id(i, target)])
 
 
-for _key, _fn in (("asr.item.prerequisites", _cb_prerequisites), ("asr.item.push_install", _cb_push_install),
-                  ("asr.item.check_agent", _cb_check_agent), ("asr.item.start_ir", _cb_start_ir),
-                  ("asr.item.replicating", _cb_replicating),
-                  ("asr.item.enable_failed", _cb_enable_failed), ("asr.item.enable_restarted", _cb_enable_restarted),
-                  ("asr.item.update", _cb_update), ("asr.item.delete", _cb_delete)):
-    jobs.register_callback(_key, _fn)
+#: the job task callbacks and job hooks of this module (keys stored with the jobs; installed by registry.py)
+CALLBACKS = {"asr.item.prerequisites": _cb_prerequisites, "asr.item.push_install": _cb_push_install,
+             "asr.item.check_agent": _cb_check_agent, "asr.item.start_ir": _cb_start_ir,
+             "asr.item.replicating": _cb_replicating, "asr.item.enable_failed": _cb_enable_failed,
+             "asr.item.enable_restarted": _cb_enable_restarted, "asr.item.update": _cb_update,
+             "asr.item.delete": _cb_delete}
 
 
 def _update(ctx, match, query, body):
-    vault, item = _existing_item(ctx, match)
+    vault, item = existing_item(ctx, match)
     jobs.ensure_idle(ctx, item["id"], item["properties"]["friendlyName"])
     props = (body or {}).get("properties")
     if not isinstance(props, dict):
@@ -843,7 +832,7 @@ def _disable(ctx, match, query, body):
     TestFailoverCleanup then [S: ReplicationProtectedItems_TestFailover]: the test VM would be orphaned);
     an uncommitted failover allows it [S: _UnplannedFailover]: the failed-over VM stays in Azure as the
     workload [D: disabling replication does not delete failed-over VMs]."""
-    vault, item = _existing_item(ctx, match)
+    vault, item = existing_item(ctx, match)
     name = item["properties"]["friendlyName"]
     jobs.ensure_idle(ctx, item["id"], name)
     if item["properties"].get("testFailoverState") == "WaitingForCompletion":
@@ -890,41 +879,8 @@ def _purge(ctx, match, query, body):
     return jobs.lro_response(ctx, job, item_id)
 
 
-def _actions():
-    """actions.ACTIONS of engineer B's module, or {} while it does not exist (imported lazily)."""
-    try:
-        module = importlib.import_module("drlab.azure.providers.siterecovery.actions")
-    except ImportError:
-        return {}
-    return {k.lower(): v for k, v in (getattr(module, "ACTIONS", None) or {}).items()}
-
-
-def _action(ctx, match, query, body):
-    name = match.group("action")
-    vault, item = _existing_item(ctx, match)
-    action = _actions().get(name.lower())
-    if action is None:
-        if name.lower() in (a.lower() for a in KNOWN_ACTIONS):
-            raise errors.not_supported(name)
-        raise ArmError(404, "NotFound", "No HTTP resource was found that matches the request URI '%s'." % (
-            ctx.request.path if ctx.request is not None else name))
-    title = item["properties"]["friendlyName"]
-    jobs.ensure_idle(ctx, item["id"], title)
-    body = body or {}
-    action.validate(ctx, item, body)      # allowedOperations (vocabulary.STATES), then the input
-    tasks = action.tasks(ctx, item, body)
-    details = action.custom_details(ctx, item, body) if hasattr(action, "custom_details") else None
-    job = jobs.start_job(ctx, vault, scenario=action.scenario,
-                         friendly_name=getattr(action, "friendly_name", None) or action.scenario,
-                         target_id=item["id"], target_name=title, target_type="ProtectionEntity", tasks=tasks,
-                         custom_details=details or _affected(item, _policy(ctx, item)),
-                         fabric_id=private(item).get("fabric"), on_failure=getattr(action, "on_failure", None),
-                         on_restart=getattr(action, "on_restart", None))
-    return jobs.lro_response(ctx, job, item["id"])
-
-
 def _recovery_points(ctx, match, query, body):
-    _vault_id, item = _existing_item(ctx, match)
+    _vault_id, item = existing_item(ctx, match)
     if match.group("rp"):
         point = find_recovery_point(ctx, item, match.group("rp"))
         if point is None:
@@ -934,7 +890,7 @@ def _recovery_points(ctx, match, query, body):
 
 
 def _target_compute_sizes(ctx, match, query, body):
-    _vault_id, item = _existing_item(ctx, match)
+    _vault_id, item = existing_item(ctx, match)
     details = _details(item)
     location = details.get("targetLocation") or (ctx.get(_vault_id) or {}).get("location")
     nics = [n for n in details.get("vmNics") or [] if n.get("isSelectedForFailover") != "false"]
@@ -1003,10 +959,13 @@ def _items_in_vault(ctx, match, query, body):
     return 200, Paged([render_listed(ctx, i) for i in items])
 
 
-for _handler in (_enable, _update, _disable, _purge, _action, _items_in_vault):
+for _handler in (_enable, _update, _disable, _purge, _items_in_vault):
     _handler.resource_type = ITEM
 _recovery_points.resource_type = RECOVERY_POINT
 _target_compute_sizes.resource_type = TARGET_COMPUTE_SIZE
+
+#: called after every discovery sync of a vault's site (fabric.sync; installed by registry.py)
+DISCOVERY_LISTENERS = (_on_discovery,)
 
 RESOURCE_TYPES = [ReplicationProtectedItem]
 
@@ -1018,5 +977,4 @@ ROUTES = [
     ("POST", ITEM_PATH + r"/remove", _disable),
     ("GET", ITEM_PATH + r"/recoveryPoints(?:/(?P<rp>[^/]+))?", _recovery_points),
     ("GET", ITEM_PATH + r"/targetComputeSizes", _target_compute_sizes),
-    ("POST", ITEM_PATH + r"/(?P<action>[A-Za-z]+)", _action),
 ]

@@ -1,4 +1,8 @@
-"""The ASR job engine and what hangs on it: replicationJobs, the LRO endpoints, events, vault health.
+"""The ASR job engine and what hangs on it: replicationJobs, the LRO endpoints, events.
+
+The engine layer of the package (docs/lab-asr.md, "Package layout"): it imports only the state layer (common,
+errors, vocabulary); the resource providers above it (fabric, policies, items, actions, plans, health) start its
+jobs and own the callbacks its tasks name.
 
 Contract (docs/lab-asr.md, "The job engine"):
 
@@ -7,18 +11,20 @@ Contract (docs/lab-asr.md, "The job engine"):
   (`V/replicationJobs/{guid}`, state InProgress) and returns its body. Tasks with the same `stage`
   run in parallel (the stage lasts as long as its longest task), stages run in order; a `manual`
   task suspends the job (state Suspended, allowedActions Resume/Cancel) until `POST .../resume`.
-* A task's `callback` (a key given to `register_callback(key, fn)`) runs once, when lab time reaches
-  the task's end: `fn(ctx, job, task)`. Raising ArmError/AsrError fails the task and the job (the
-  error lands in the job's errors and in the operation status). Callbacks run lazily, on the next
-  request after their time: `task_end(task)` is the lab time the task ended (use it, not ctx.now(),
-  for timestamps). Each callback runs exactly once: its effects and the task's `done` flag are
-  written in the same store transaction.
+* A task's `callback` (a key of a module's `CALLBACKS = {key: fn}`, installed at start-up by the package's
+  registry, registry.py: `install`) runs once, when lab time reaches the task's end: `fn(ctx, job, task)`.
+  Raising ArmError/AsrError fails the task and the job (the error lands in the job's errors and in the
+  operation status). Callbacks run lazily, on the next request after their time: `task_end(task)` is the
+  lab time the task ended (use it, not ctx.now(), for timestamps). Each callback runs exactly once: its
+  effects and the task's `done` flag are written in the same store transaction.
 * `advance(ctx)` runs every due transition, oldest first, up to ctx.now(); the package calls it
   before every Microsoft.RecoveryServices / Microsoft.OffAzure request (engine hook before_request).
 * `active_job(ctx, target_id, own=False)`: the InProgress/Suspended job on a target, or one that locks
   it (`start_job(..., affected_ids=[...])`: a recovery plan job locks its items), else None: what
   `ensure_idle` (the 409) and `current_scenario` answer.
 * `callback(key)`: the function registered for a key (plans run item tasks' callbacks through it).
+  Keys are stored with the jobs (SQLite) and must find their callback after a restart: `start_job` refuses a
+  job naming a key nobody registered, the registry refuses to start with a stored job naming one.
 * `lro_response(ctx, job, result_url)`: `(202, None, headers)` with ASR's LRO headers:
   `Location: {target}/operationresults/{job}`, `Azure-AsyncOperation:
   {vault}/replicationOperationStatus/{job}`, `Retry-After`, `x-ms-request-id: <job id>`.
@@ -41,10 +47,10 @@ from drlab.azure.rp import ArmError, ResourceType
 
 LOG = logging.getLogger("drlab.azure.asr.jobs")
 
-ACTIVE_KEY = "asr.jobs.active"      # store meta: [{"id", "target"}] of the InProgress/Suspended jobs
+ACTIVE_KEY = common.JOBS_ACTIVE_KEY     # store meta: [{"id", "target", "affected"}] of the InProgress/Suspended jobs
 #: what a task callback returns when the task did nothing (the task ends in state Other, "Skipped")
 SKIPPED = "skipped"
-FAILED_KEY = "asr.jobs.failed"      # store meta: {target id (lower): the last job that failed on it}
+FAILED_KEY = common.JOBS_FAILED_KEY     # store meta: {target id (lower): the last job that failed on it}
 RUNNING_STATES = ("NotStarted", "InProgress", "Suspended")
 _STATE_DESCRIPTION = {"NotStarted": "NotStarted", "InProgress": "InProgress", "Succeeded": "Completed",
                       "Failed": "Failed", "Cancelled": "Cancelled", "Suspended": "Suspended"}
@@ -52,8 +58,11 @@ _STATUS = {"NotStarted": "InProgress", "InProgress": "InProgress", "Suspended": 
            "Succeeded": "Succeeded", "Failed": "Failed", "Cancelled": "Canceled"}
 _JOB_ACTIONS = {"InProgress": ["Cancel"], "Suspended": ["Cancel", "Resume"], "Failed": ["Restart"]}
 
+#: key -> fn(ctx, job, task), and result kind -> fn(ctx, job) -> (status, body): the tables the package's
+#: registry installs at start-up (registry.py; `install`)
 _CALLBACKS = {}
 _RESULTS = {}
+_INSTALLED = set()      # the keys of _CALLBACKS that the registry installed (the package modules' own)
 _HOLDERS = {"RecoveryPlan": "recovery plan", "ProtectionEntity": "replicated item"}
 
 
@@ -88,19 +97,52 @@ class Task:
                 "state_description": self.state_description}
 
 
+def install(callbacks, results):
+    """The package registry's tables (registry.py, once at start-up): callbacks {key: fn(ctx, job, task)} run
+    when a task ends (see the module docstring), results {kind: fn(ctx, job) -> (status, body)}: what
+    `operationresults` answers for a finished job of that result kind. Replaces what was installed."""
+    _CALLBACKS.clear()
+    _CALLBACKS.update(callbacks)
+    _INSTALLED.clear()
+    _INSTALLED.update(callbacks)
+    _RESULTS.clear()
+    _RESULTS.update(results)
+
+
 def register_callback(key, fn):
-    """fn(ctx, job, task): run when the task ends (see the module docstring)."""
+    """A callback outside the package's modules (in-process tests' own keys; registered again, it replaces the
+    earlier one). A key of the package's modules (they declare theirs in CALLBACKS) or a fn that is not callable
+    is refused (ValueError)."""
+    if not key or not isinstance(key, str) or key in _INSTALLED:
+        raise ValueError("callback key %r is empty or one of the package's modules" % (key,))
+    if not callable(fn):
+        raise ValueError("callback %r is not callable" % (key,))
     _CALLBACKS[key] = fn
 
 
 def callback(key):
-    """The function registered under `key` (register_callback), or None (also for a None key)."""
+    """The function registered under `key`, or None (also for a None key)."""
     return _CALLBACKS.get(key) if key else None
 
 
-def register_result(kind, fn):
-    """fn(ctx, job) -> (status, body): what `operationresults` answers for a finished job of that kind."""
-    _RESULTS[kind] = fn
+def unregistered(keys):
+    """The keys (None ignored) that have no registered callback, sorted."""
+    return sorted({k for k in keys if k and k not in _CALLBACKS})
+
+
+def require_callbacks(keys, what):
+    """Refuse (an internal error, 500) to start `what` when it names a callback key nobody registered."""
+    missing = unregistered(keys)
+    if missing:
+        LOG.error("%s names unregistered callback keys: %s", what, ", ".join(missing))
+        raise errors.internal_error("%s names callback keys that are not registered: %s" % (what, ", ".join(missing)))
+
+
+def named_callbacks(job):
+    """The callback keys a stored job names: its tasks' callbacks and its on_failure / on_restart hooks."""
+    lab = private(job)
+    keys = [t.get("callback") for t in lab.get("tasks") or []] + [lab.get("on_failure"), lab.get("on_restart")]
+    return {k for k in keys if k}
 
 
 def task_end(task):
@@ -127,7 +169,7 @@ def start_job(ctx, vault_rid, *, scenario, friendly_name, target_id, target_name
     """Store a new job (InProgress) and return its body. See the module docstring.
 
     Extras beyond the design doc: result_kind ("resource": the target at result_url; "none": 204;
-    "job": the job itself; or a kind of register_result), on_failure / on_restart (callback keys run
+    "job": the job itself; or a kind of a module's RESULTS), on_failure / on_restart (callback keys run
     with task=None when the job fails or is cancelled / restarted), start_at (a past lab time the
     job started at), fabric_id (for `$filter=fabricId`), affected_ids (other objects the job locks
     while it runs, e.g. the protected items of a recovery plan: `active_job` / `ensure_idle` /
@@ -135,10 +177,11 @@ def start_job(ctx, vault_rid, *, scenario, friendly_name, target_id, target_name
     """
     vault = vault_rid if isinstance(vault_rid, str) else vault_rid.id
     vault = ctx.engine.canonical(ctx.parse(vault)).id
+    records = [_task_record(ctx, spec, i) for i, spec in enumerate(tasks)]
+    require_callbacks([r["callback"] for r in records] + [on_failure, on_restart], "the %s job" % scenario)
     name = ctx.new_guid()
     job_id = "%s/replicationJobs/%s" % (vault, name)
     start = common.now_epoch(ctx) if start_at is None else float(start_at)
-    records = [_task_record(ctx, spec, i) for i, spec in enumerate(tasks)]
     details = copy.deepcopy(custom_details) if custom_details else {"instanceType": "AsrJobDetails"}
     details.setdefault("affectedObjectDetails", {})
     body = {
@@ -323,8 +366,11 @@ def _apply(ctx, job, event):
 def _run_task(ctx, job, task, when):
     task["end"] = when
     fn = callback(task["callback"])
-    if task["callback"] and fn is None:
+    if task["callback"] and fn is None:     # start_job and the registry's start-up check keep this from happening
         LOG.error("job %s: no callback registered for %r", job["name"], task["callback"])
+        _fail(ctx, job, task["taskId"], errors.internal_error("no callback is registered for %r" % task["callback"]),
+              when)
+        return
     outcome = None
     try:
         if fn is not None:
@@ -398,6 +444,8 @@ def _fail(ctx, job, task_id, err, when):
 def _run_hook(ctx, job, key):
     fn = callback(private(job).get(key))
     if fn is None:
+        if private(job).get(key):
+            LOG.error("job %s: no callback registered for its %s hook %r", job["name"], key, private(job)[key])
         return
     try:
         fn(_job_ctx(ctx, job), ctx.get(job["id"]) or job, None)
@@ -735,36 +783,8 @@ class ReplicationEvent(ResourceType):
         return sorted(out, key=lambda e: e["properties"].get("timeOfOccurrence") or "", reverse=True)
 
 
-# -- vault health ------------------------------------------------------------------------------------
-
-def vault_health(ctx, vault):
-    """`VaultHealthDetails` of a vault, from its items, fabrics and containers."""
-    from drlab.azure.providers.siterecovery import fabric, items   # pylint: disable=import-outside-toplevel
-    return {"id": common.asr_id(vault + "/replicationVaultHealth/default"), "name": "default",
-            "type": common.VAULT + "/replicationVaultHealth",
-            "properties": {"vaultErrors": [], "protectedItemsHealth": items.health_summary(ctx, vault),
-                           "fabricsHealth": fabric.health_summary(ctx, vault),
-                           "containersHealth": fabric.containers_health_summary(ctx, vault)}}
-
-
-def _get_vault_health(ctx, match, query, body):
-    return 200, vault_health(ctx, common.require_vault(ctx, match))
-
-
-def _refresh_vault_health(ctx, match, query, body):
-    vault = common.require_vault(ctx, match)
-    job = start_job(ctx, vault, scenario="RefreshVaultHealth", friendly_name="Refresh vault health",
-                    target_id=vault + "/replicationVaultHealth/default", target_name=ctx.parse(vault).name,
-                    target_type="Vault", tasks=[Task("RefreshVaultHealthTask", "Refresh vault health", 10)],
-                    result_kind="vault_health")
-    return lro_response(ctx, job)
-
-
-register_result("vault_health", lambda ctx, job: (200, vault_health(ctx, private(job)["vault"])))
-
 for _handler in (operation_status, operation_result, _export, _job_action):
     _handler.resource_type = JOB
-_get_vault_health.resource_type = _refresh_vault_health.resource_type = common.VAULT + "/replicationVaultHealth"
 
 RESOURCE_TYPES = [ReplicationJob, ReplicationEvent]
 
@@ -773,6 +793,4 @@ ROUTES = [
     ("GET", VAULT_PATH + r"/(?P<target>.+)/operationresults/(?P<job>[^/]+)", operation_result),
     ("POST", VAULT_PATH + r"/replicationJobs/export", _export),
     ("POST", VAULT_PATH + r"/replicationJobs/(?P<job>[^/]+)/(?P<action>cancel|restart|resume)", _job_action),
-    ("GET", VAULT_PATH + r"/replicationVaultHealth", _get_vault_health),
-    ("POST", VAULT_PATH + r"/replicationVaultHealth/default/refresh", _refresh_vault_health),
 ]

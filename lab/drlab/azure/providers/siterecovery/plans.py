@@ -90,7 +90,8 @@ import copy
 import re
 
 from drlab.azure import ids
-from drlab.azure.providers.siterecovery import common, errors, jobs, vocabulary
+from drlab.azure.providers.siterecovery import actions, common, effects, errors, fabric, items as item_module, jobs
+from drlab.azure.providers.siterecovery import vocabulary
 from drlab.azure.providers.siterecovery.common import AZURE_FABRIC, FABRIC, ITEM, PRIVATE, VAULT, VAULT_PATH, \
     asr_id, private, same_id
 from drlab.azure.rp import ArmError, ResourceType
@@ -306,10 +307,10 @@ def normalize_groups(ctx, vault_id, primary_fabric_id, groups):
                        "Put the protected items in Boot groups.")
         group = {"groupType": gtype}
         for key in ("startGroupActions", "endGroupActions"):
-            actions = raw.get(key) or []
-            if not isinstance(actions, list):
+            entries = raw.get(key) or []
+            if not isinstance(entries, list):
                 raise _invalid("The property '%s' must be a list." % key)
-            group[key] = [normalize_action(a, key) for a in actions]
+            group[key] = [normalize_action(a, key) for a in entries]
         by_type[gtype].append(group)
         shaped.append((group, refs))
     for gtype in ("Shutdown", "Failover"):
@@ -338,7 +339,7 @@ def normalize_create(ctx, vault_id, plan_name, body, existing=None):
     props = (body or {}).get("properties")
     if not isinstance(props, dict):
         raise _invalid("The property 'properties' is required.")
-    fabric = resolve_fabric(ctx, vault_id, props.get("primaryFabricId"), "primaryFabricId")
+    primary = resolve_fabric(ctx, vault_id, props.get("primaryFabricId"), "primaryFabricId")
     recovery = props.get("recoveryFabricId")
     if not isinstance(recovery, str) or not recovery.strip():
         raise _invalid("The property 'recoveryFabricId' is required.")
@@ -359,13 +360,13 @@ def normalize_create(ctx, vault_id, plan_name, body, existing=None):
                    "Azure-to-Azure (A2A) plans only.", "Remove 'providerSpecificInput'.")
     if existing is not None:
         old = existing["properties"]
-        if not same_id(old["primaryFabricId"], fabric["id"]) or not same_id(old["recoveryFabricId"], recovery_id):
+        if not same_id(old["primaryFabricId"], primary["id"]) or not same_id(old["recoveryFabricId"], recovery_id):
             raise _bad(errors.PLAN_FABRIC_CHANGE, "The primary and recovery fabrics of the recovery plan '%s' cannot be changed."
                        % plan_name, "The plan exists with other fabrics.",
                        "Create a new recovery plan, or keep the fabrics of the existing one.")
-    groups = normalize_groups(ctx, vault_id, fabric["id"], props.get("groups"))
-    return {"friendlyName": plan_name, "primaryFabricId": asr_id(fabric["id"]),
-            "primaryFabricFriendlyName": _friendly(fabric), "recoveryFabricId": recovery_id,
+    groups = normalize_groups(ctx, vault_id, primary["id"], props.get("groups"))
+    return {"friendlyName": plan_name, "primaryFabricId": asr_id(primary["id"]),
+            "primaryFabricFriendlyName": _friendly(primary), "recoveryFabricId": recovery_id,
             "recoveryFabricFriendlyName": recovery_name, "failoverDeploymentModel": model, "groups": groups}
 
 
@@ -391,14 +392,9 @@ class Member:
         props = stored.get("properties") or {}
         self.name = stored.get("name") or item_id.rsplit("/", 1)[-1]
         self.friendly_name = props.get("friendlyName") or self.name
-        self.allowed = _items().allowed_operations(stored, ctx)
+        self.allowed = item_module.allowed_operations(stored, ctx)
         self.provider = (props.get("providerSpecificDetails") or {}).get("instanceType")
         self.active_location = props.get("activeLocation")
-
-
-def _items():
-    from drlab.azure.providers.siterecovery import items  # pylint: disable=import-outside-toplevel
-    return items
 
 
 def member_ids(props):
@@ -597,14 +593,9 @@ def delete_plan(ctx, match, query, body):
 # ---------------------------------------------------------------------------------------------
 # plan actions: input
 
-def _actions_module():
-    from drlab.azure.providers.siterecovery import actions  # pylint: disable=import-outside-toplevel
-    return actions
-
-
 def item_action(spec):
     """The item action (`actions.ACTIONS` entry) a plan action runs on every member."""
-    return _actions_module().ACTIONS[spec.item_action]
+    return actions.ACTIONS[spec.item_action]
 
 
 def validate_input(spec, body):
@@ -667,7 +658,7 @@ def _recovery_point(ctx, member, entry):
               "LatestCrashConsistent": "CrashConsistent"}.get(kind)
     if wanted is None:
         return None        # Latest / LatestProcessed
-    point = _items().latest_recovery_point(ctx, member.stored, wanted)
+    point = item_module.latest_recovery_point(ctx, member.stored, wanted)
     if point is None:
         raise errors.asr_error(400, NO_RECOVERY_POINT,
                                "No %s recovery point is available for the protected item '%s'."
@@ -954,6 +945,7 @@ def plan_action(ctx, match, query, body):
         boot.append((group, runs))
     shutdown_runs = [(k, runs) for k, (_g, runs) in enumerate(boot, 1) if runs] if shutdown else []
     tasks = builder.build(boot, shutdown_runs)
+    jobs.require_callbacks(set().union(*(nested_callbacks(t.to_dict()) for t in tasks)), "the %s job" % spec.scenario)
     job = jobs.start_job(ctx, vault, scenario=spec.scenario, friendly_name=spec.friendly_name, target_id=plan_id,
                          target_name=name, target_type="RecoveryPlan", tasks=tasks,
                          custom_details=_job_details(ctx, spec, dict(props, plan=plan["properties"]), items, inputs),
@@ -1052,7 +1044,6 @@ def _run_group(ctx, job, task):
 
 def _source_of(ctx, item):
     """The source VM of an item as vCenter knows it (effects' {"name", "instance_uuid", "bios_uuid"})."""
-    from drlab.azure.providers.siterecovery import fabric  # pylint: disable=import-outside-toplevel
     machine = fabric.machine_for_item(ctx, item)
     if machine is None:
         return {"name": item["properties"].get("friendlyName")}
@@ -1068,7 +1059,6 @@ def _shutdown(ctx, job, task):
     start, end = task["start"], jobs.task_end(task)
     outcomes = {}
     if task["args"].get("direction") == "PrimaryToRecovery":
-        from drlab.azure.providers.siterecovery import effects  # pylint: disable=import-outside-toplevel
         for run in task["args"]["runs"]:
             item = ctx.get(run["item"])
             if item is None:
@@ -1105,11 +1095,19 @@ def _finalize(ctx, job, task):
     """Finalizing the recovery plan: nothing left to do (the plan's state is derived from its items)."""
 
 
-jobs.register_callback("plans.store", _store_plan)
-jobs.register_callback("plans.delete", _delete_plan)
-jobs.register_callback("plans.group", _run_group)
-jobs.register_callback("plans.shutdown", _shutdown)
-jobs.register_callback("plans.finalize", _finalize)
+def nested_callbacks(task):
+    """The item callback keys a Boot group task of a plan job names in its args (its runs' tasks and failure
+    hooks: they run through jobs.callback when the group ends), besides the task's own callback."""
+    keys = set()
+    for run in (task.get("args") or {}).get("runs") or []:
+        keys.update(t.get("callback") for t in run.get("tasks") or [])
+        keys.add(run.get("on_failure"))
+    return {k for k in keys if k}
+
+
+#: the job task callbacks of this module (keys stored with the jobs; installed by registry.py)
+CALLBACKS = {"plans.store": _store_plan, "plans.delete": _delete_plan, "plans.group": _run_group,
+             "plans.shutdown": _shutdown, "plans.finalize": _finalize}
 
 for _handler in (put_plan, patch_plan, delete_plan, plan_action):
     _handler.resource_type = PLAN

@@ -193,10 +193,6 @@ def _delete_callback(ctx, job, task):
     ctx.delete(private(job)["target"])
 
 
-jobs.register_callback("asr.policy.store", _store_callback)
-jobs.register_callback("asr.policy.delete", _delete_callback)
-
-
 class ReplicationPolicy(ResourceType):
     full_type = POLICY
     parent_type = common.VAULT
@@ -349,14 +345,13 @@ def _store_mapping(ctx, job, task):
     ctx.put(body["id"], body)
 
 
-jobs.register_callback("asr.mapping.store", _store_mapping)
-
-
 def _delete_mapping(ctx, job, task):
     ctx.delete(task["args"]["mapping"])
 
 
-jobs.register_callback("asr.mapping.delete", _delete_mapping)
+#: the job task callbacks of this module (keys stored with the jobs; installed by registry.py)
+CALLBACKS = {"asr.policy.store": _store_callback, "asr.policy.delete": _delete_callback,
+             "asr.mapping.store": _store_mapping, "asr.mapping.delete": _delete_mapping}
 
 
 def ensure_defaults(ctx, vault, container, fabric):

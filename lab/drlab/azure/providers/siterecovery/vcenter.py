@@ -11,6 +11,8 @@ import ssl
 import threading
 from urllib.parse import urlparse
 
+from pyVim.connect import SmartConnect
+
 _lock = threading.Lock()
 _si = None
 
@@ -24,7 +26,6 @@ def configured():
 
 
 def _connect():
-    from pyVim.connect import SmartConnect
     url = urlparse(os.environ["DRLAB_VCENTER_URL"])
     ctx = ssl.create_default_context(cafile=os.environ.get("DRLAB_VCENTER_CA") or None)
     return SmartConnect(host=url.hostname, port=url.port or 443, user=os.environ.get("DRLAB_VCENTER_USER", ""),
