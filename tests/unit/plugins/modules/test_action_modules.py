@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, dr.asr contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The action modules end to end in-process, the real SDK clients talking to an in-memory ARM at the network edge
-(fake_arm extended with the item actions, recovery points and job actions): one POST per item, one job list per
+(tests/unit/asr_fake.py: the item actions, recovery points and job actions): one POST per item, one job list per
 poll, check mode without writes, reruns without writes, attaching to a running job, timeouts with the jobs' tasks,
 the confirmation, and the job module's idempotency."""
 
@@ -10,85 +10,12 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.dr.asr.plugins.module_utils._module import DrAsrModule
 from ansible_collections.dr.asr.plugins.modules import failover, job, recovery_point_info, test_failover
-from ansible_collections.dr.asr.tests.unit.plugins.module_utils._asr.fake_arm import (
-    CONTAINER, GROUP, FakeArm, IDLE, RG, V, VAULT, asr_id)
+from ansible_collections.dr.asr.tests.unit.asr_fake import RG, VAULT, FakeAsr
 from ansible_collections.dr.asr.tests.unit.plugins.modules.utils import (
     fail_module, patch_exit_json, run_module, set_module_args)
 
 BASE = dict(vault_name=VAULT, vault_resource_group=RG, wait_sleep=0, wait_timeout=5)
-PROTECTED = ["UnplannedFailover", "DisableProtection", "TestFailover"]
-#: what each item action does to the item in this fake once its job succeeded: (testFailoverState, activeLocation,
-#: state, allowed) [recorded, but the test failover's WaitingForCompletion: the REST spec's example]; while the job
-#: runs the item names it and allows nothing (FakeArm.start_on)
-EFFECTS = {
-    "testfailover": ("WaitingForCompletion", None, None, ["TestFailoverCleanup"]),
-    # a cleanup leaves MarkedForDeletion, with a second drill allowed [recorded]
-    "testfailovercleanup": ("MarkedForDeletion", None, None, PROTECTED),
-    "unplannedfailover": (None, "Recovery", "UnplannedFailoverCommitPendingStatesBegin",
-                          ["CompleteMigration", "Commit", "DisableProtection", "ChangePit", "SwitchProtection"]),
-}
-SCENARIOS = {"testfailover": "TestFailover", "testfailovercleanup": "TestFailoverCleanup",
-             "unplannedfailover": "UnplannedFailover"}
-
-
-TEST_NETWORK = GROUP + "/providers/Microsoft.Network/virtualNetworks/vnet-dr-test"
-
-
-class ActionArm(FakeArm):
-    def __init__(self, vms, **kwargs):
-        super().__init__([], **kwargs)
-        self.bodies = []
-        for name in vms:
-            details = {"instanceType": "InMageRcm", "testNetworkId": TEST_NETWORK, "targetResourceGroupId": GROUP}
-            props = {"friendlyName": name, "protectionState": "Protected", "activeLocation": "Primary",
-                     "testFailoverState": "None", "allowedOperations": list(PROTECTED), "currentScenario": dict(IDLE),
-                     "providerSpecificDetails": details}
-            self.items[name] = {"id": asr_id(CONTAINER) + "/replicationProtectedItems/item-" + name,
-                                "name": "item-" + name, "properties": props}
-
-    def routes(self):
-        item = CONTAINER + r"/replicationProtectedItems/(?P<item>[^/]+)"
-        return super().routes() + [
-            ("POST", item + r"/(?P<action>testFailover|testFailoverCleanup|unplannedFailover)", self._action),
-            ("GET", item + r"/recoveryPoints", self._points),
-            ("GET", V + r"/replicationRecoveryPlans", self._plans),
-            ("POST", V + r"/replicationJobs/(?P<job>[^/]+)/(?P<action>cancel|resume|restart)", self._job_action),
-        ]
-
-    def _item(self, name):
-        return next(i for i in self.items.values() if i["name"].lower() == name.lower())
-
-    def _action(self, match, query, body):
-        item = self._item(match.group("item"))
-        action = match.group("action").lower()
-        self.bodies.append((action, item["properties"]["friendlyName"], body))
-        tfo, location, state, allowed = EFFECTS[action]
-        effects = {"allowedOperations": list(allowed)}
-        for key, value in (("testFailoverState", tfo), ("activeLocation", location), ("protectionState", state)):
-            if value is not None:
-                effects[key] = value
-        job = self._job(SCENARIOS[action], item["properties"]["friendlyName"])
-        self.start_on(item, job, effects)
-        return self._accepted(CONTAINER + "/replicationProtectedItems/" + item["name"], job)
-
-    def _points(self, match, query, body):
-        return 200, {"value": [{"id": "p/recoveryPoints/rp-%d" % m, "name": "rp-%d" % m, "properties": {
-            "recoveryPointTime": "2026-01-01T00:%02d:00Z" % m,
-            "recoveryPointType": "ApplicationConsistent" if m % 30 == 0 else "CrashConsistent",
-            "providerSpecificDetails": {"instanceType": "InMageRcm", "isMultiVmSyncPoint": "false"}}}
-            for m in (0, 5, 10, 15, 20, 25, 30, 35)]}, {}
-
-    def _plans(self, match, query, body):
-        return 200, {"value": []}, {}
-
-    def _job_action(self, match, query, body):
-        job = self.jobs[match.group("job")]
-        action = match.group("action")
-        job["properties"]["state"] = {"cancel": "Cancelled", "resume": "InProgress", "restart": "InProgress"}[action]
-        self.bodies.append((action, job["name"], body))
-        return 200, job, {}
 
 
 @pytest.fixture
@@ -96,10 +23,7 @@ def arm(monkeypatch):
     patch_exit_json(monkeypatch)
 
     def use(vms, **kwargs):
-        fake = ActionArm(vms, **kwargs)
-        clients = fake.clients()
-        monkeypatch.setattr(DrAsrModule, "azure", lambda self: clients)
-        return fake
+        return FakeAsr(protected=vms, **kwargs).patch(monkeypatch)
     return use
 
 
@@ -137,18 +61,18 @@ def test_drill_a_batch_one_post_per_item_one_job_list_per_poll(arm, count):
 def test_check_mode_and_rerun_write_nothing(arm):
     fake = arm(names(2))
     check = run(test_failover, dict(items=names(2)), check_mode=True)
-    assert check["changed"] and fake.writes() == 0
+    assert check["changed"] and fake.writes() == []
     assert check["protected_items"][0]["diff"]["after"]["test_failover_state"] == "WaitingForCompletion"
     run(test_failover, dict(items=names(2)))
     fake.calls = []
     again = run(test_failover, dict(items=names(2)))
-    assert not again["changed"] and fake.writes() == 0 and again["diff"] == []
+    assert not again["changed"] and fake.writes() == [] and again["diff"] == []
     assert [r["action"] for r in again["protected_items"]] == ["none", "none"]
 
 
 def test_a_running_drill_is_attached_to(arm):
     fake = arm(["web-01"])
-    job_name = fake.busy("web-01", scenario="TestFailover", polls=2)
+    job_name = fake.busy("web-01", scenario="TestFailover", looks=2)
     result = run(test_failover, dict(items=["web-01"]))
     assert not result["changed"] and fake.count("POST") == 0
     assert result["protected_items"][0]["action"] == "attach"
@@ -158,10 +82,9 @@ def test_a_running_drill_is_attached_to(arm):
 
 def test_cleanup_waits_for_a_running_drill_then_cleans_up(arm):
     """The drill's job runs (the item names it and allows nothing): the cleanup waits for it, lists the items again
-    and cleans up once TestFailoverCleanup is allowed. polls=2: the job still runs when the run reads it first."""
+    and cleans up once TestFailoverCleanup is allowed. looks=2: the job still runs when the run reads it first."""
     fake = arm(["web-01"])
-    fake.busy("web-01", scenario="TestFailover", polls=2, effects={
-        "testFailoverState": "WaitingForCompletion", "allowedOperations": ["TestFailoverCleanup"]})
+    fake.busy("web-01", scenario="TestFailover", looks=2, effects={"testFailoverState": "WaitingForCompletion"})
     result = run(test_failover, dict(items=["web-01"], state="absent"))
     assert result["changed"] and result["protected_items"][0]["action"] == "start"
     assert [b[0] for b in fake.bodies] == ["testfailovercleanup"]
@@ -179,9 +102,9 @@ def test_timeout_returns_the_jobs_tasks_and_a_rerun_attaches(arm):
     job_name = partial["job"]["name"]
     # the item names the running job and allows nothing; the job ends at the second look (the rerun reads it once
     # to tell a running job from a failed one, then waits for it)
-    assert fake.items["web-01"]["properties"]["currentScenario"]["jobId"].endswith("/" + job_name)
+    assert fake.item("web-01")["properties"]["currentScenario"]["jobId"].endswith("/" + job_name)
     assert partial["allowed_operations"] == [] and partial["phase"] == "protected"
-    fake.running[job_name] = 2
+    fake.end_after(job_name, 2)
     again = run(test_failover, dict(items=["web-01"]))
     assert again["protected_items"][0]["action"] == "attach" and fake.count("POST") == 1
     assert again["protected_items"][0]["job"]["state"] == "Succeeded"
@@ -191,7 +114,7 @@ def test_timeout_returns_the_jobs_tasks_and_a_rerun_attaches(arm):
 def test_failover_needs_confirmation_also_in_check_mode(arm):
     fake = arm(["web-01"])
     failed = fail(failover, dict(items=["web-01"]), check_mode=True)
-    assert failed["error"]["details"]["parameter"] == "confirm" and fake.reads() == 0
+    assert failed["error"]["details"]["parameter"] == "confirm" and fake.count("GET") == 0
     result = run(failover, dict(items=["web-01"], confirm=True, shutdown_source=False))
     body = fake.bodies[0][2]["properties"]
     assert body["sourceSiteOperations"] == "NotRequired"
@@ -201,10 +124,9 @@ def test_failover_needs_confirmation_also_in_check_mode(arm):
 
 def test_a_refused_item_stops_the_batch_before_any_write(arm):
     fake = arm(["web-01", "web-02"])
-    fake.items["web-02"]["properties"].update(testFailoverState="WaitingForCompletion",
-                                              allowedOperations=["TestFailoverCleanup"])
+    fake.item("web-02")["properties"].update(testFailoverState="WaitingForCompletion")
     failed = fail(failover, dict(items=["web-01", "web-02"], confirm=True))
-    assert fake.writes() == 0
+    assert fake.writes() == []
     assert "web-02 is in a test failover" in failed["msg"] and "state=absent" in failed["msg"]
 
 
@@ -214,17 +136,17 @@ def test_recovery_point_info(arm):
     assert [r["name"] for r in result["protected_items"]] == ["web-02", "web-01"]
     assert [p["name"] for p in result["protected_items"][0]["recovery_points"]] == ["rp-30"]
     assert result["protected_items"][0]["latest"]["application_consistent"]["name"] == "rp-30"
-    assert fake.count("GET", "points") == 2 and fake.writes() == 0
+    assert fake.count("GET", "points") == 2 and fake.writes() == []
 
 
 def test_job_actions_are_idempotent(arm):
     fake = arm(["web-01"])
-    name = fake.busy("web-01", scenario="TestFailover", polls=100)
+    name = fake.busy("web-01", scenario="TestFailover", looks=100)
     resume = run(job, dict(name=name, action="resume", wait=False))
-    assert not resume["changed"] and "not suspended" in resume["reason"] and fake.writes() == 0
+    assert not resume["changed"] and "not suspended" in resume["reason"] and fake.writes() == []
     fake.jobs[name]["properties"]["allowedActions"] = ["Cancel"]
     check = run(job, dict(item="web-01", action="cancel"), check_mode=True)
-    assert check["changed"] and fake.writes() == 0 and check["source"] == "the current job of item web-01"
+    assert check["changed"] and fake.writes() == [] and check["source"] == "the current job of item web-01"
     cancel = run(job, dict(name=name, action="cancel"))
     assert cancel["changed"] and cancel["job"]["state"] == "Cancelled"
     assert cancel["diff"] == {"before": {"state": "InProgress"}, "after": {"state": "Cancelled"}}
@@ -235,22 +157,11 @@ def test_job_actions_are_idempotent(arm):
     assert unknown["error"]["details"]["parameter"] == "name"
 
 
-class LostAnswerArm(ActionArm):
+def test_a_lost_answer_is_not_repeated_when_its_job_has_ended(arm):
     """The service runs the action, then the connection drops before the answer reaches the client."""
-
-    def _action(self, match, query, body):
-        from azure.core.exceptions import ServiceResponseError
-        super()._action(match, query, body)
-        raise ServiceResponseError("Connection aborted: the remote end closed the connection without response")
-
-
-def test_a_lost_answer_is_not_repeated_when_its_job_has_ended(monkeypatch):
-    patch_exit_json(monkeypatch)
-    fake = LostAnswerArm(["web-01"])
-    fake.items["web-01"]["properties"].update(testFailoverState="WaitingForCompletion",
-                                              allowedOperations=["TestFailoverCleanup"])
-    clients = fake.clients()
-    monkeypatch.setattr(DrAsrModule, "azure", lambda self: clients)
+    fake = arm(["web-01"])
+    fake.item("web-01")["properties"].update(testFailoverState="WaitingForCompletion")
+    fake.lose_answers.add("action")
     result = run(test_failover, dict(items=["web-01"], state="absent"))
     entry = result["protected_items"][0]
     assert result["changed"] and entry["error"] is None, entry

@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, dr.asr contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """appliance_info, discovered_vm_info and job_info end to end in-process, the real SDK clients talking to an
-in-memory vault at the network edge (policy_arm): what they read (vault-wide lists only), what they return,
+in-memory vault at the network edge (tests/unit/asr_fake.py): what they read (vault-wide lists only), what they return,
 waiting for an appliance, the $filter sent for jobs."""
 
 from __future__ import annotations
@@ -10,10 +10,9 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.dr.asr.plugins.module_utils._errors import InputError
-from ansible_collections.dr.asr.plugins.module_utils._module import DrAsrModule
 from ansible_collections.dr.asr.plugins.module_utils._waiter import Waiter
 from ansible_collections.dr.asr.plugins.modules import appliance_info, discovered_vm_info, job_info
-from ansible_collections.dr.asr.tests.unit.plugins.module_utils._asr.policy_arm import RG, VAULT, PolicyArm
+from ansible_collections.dr.asr.tests.unit.asr_fake import RG, VAULT, FakeAsr
 from ansible_collections.dr.asr.tests.unit.plugins.module_utils._asr.test_offazure import BIOS, SWAPPED, machine
 from ansible_collections.dr.asr.tests.unit.plugins.modules.utils import (
     fail_module, patch_exit_json, run_module, set_module_args)
@@ -24,10 +23,8 @@ BASE = dict(vault_name=VAULT, vault_resource_group=RG)
 @pytest.fixture
 def fake(monkeypatch):
     patch_exit_json(monkeypatch)
-    arm = PolicyArm()
-    monkeypatch.setattr(DrAsrModule, "azure", lambda self: arm.clients())
     monkeypatch.delenv("VMWARE_HOST", raising=False)
-    return arm
+    return FakeAsr().patch(monkeypatch)
 
 
 def run(module, args, check_mode=False):
@@ -84,9 +81,9 @@ def test_discovered_vms_with_agents_and_protection(fake):
     fake.machines = [machine("web-01", "i-1", BIOS), machine("web-02", "i-2", "4210a1b2-0000-4000-8000-00000000e002"),
                      machine("db-01", "i-3", "4210a1b2-0000-4000-8000-00000000e003")]
     fake.agents = [{"agentId": "a1", "machineId": "m1", "biosId": SWAPPED, "fqdn": "web-01.lab"}]
-    fake.items = [{"id": "/Subscriptions/x/replicationProtectedItems/item-2", "name": "item-2", "properties": {
+    fake.items["item-2"] = {"id": "/Subscriptions/x/replicationProtectedItems/item-2", "name": "item-2", "properties": {
         "providerSpecificDetails": {"instanceType": "InMageRcm", "fabricDiscoveryMachineId": fake.machines[1]["id"],
-                                    "mobilityAgentDetails": {"version": "9.66.7643.1"}}}}]
+                                    "mobilityAgentDetails": {"version": "9.66.7643.1"}}}}
     result = run(discovered_vm_info, {})
     vms = dict((v["name"], v) for v in result["vms"])
     assert [v["name"] for v in result["vms"]] == ["db-01", "web-01", "web-02"]
@@ -118,9 +115,9 @@ def test_join_needs_a_vcenter():
 # -- job_info ------------------------------------------------------------------------------------------
 
 def test_jobs_by_target_state_and_time(fake):
-    first = fake.job("AddProtectionProfile", "pol", "ProtectionProfile")
-    fake.job("TestFailover", "web-01", "ProtectionEntity", state="Failed")
-    second = fake.job("ModifyProtectionProfile", "pol", "ProtectionProfile")
+    first = fake.job("AddProtectionProfile", "pol")
+    fake.job("TestFailover", "web-01", state="Failed")
+    second = fake.job("ModifyProtectionProfile", "pol")
     result = run(job_info, dict(target="pol", states=["Succeeded"], since="2026-01-01T00:00:00Z"))
     assert [j["name"] for j in result["jobs"]] == [second, first]
     [(_path, query)] = fake.reads("/replicationJobs")
@@ -131,7 +128,7 @@ def test_jobs_by_target_state_and_time(fake):
 
 
 def test_one_job_by_name_or_id(fake):
-    name = fake.job("AddProtectionProfile", "pol", "ProtectionProfile")
+    name = fake.job("AddProtectionProfile", "pol")
     by_name = run(job_info, dict(name=name))
     assert [j["name"] for j in by_name["jobs"]] == [name]
     assert run(job_info, dict(name=by_name["jobs"][0]["id"]))["jobs"] == by_name["jobs"]
@@ -145,3 +142,19 @@ def test_job_info_errors(fake):
     fake.vault_exists = False
     failure = fail(job_info, {})
     assert failure["error"]["details"]["parameter"] == "vault_name"
+
+
+# -- query (every info module) ----------------------------------------------------------------------------
+
+def test_query_picks_from_the_result_like_azure_cli(fake):
+    result = run(appliance_info, dict(query="appliances[].name"))
+    assert result["query_result"] == ["appliance-01"]
+    assert [a["name"] for a in result["appliances"]] == ["appliance-01"]      # the result itself as usual
+    assert run(appliance_info, dict(query="length(fabrics)"))["query_result"] == 1
+
+
+def test_a_query_that_does_not_parse_names_the_option(fake):
+    failure = fail(appliance_info, dict(query="appliances[?name == "))
+    assert failure["error"]["details"]["parameter"] == "query"
+    assert "appliances[?name == " in failure["msg"] and "JMESPath" in failure["msg"]
+    assert fake.reads() == []          # refused before anything is read

@@ -2,17 +2,17 @@
 # Copyright: (c) 2026, dr.asr contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """protected_item and protected_item_info end to end in-process, the real SDK clients talking to an
-in-memory ARM at the network edge (fake_arm): the batch planner, check mode, errors before writes, resume,
+in-memory ASR at the network edge (tests/unit/asr_fake.py): the batch planner, check mode, errors before writes, resume,
 timeouts with progress, and the call budget (reads do not grow with the number of VMs)."""
 
 from __future__ import annotations
 
 import pytest
 
-from ansible_collections.dr.asr.plugins.module_utils._module import DrAsrModule
 from ansible_collections.dr.asr.plugins.module_utils._waiter import Waiter
+from ansible_collections.dr.asr.plugins.module_utils._asr import tracker
 from ansible_collections.dr.asr.plugins.modules import protected_item, protected_item_info
-from ansible_collections.dr.asr.tests.unit.plugins.module_utils._asr.fake_arm import FakeArm, RG, VAULT
+from ansible_collections.dr.asr.tests.unit.asr_fake import FakeAsr, RG, VAULT
 from ansible_collections.dr.asr.tests.unit.plugins.modules.utils import (
     fail_module, patch_exit_json, run_module, set_module_args)
 
@@ -24,13 +24,9 @@ DEFAULTS = dict(vault_name=VAULT, vault_resource_group=RG, policy="pol-24h", run
 @pytest.fixture
 def arm(monkeypatch):
     patch_exit_json(monkeypatch)
-    holder = {}
 
     def use(vms, **kwargs):
-        holder["arm"] = FakeArm(vms, **kwargs)
-        clients = holder["arm"].clients()
-        monkeypatch.setattr(DrAsrModule, "azure", lambda self: clients)
-        return holder["arm"]
+        return FakeAsr(vms=vms, policies=["pol-24h"], **kwargs).patch(monkeypatch)
     return use
 
 
@@ -55,13 +51,13 @@ def test_enable_reads_do_not_grow_with_the_vm_count(arm, count):
     fake = arm(names(count) + ["other-01", "other-02"])
     result = run(dict(vms=[{"name": n} for n in names(count)], target_vm_size="Standard_D4s_v5", wait="enabled"))
     assert result["changed"] and [v["action"] for v in result["vms"]] == ["enable"] * count
-    assert fake.count("PUT") == count and fake.writes() == count
+    assert fake.count("PUT") == count and len(fake.writes()) == count
     # fabrics, machines, items, containers, policies, mappings, run-as accounts, vault (region), SKUs,
     # resource group, two vnets, storage account (13); one item list for the report; the jobs: one GET per
     # poll for a single job, else one GET (the first job's start time) and one vault-wide list per poll
     assert fake.count("GET", "job_list") == (0 if count == 1 else 1)
     assert fake.count("GET", "job_get") == 1
-    assert fake.reads() == (15 if count == 1 else 16)
+    assert fake.count("GET") == (15 if count == 1 else 16)
 
 
 @pytest.mark.parametrize("count", [1, 25])
@@ -77,8 +73,8 @@ def test_rerun_reads_three_lists_gets_the_compared_items_and_writes_nothing(arm,
     assert not result["changed"] and set(v["action"] for v in result["vms"]) == {"none"}
     assert [v["progress"] for v in result["vms"]] == [100] * count
     assert [v["phase"] for v in result["vms"]] == ["protected"] * count
-    assert fake.writes() == 0
-    assert sorted(k for _m, k in fake.calls) == ["fabrics"] + ["item_get"] * count + ["item_list", "machines"]
+    assert fake.writes() == []
+    assert sorted(k for _m, k in fake.kinds()) == ["fabrics"] + ["item_get"] * count + ["item_list", "machines"]
 
 
 def test_waiting_for_protection_lists_items_once_per_poll(arm, monkeypatch):
@@ -93,11 +89,11 @@ def test_waiting_for_protection_lists_items_once_per_poll(arm, monkeypatch):
         sleeps.append(seconds)
         if len(sleeps) == 2:
             fake.protect_all()
-    monkeypatch.setattr(protected_item, "Waiter", lambda **kw: Waiter(sleeper=sleeper, **kw))
+    monkeypatch.setattr(tracker, "Waiter", lambda **kw: Waiter(sleeper=sleeper, **kw))
     result = run(dict(vms=[{"name": n} for n in names(5)], wait="protected", wait_sleep=7, wait_timeout=60))
     assert [v["state"] for v in result["vms"]] == ["Protected"] * 5
     assert sleeps == [7, 7]
-    assert fake.count("GET", "item_list") == 3 and fake.count("GET", "job_list") == 0 and fake.writes() == 0
+    assert fake.count("GET", "item_list") == 3 and fake.count("GET", "job_list") == 0 and fake.writes() == []
     assert fake.count("GET", "item_get") == 5
 
 
@@ -107,7 +103,7 @@ def test_batch_plans_enable_update_nothing_and_attach(arm):
     fake = arm(["web-01", "web-02", "web-03", "web-04"])
     run(dict(vms=[{"name": "web-02"}, {"name": "web-03"}, {"name": "web-04"}]))
     fake.protect_all()
-    fake.busy("web-04", polls=2)        # still runs when the run reads it (once, to tell it from a failed job)
+    fake.busy("web-04", looks=2)        # still runs when the run reads it (once, to tell it from a failed job)
     fake.calls = []
     result = run(dict(vms=[{"name": "web-01"}, {"name": "web-02", "target_vm_size": "Standard_B1s"},
                            {"name": "web-03"}, {"name": "web-04"}], wait="none"))
@@ -129,7 +125,7 @@ def test_check_mode_predicts_and_writes_nothing(arm):
     fake.calls = []
     result = run(dict(vms=[{"name": "web-01"}, {"name": "web-02", "target_vm_size": "Standard_B1s"}]), check_mode=True)
     assert [v["action"] for v in result["vms"]] == ["enable", "update"] and result["changed"]
-    assert fake.writes() == 0
+    assert fake.writes() == []
     assert result["vms"][0]["diff"]["before"] == {}
     assert result["vms"][0]["diff"]["after"]["target_network_id"].endswith("/virtualNetworks/vnet-dr-recovery")
 
@@ -141,7 +137,7 @@ def test_ids_compare_without_case_and_only_set_options_count(arm):
     fake.calls = []
     result = run(dict(name="web-01", target_network="vnet-dr-recovery", policy="POL-24H", run_as_account=None,
                       test_network=None, log_storage_account=None))
-    assert not result["changed"] and fake.writes() == 0
+    assert not result["changed"] and fake.writes() == []
 
 
 def test_nic_settings_are_applied_after_the_enable_job(arm):
@@ -159,7 +155,7 @@ def test_nic_settings_are_applied_after_the_enable_job(arm):
     again = run(dict(name="app-01", nics=[{"nic": "00:50:56:90:01:00", "target_subnet": "app", "target_ip": "10.10.1.31"},
                                           {"nic": "Network adapter 2", "failover": False}]))
     # compared with the GET (the list has no NICs): nothing to change
-    assert not again["changed"] and fake.writes() == 0 and fake.count("GET", "item_get") == 1
+    assert not again["changed"] and fake.writes() == [] and fake.count("GET", "item_get") == 1
 
 
 def test_per_disk_settings_are_compared_through_the_agents_disk_names(arm):
@@ -175,9 +171,9 @@ def test_per_disk_settings_are_compared_through_the_agents_disk_names(arm):
     fake.protect_all()
     fake.calls = []
     again = run(dict(name="db-01", disks=disks))
-    assert not again["changed"] and fake.writes() == 0 and fake.count("GET", "item_get") == 1
+    assert not again["changed"] and fake.writes() == [] and fake.count("GET", "item_get") == 1
     failure = fail(dict(name="db-01", disks=[{"disk": "Hard disk 2", "exclude": False}]))
-    assert failure["error"]["details"]["parameter"] == "disks" and fake.writes() == 0
+    assert failure["error"]["details"]["parameter"] == "disks" and fake.writes() == []
     assert "/dev/sdb" in failure["msg"]
 
 
@@ -200,7 +196,7 @@ def test_every_bad_input_is_reported_before_any_write(arm):
     failure = fail(dict(vms=[{"name": "web-01"}, {"name": "web-02", "target_vm_size": "Standard_X1"},
                              {"name": "web-03", "target_network": "vnet-nope"},
                              {"name": "web-04", "test_network": "vnet-dr-recovery"}]))
-    assert fake.writes() == 0
+    assert fake.writes() == []
     problems = [p["details"]["parameter"] for p in failure["error"]["details"]["problems"]]
     assert problems == ["vms[1].target_vm_size", "vms[2].target_network", "vms[3].test_network"]
     assert "Standard_D4s_v5" in failure["msg"] and "vnet-dr-test" in failure["msg"]
@@ -210,7 +206,7 @@ def test_unknown_vm_names_close_matches(arm):
     fake = arm(["web-01", "web-02", "db-01"])
     failure = fail(dict(vms=[{"name": "web-01"}, {"name": "web-1"}]))
     assert failure["error"]["details"]["parameter"] == "vms[1].name"
-    assert "Close matches: web-01, web-02" in failure["msg"] and fake.writes() == 0
+    assert "Close matches: web-01, web-02" in failure["msg"] and fake.writes() == []
 
 
 def test_static_ip_outside_its_subnet(arm):
@@ -226,7 +222,7 @@ def test_settings_asr_cannot_update_are_errors(arm):
     failure = fail(dict(name="web-01", disk_type="Premium_LRS"))
     assert failure["error"]["details"]["parameter"] == "disk_type" and "enable it again" in failure["msg"]
     assert fail(dict(name="web-01", multi_vm_group="g2"))["error"]["details"]["parameter"] == "multi_vm_group"
-    assert fake.writes() == 0
+    assert fake.writes() == []
 
 
 def test_enable_without_agent_or_credentials_is_an_input_error(arm):
@@ -257,18 +253,18 @@ def test_failed_jobs_fail_the_module_after_the_others_are_done(arm):
     assert [v["phase"] for v in again["vms"]] == ["failed", "failed"]
     assert [v["item"]["current_job"]["running"] for v in again["vms"]] == [False, False]
     assert "job action=restart" in again["vms"][0]["error"]["recommended_action"]
-    assert fake.writes() == 0 and (fake.count("GET", "job_list"), fake.count("GET", "job_get")) == (1, 0)
+    assert fake.writes() == [] and (fake.count("GET", "job_list"), fake.count("GET", "job_get")) == (1, 0)
 
 
 def test_busy_item_is_attached_not_submitted_again(arm):
     fake = arm(["web-01"])
     run(dict(name="web-01", wait="none"))
-    job = fake.busy("web-01", polls=2)
+    job = fake.busy("web-01", looks=2)
     fake.calls = []
     result = run(dict(name="web-01"))
     assert result["vms"][0]["action"] == "attach" and result["vms"][0]["job"]["name"] == job
     assert result["vms"][0]["job"]["state"] == "Succeeded"
-    assert fake.writes() == 0 and not result["changed"]
+    assert fake.writes() == [] and not result["changed"]
 
 
 def test_busy_item_with_pending_settings_is_updated_once_its_job_ended(arm):
@@ -285,8 +281,8 @@ def test_busy_item_with_pending_settings_is_updated_once_its_job_ended(arm):
 def test_disabling_a_busy_item_waits_for_its_job_first(arm):
     fake = arm(["web-01"])
     run(dict(name="web-01", wait="none"))
-    # polls=2: the job still runs when the run reads it first, and ends at the wait's look
-    fake.busy("web-01", scenario="UpdateVmProperties", polls=2)
+    # looks=2: the job still runs when the run reads it first, and ends at the wait's look
+    fake.busy("web-01", scenario="UpdateVmProperties", looks=2)
     fake.calls = []
     result = run(dict(name="web-01", state="absent", confirm_disable=True))
     assert result["vms"][0]["action"] == "disable" and fake.count("POST") == 1 and not fake.items
@@ -302,7 +298,7 @@ def test_timeout_waiting_for_protection_returns_progress_and_a_rerun_resumes(arm
     fake.protect_all()
     fake.calls = []
     result = run(dict(vms=[{"name": "web-01"}, {"name": "web-02"}], wait="protected"))
-    assert [v["action"] for v in result["vms"]] == ["none", "none"] and fake.writes() == 0
+    assert [v["action"] for v in result["vms"]] == ["none", "none"] and fake.writes() == []
 
 
 # -- info ------------------------------------------------------------------------------------------------------
@@ -316,13 +312,13 @@ def test_info_filters_by_vm_name_and_state_with_one_list(arm):
     assert [i["vm_name"] for i in result["protected_items"]] == ["web-02"]
     assert result["protected_items"][0]["target"]["vm_size"] == "Standard_D2s_v5"
     # one list, then a GET of the one matching item for its disks and NICs (a list carries them empty)
-    assert fake.calls == [("GET", "item_list"), ("GET", "item_get")]
+    assert fake.kinds() == [("GET", "item_list"), ("GET", "item_get")]
     assert [d["id"] for d in result["protected_items"][0]["disks"]] == ["/dev/sda"]     # as the agent names it
     assert len(result["protected_items"][0]["nics"]) == 1
     fake.calls = []
     listed = run(dict(vault_name=VAULT, vault_resource_group=RG, vm_names=["WEB-02"], details=False),
                  module=protected_item_info)
-    assert fake.calls == [("GET", "item_list")]
+    assert fake.kinds() == [("GET", "item_list")]
     assert listed["protected_items"][0]["disks"] is None and listed["protected_items"][0]["nics"] is None
     empty = run(dict(vault_name=VAULT, vault_resource_group=RG, states=["Protected"]), module=protected_item_info)
     assert empty["protected_items"] == []

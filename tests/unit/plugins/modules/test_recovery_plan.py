@@ -2,18 +2,16 @@
 # Copyright: (c) 2026, dr.asr contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """recovery_plan and recovery_plan_info end to end in-process: the real SDK clients talk to an in-memory vault at
-the network edge (plan_arm) that normalizes plans as ASR does. Check mode predicts, reruns write nothing whatever
-order ASR answers in, a move is one PATCH of the whole groups list, limits fail before any request, a rerun waits
-for a write job still running, a plan busy with a drill is not touched."""
+the network edge (tests/unit/asr_fake.py) that normalizes plans as ASR does. Check mode predicts, reruns write
+nothing whatever order ASR answers in, a move is one PATCH of the whole groups list, limits fail before any request,
+a rerun waits for a write job still running, a plan busy with a drill is not touched."""
 
 from __future__ import annotations
 
 import pytest
 
-from ansible_collections.dr.asr.plugins.module_utils._module import DrAsrModule
 from ansible_collections.dr.asr.plugins.modules import recovery_plan, recovery_plan_info
-from ansible_collections.dr.asr.tests.unit.plugins.module_utils._asr.plan_arm import (
-    FABRIC, RG, VAULT, PlanArm, internal_id)
+from ansible_collections.dr.asr.tests.unit.asr_fake import FABRIC, RG, VAULT, FakeAsr, internal_id
 from ansible_collections.dr.asr.tests.unit.plugins.modules.utils import (
     fail_module, patch_exit_json, run_module, set_module_args)
 
@@ -28,9 +26,7 @@ THREE_TIER = [dict(vms=["db-01"]), dict(vms=["app-01", "app-02"], pre_actions=[L
 @pytest.fixture
 def arm(monkeypatch):
     patch_exit_json(monkeypatch)
-    fake = PlanArm(vms=VMS, other_vms=["far-01"])
-    monkeypatch.setattr(DrAsrModule, "azure", lambda self: fake.clients())
-    return fake
+    return FakeAsr(protected=VMS, far=["far-01"]).patch(monkeypatch)
 
 
 def run(args, check_mode=False, module=recovery_plan):
@@ -89,7 +85,7 @@ def test_rerun_and_reordered_members_write_nothing(arm):
 
 
 def test_a_plan_asr_answers_in_its_own_order_is_no_change(arm):
-    arm.seed("rp-seeded", [["db-01"], ["web-01", "web-02"]], reverse=True)
+    arm.add_plan("rp-seeded", [["db-01"], ["web-01", "web-02"]], reverse=True)
     same = run(dict(name="rp-seeded", groups=[dict(vms=["db-01"]), dict(vms=["web-02", "web-01"])]))
     assert not same["changed"] and arm.writes() == []
 
@@ -143,11 +139,12 @@ def test_unknown_vm_and_other_fabric_fail_before_any_write(arm):
 def test_a_failed_job_fails_with_asr_details(arm):
     arm.job_state = "Failed"
     failure = fail(dict(name="rp-shop", groups=THREE_TIER))
-    assert failure["error"]["code"] == "990023" and "SaveRecoveryPlan" in failure["msg"]
+    # the job by its friendlyName, as ASR names a SaveRecoveryPlan job [recorded: TestV2ARCMRecoveryPlan#14-15]
+    assert failure["error"]["code"] == "990023" and "Save a recovery plan" in failure["msg"]
 
 
 def test_wait_false_returns_the_job_and_a_rerun_attaches(arm):
-    arm.write_polls = 2
+    arm.job_looks = 2
     started = run(dict(name="rp-shop", groups=THREE_TIER, wait=False))
     assert started["changed"] and len(started["jobs"]) == 1 and started["recovery_plan"]["id"] is None
     rerun = run(dict(name="rp-shop", groups=THREE_TIER))
@@ -157,8 +154,8 @@ def test_wait_false_returns_the_job_and_a_rerun_attaches(arm):
 
 
 def test_a_plan_busy_with_a_drill_is_not_changed(arm):
-    arm.seed("rp-shop", [["db-01"]])
-    job = arm.busy("rp-shop")
+    arm.add_plan("rp-shop", [["db-01"]])
+    job = arm.busy_plan("rp-shop")
     failure = fail(dict(name="rp-shop", groups=[dict(vms=["db-01", "web-01"])]))
     assert failure["error"]["code"] == "RecoveryPlanBusy" and job in failure["msg"] and "Suspended" in failure["msg"]
     assert arm.writes() == []
@@ -178,8 +175,8 @@ def test_delete_and_delete_again(arm):
 
 def test_info_lists_plans_with_members_actions_and_state(arm):
     run(dict(name="rp-shop", groups=THREE_TIER))
-    arm.seed("rp-db", [["db-01"]])
-    job = arm.busy("rp-db", status="InProgress")
+    arm.add_plan("rp-db", [["db-01"]])
+    job = arm.busy_plan("rp-db", state="InProgress")
     found = run(dict(), module=recovery_plan_info)["recovery_plans"]
     assert [p["name"] for p in found] == ["rp-db", "rp-shop"]
     shop = found[1]

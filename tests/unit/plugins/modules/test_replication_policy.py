@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, dr.asr contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """replication_policy and replication_policy_info end to end in-process: the real SDK clients talk to an
-in-memory vault at the network edge (policy_arm). Check mode predicts, reruns write nothing, updates are
+in-memory vault at the network edge (tests/unit/asr_fake.py). Check mode predicts, reruns write nothing, updates are
 PATCHes of the whole provider settings, deletion removes the associations first, a rerun waits for a job
 still running, errors come before any write."""
 
@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.dr.asr.plugins.module_utils._module import DrAsrModule
 from ansible_collections.dr.asr.plugins.modules import replication_policy, replication_policy_info
-from ansible_collections.dr.asr.tests.unit.plugins.module_utils._asr.policy_arm import (
-    AZURE, CONTAINER, RG, VAULT, PolicyArm)
+from ansible_collections.dr.asr.tests.unit.asr_fake import AZURE, CONTAINER, RG, VAULT, FakeAsr
 from ansible_collections.dr.asr.tests.unit.plugins.modules.utils import (
     fail_module, patch_exit_json, run_module, set_module_args)
 
@@ -23,13 +21,12 @@ BASE = dict(vault_name=VAULT, vault_resource_group=RG, wait_sleep=0)
 @pytest.fixture
 def arm(monkeypatch):
     patch_exit_json(monkeypatch)
-    fake = PolicyArm()
+    fake = FakeAsr().patch(monkeypatch)
 
     def use(**kwargs):
         for key, value in kwargs.items():
             setattr(fake, key, value)
         return fake
-    monkeypatch.setattr(DrAsrModule, "azure", lambda self: fake.clients())
     return use
 
 
@@ -149,7 +146,7 @@ def test_rerun_waits_for_the_running_job_then_compares_again(arm):
         fake.add_policy("pol", {"instanceType": "InMageRcm", "recoveryPointHistoryInMinutes": 1440,
                                 "crashConsistentFrequencyInMinutes": 5, "appConsistentFrequencyInMinutes": 240,
                                 "enableMultiVmSync": "true"})
-    job = fake.running_job("AddProtectionProfile", "pol", "ProtectionProfile", gets=2, then=created)
+    job = fake.job("AddProtectionProfile", "pol", looks=2, then=created)
     result = run(dict(name="pol"))
     assert result["jobs"] == [job] and not result["changed"] and fake.writes() == []
     assert result["policy"]["id"].endswith("/replicationPolicies/pol")
@@ -159,7 +156,7 @@ def test_rerun_waits_for_the_running_job_then_compares_again(arm):
 
 def test_with_wait_false_a_running_job_is_left_alone(arm):
     fake = arm()
-    fake.running_job("AddProtectionProfile", "pol", "ProtectionProfile", gets=5)
+    fake.job("AddProtectionProfile", "pol", looks=5)
     result = run(dict(name="pol", wait=False))
     assert not result["changed"] and fake.writes() == []
 

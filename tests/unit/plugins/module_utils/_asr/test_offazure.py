@@ -12,7 +12,7 @@ from ansible_collections.dr.asr.plugins.module_utils._errors import AzureError
 from ansible_collections.dr.asr.plugins.module_utils._azure import arm
 from ansible_collections.dr.asr.plugins.module_utils._asr import appliances, offazure
 from ansible_collections.dr.asr.plugins.module_utils._asr.vault import AsrVault
-from ansible_collections.dr.asr.tests.unit.plugins.module_utils._asr.policy_arm import RG, SITE, VAULT, PolicyArm
+from ansible_collections.dr.asr.tests.unit.asr_fake import RG, SITE, VAULT, FakeAsr
 
 BIOS = "4210a1b2-0000-4000-8000-00000000e001"
 SWAPPED = "b2a11042-0000-0040-8000-00000000e001"
@@ -83,7 +83,7 @@ def test_join_by_instance_uuid_then_bios_uuid():
 
 
 def test_generic_list_pages_through_the_sdk_pipeline():
-    fake = PolicyArm(page_size=2)
+    fake = FakeAsr(page_size=2)
     fake.machines = [machine("vm-%d" % i, "i-%d" % i, "b-%d" % i) for i in range(5)]
     clients = fake.clients()
     found = offazure.list_machines(clients, SITE)
@@ -93,14 +93,14 @@ def test_generic_list_pages_through_the_sdk_pipeline():
 
 
 def test_generic_list_errors_are_azure_errors():
-    fake = PolicyArm()
+    fake = FakeAsr()
     with pytest.raises(AzureError) as info:
         arm.list_all(fake.clients().client("siterecovery"), SITE + "/nothing-here", "2020-01-01", "Listing nothing")
     assert info.value.status == 404 and info.value.message.startswith("Listing nothing failed")
 
 
 def test_appliance_shaping():
-    fake = PolicyArm()
+    fake = FakeAsr()
     vault = AsrVault(fake.clients(), RG, VAULT)
     snap = appliances.snapshot(vault)
     assert appliances.registered(snap) and not appliances.registered(snap, "other")
