@@ -27,7 +27,13 @@ from ansible.plugins.callback import CallbackBase
 # actions the controller runs itself (no module process is started for them)
 CONTROLLER_ACTIONS = frozenset((
     "set_fact", "debug", "fail", "assert", "include_tasks", "import_tasks", "include_role", "import_role", "meta",
-    "include_vars", "set_stats", "pause", "add_host", "group_by", "end_play", "end_host"))
+    "include_vars", "set_stats", "pause", "add_host", "group_by", "end_play", "end_host", "validate_argument_spec"))
+
+
+def _runs(result):
+    """Module processes one result stands for: a dr.asr waiting module reports its rounds (one run each)."""
+    rounds = result.get("rounds") if isinstance(result, dict) else None
+    return rounds if isinstance(rounds, int) and rounds > 0 else 1
 
 
 def _short(action):
@@ -66,14 +72,14 @@ class CallbackModule(CallbackBase):
         items = result._result.get("results") if isinstance(result._result, dict) else None
         if isinstance(items, list) and task.loop is not None:
             ran = [i for i in items if isinstance(i, dict) and not i.get("skipped")]
-            entry["executions"] += len(ran)
+            entry["executions"] += sum(_runs(i) for i in ran)
             entry["skipped"] += len(items) - len(ran)
             entry["failed"] += sum(1 for i in ran if i.get("failed"))
             return
         if skipped:
             entry["skipped"] += 1
             return
-        entry["executions"] += 1
+        entry["executions"] += _runs(result._result)
         if failed:
             entry["failed"] += 1
 

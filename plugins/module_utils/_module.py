@@ -13,16 +13,17 @@ from __future__ import annotations
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.dr.asr.plugins.module_utils._errors import DrAsrError, WaitTimeout
-from ansible_collections.dr.asr.plugins.module_utils._waiter import WAIT_ARGUMENT_SPEC, Waiter
+from ansible_collections.dr.asr.plugins.module_utils._waiter import ROUND_ARGUMENT_SPEC, WAIT_ARGUMENT_SPEC, Waiter
 from ansible_collections.dr.asr.plugins.module_utils._azure.argspec import azure_argument_spec
 from ansible_collections.dr.asr.plugins.module_utils._vsphere.argspec import vsphere_argument_spec
 from ansible_collections.dr.asr.plugins.module_utils._asr.argspec import asr_vault_argument_spec
+from ansible_collections.dr.asr.plugins.module_utils import _query
 
 
 class DrAsrModule(object):
     """The module object every dr.asr module uses.
 
-    uses: iterable of "azure", "vsphere", "asr_vault", "wait" (shared option sets to merge;
+    uses: iterable of "azure", "vsphere", "asr_vault", "wait", "rounds", "query" (shared option sets to merge;
           "asr_vault" implies "azure").
     azure_libraries: import names of the Azure SDK packages the module needs.
     """
@@ -39,6 +40,10 @@ class DrAsrModule(object):
             spec.update(asr_vault_argument_spec())
         if "wait" in uses:
             spec.update(WAIT_ARGUMENT_SPEC)
+        if "rounds" in uses:
+            spec.update(ROUND_ARGUMENT_SPEC)
+        if "query" in uses:
+            spec.update(_query.QUERY_ARGUMENT_SPEC)
         spec.update(argument_spec or {})
         self._module = AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
         self._uses = tuple(uses)
@@ -58,6 +63,12 @@ class DrAsrModule(object):
             from ansible_collections.dr.asr.plugins.module_utils._vsphere.client import HAS_PYVMOMI
             if not HAS_PYVMOMI:
                 self._module.fail_json(msg=missing_required_lib("pyvmomi"))
+        if "query" in self._uses and self.params.get("query") and not _query.HAS_JMESPATH:
+            self._module.fail_json(msg=missing_required_lib("jmespath"))
+
+    @property
+    def uses(self):
+        return self._uses
 
     # -- AnsibleModule pass-through -------------------------------------------------------------
     @property
@@ -141,9 +152,15 @@ class DrAsrModule(object):
 
 
 def run(module_factory, runner):
-    """The shape of every main(): build the module, run, report the one domain error."""
+    """The shape of every main(): build the module, run (its `query` applied), report the one domain error."""
     module = module_factory()
     try:
-        module.exit_json(**runner(module))
+        query = module.params.get("query") if "query" in module.uses else None
+        if query:
+            _query.compile_query(query)
+        result = runner(module)
+        if query:
+            result["query_result"] = _query.apply(result, query)
+        module.exit_json(**result)
     except DrAsrError as error:
         module.fail_from(error)

@@ -23,6 +23,11 @@ WAIT_ARGUMENT_SPEC = dict(
     wait_timeout=dict(type="int", default=1800),
     wait_sleep=dict(type="int", default=10),
 )
+#: the modules that wait for ASR jobs run in rounds (plugins/plugin_utils/_wait_action.py; doc
+#: fragment dr.asr.wait_rounds)
+ROUND_ARGUMENT_SPEC = dict(
+    wait_round=dict(type="int", default=60),
+)
 
 
 class Probe(object):

@@ -45,6 +45,7 @@ options:
 extends_documentation_fragment:
   - dr.asr.azure
   - dr.asr.asr_vault
+  - dr.asr.query
 attributes:
   check_mode:
     support: full
@@ -249,6 +250,11 @@ fabrics:
       elements: dict
       sample: [{agent_id: 2e0c1f6e-6a0e-5b6b-9d3c-1f1e0c9a7b01, bios_id: 4210a1b2-0000-4000-8000-00000000e001,
                 fqdn: web-01.example.com, machine_id: 5c6d7e8f-0000-4000-8000-000000000001}]
+query_result:
+  description: The value of O(query) over the result, when O(query) is set.
+  returned: when O(query) is set
+  type: raw
+  sample: [web-03, db-01]
 '''
 
 from ansible_collections.dr.asr.plugins.module_utils._module import DrAsrModule, run
@@ -290,7 +296,7 @@ def run_module(module):
 
 
 def main():
-    run(lambda: DrAsrModule(ARGUMENT_SPEC, uses=("asr_vault",),
+    run(lambda: DrAsrModule(ARGUMENT_SPEC, uses=("asr_vault", "query"),
                             azure_libraries=("azure.mgmt.recoveryservices", "azure.mgmt.recoveryservicessiterecovery")),
         run_module)
 

@@ -50,6 +50,7 @@ extends_documentation_fragment:
   - dr.asr.azure
   - dr.asr.asr_vault
   - dr.asr.vsphere
+  - dr.asr.query
 attributes:
   check_mode:
     support: full
@@ -221,6 +222,11 @@ vms:
           tools status, ip_address, hostname, host, cluster, datacenter, folder, resource_pool...); null when not joined.
       type: dict
       sample: {name: web-01, moid: vm-1001, power_state: poweredOn, guest_id: rhel8_64Guest, cluster: Prod, datacenter: DC1}
+query_result:
+  description: The value of O(query) over the result, when O(query) is set.
+  returned: when O(query) is set
+  type: raw
+  sample: [web-03, db-01]
 '''
 
 from ansible.module_utils.basic import missing_required_lib
@@ -282,7 +288,7 @@ def run_module(module):
 def main():
     spec = dict(vsphere_argument_spec())
     spec.update(ARGUMENT_SPEC)
-    run(lambda: DrAsrModule(spec, uses=("asr_vault",),
+    run(lambda: DrAsrModule(spec, uses=("asr_vault", "query"),
                             azure_libraries=("azure.mgmt.recoveryservices", "azure.mgmt.recoveryservicessiterecovery")),
         run_module)
 

@@ -77,6 +77,7 @@ extends_documentation_fragment:
   - dr.asr.asr_vault
   - dr.asr.asr_action_target
   - dr.asr.wait
+  - dr.asr.wait_rounds
 attributes:
   check_mode:
     support: full
@@ -163,29 +164,55 @@ diff:
   returned: always
   type: list
   elements: dict
+progress:
+  description:
+    - Where the jobs of the run are, as its last look saw them - how many ended of how many, and for each running
+      job its target, step and current task; C(summary) says what the run waits for after its jobs (for example
+      initial replication), C(targets) and C(failed) count the run's targets.
+    - The waiting action prints it as one line per round (O(wait_round)).
+  returned: always
+  type: dict
+  sample:
+    total: 2
+    ended: 1
+    running:
+      - job: 5f6a0c1e-3a43-4e7f-9d38-0d7e9f1b2c3d
+        scenario: TestFailover
+        target: web-01
+        state: InProgress
+        step: 2/7
+        task: Starting the test VM
+    summary: null
+    targets: 2
+    failed: 0
+rounds:
+  description: How many module runs (rounds of O(wait_round) seconds) the task took.
+  returned: always
+  type: int
+  sample: 1
 '''
 
 from ansible_collections.dr.asr.plugins.module_utils._module import DrAsrModule
 from ansible_collections.dr.asr.plugins.module_utils._errors import InputError
-from ansible_collections.dr.asr.plugins.module_utils._asr import actions
-from ansible_collections.dr.asr.plugins.module_utils._asr.providers import inmagercm_item as rcm
+from ansible_collections.dr.asr.plugins.module_utils._asr.actions import base, failover, run
+from ansible_collections.dr.asr.plugins.module_utils._asr.common import DIRECTIONS, FAILOVER_TYPES
 
 ARGUMENT_SPEC = dict(
     confirm=dict(type="bool", default=False),
-    direction=dict(type="str", choices=list(rcm.DIRECTIONS), default="primary_to_recovery"),
+    direction=dict(type="str", choices=list(DIRECTIONS), default="primary_to_recovery"),
     type=dict(type="str", choices=["unplanned", "planned"]),
     recovery_point=dict(type="str"),
     recovery_point_time=dict(type="str"),
     multi_vm_sync_point=dict(type="bool"),
     shutdown_source=dict(type="bool"),
-    **actions.TARGET_SPEC
+    **base.TARGET_SPEC
 )
 
 
 def check_options(params):
     """The confirmation, and the options that do not fit the direction (before any Azure call)."""
-    actions.require_confirmation(params, "confirm", "fail over")
-    fitting = rcm.FAILOVER_TYPES[params["direction"]]
+    base.require_confirmation(params, "confirm", "fail over")
+    fitting = FAILOVER_TYPES[params["direction"]]
     if params["type"] and params["type"] != fitting:
         raise InputError("type", params["type"], "%s (or unset) for direction %s" % (fitting, params["direction"]),
                          hint="In the modernized experience a failover to Azure is unplanned and a failback planned.")
@@ -200,15 +227,15 @@ def check_options(params):
 
 def run_module(module):
     check_options(module.params)
-    return actions.run_action(module, actions.Failover(module.params))
+    return run.run_action(module, failover.Failover(module.params))
 
 
 def main():
-    module = DrAsrModule(ARGUMENT_SPEC, uses=("asr_vault", "wait"),
+    module = DrAsrModule(ARGUMENT_SPEC, uses=("asr_vault", "wait", "rounds"),
                          azure_libraries=("azure.mgmt.recoveryservicessiterecovery",),
-                         mutually_exclusive=actions.TARGET_EXCLUSIVE + [["recovery_point", "recovery_point_time"]],
-                         required_one_of=actions.TARGET_EXCLUSIVE)
-    actions.exit_action(module, run_module)
+                         mutually_exclusive=base.TARGET_EXCLUSIVE + [["recovery_point", "recovery_point_time"]],
+                         required_one_of=base.TARGET_EXCLUSIVE)
+    run.exit_action(module, run_module)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ extends_documentation_fragment:
   - dr.asr.asr_vault
   - dr.asr.asr_action_target
   - dr.asr.wait
+  - dr.asr.wait_rounds
 attributes:
   check_mode:
     support: full
@@ -88,21 +89,47 @@ diff:
   returned: always
   type: list
   elements: dict
+progress:
+  description:
+    - Where the jobs of the run are, as its last look saw them - how many ended of how many, and for each running
+      job its target, step and current task; C(summary) says what the run waits for after its jobs (for example
+      initial replication), C(targets) and C(failed) count the run's targets.
+    - The waiting action prints it as one line per round (O(wait_round)).
+  returned: always
+  type: dict
+  sample:
+    total: 2
+    ended: 1
+    running:
+      - job: 5f6a0c1e-3a43-4e7f-9d38-0d7e9f1b2c3d
+        scenario: TestFailover
+        target: web-01
+        state: InProgress
+        step: 2/7
+        task: Starting the test VM
+    summary: null
+    targets: 2
+    failed: 0
+rounds:
+  description: How many module runs (rounds of O(wait_round) seconds) the task took.
+  returned: always
+  type: int
+  sample: 1
 '''
 
 from ansible_collections.dr.asr.plugins.module_utils._module import DrAsrModule
-from ansible_collections.dr.asr.plugins.module_utils._asr import actions
+from ansible_collections.dr.asr.plugins.module_utils._asr.actions import base, failover, run
 
 
 def run_module(module):
-    return actions.run_action(module, actions.FailoverCommit(module.params))
+    return run.run_action(module, failover.FailoverCommit(module.params))
 
 
 def main():
-    module = DrAsrModule(dict(actions.TARGET_SPEC), uses=("asr_vault", "wait"),
+    module = DrAsrModule(dict(base.TARGET_SPEC), uses=("asr_vault", "wait", "rounds"),
                          azure_libraries=("azure.mgmt.recoveryservicessiterecovery",),
-                         mutually_exclusive=actions.TARGET_EXCLUSIVE, required_one_of=actions.TARGET_EXCLUSIVE)
-    actions.exit_action(module, run_module)
+                         mutually_exclusive=base.TARGET_EXCLUSIVE, required_one_of=base.TARGET_EXCLUSIVE)
+    run.exit_action(module, run_module)
 
 
 if __name__ == "__main__":

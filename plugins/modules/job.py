@@ -46,10 +46,16 @@ options:
   comments:
     description: Comments recorded with a V(resume) (what the operator checked).
     type: str
+  wait_resume:
+    description:
+      - Set by the waiting action (O(wait_round)) on the rounds after the first, never by hand - the first round
+        did the O(action) already, the later ones only wait for the job.
+    type: dict
 extends_documentation_fragment:
   - dr.asr.azure
   - dr.asr.asr_vault
   - dr.asr.wait
+  - dr.asr.wait_rounds
 attributes:
   check_mode:
     support: full
@@ -127,11 +133,35 @@ diff:
   returned: always
   type: dict
   sample: {before: {state: Suspended}, after: {state: InProgress}}
+progress:
+  description:
+    - Where the jobs of the run are, as its last look saw them - how many ended of how many, and for each running
+      job its target, step and current task; C(summary) says what the run waits for after its jobs (for example
+      initial replication).
+    - The waiting action prints it as one line per round (O(wait_round)).
+  returned: always
+  type: dict
+  sample:
+    total: 2
+    ended: 1
+    running:
+      - job: 5f6a0c1e-3a43-4e7f-9d38-0d7e9f1b2c3d
+        scenario: TestFailover
+        target: web-01
+        state: InProgress
+        step: 2/7
+        task: Starting the test VM
+    summary: null
+rounds:
+  description: How many module runs (rounds of O(wait_round) seconds) the task took.
+  returned: always
+  type: int
+  sample: 1
 '''
 
 from ansible_collections.dr.asr.plugins.module_utils._module import DrAsrModule
 from ansible_collections.dr.asr.plugins.module_utils._errors import DrAsrError, WaitTimeout
-from ansible_collections.dr.asr.plugins.module_utils._asr import actions
+from ansible_collections.dr.asr.plugins.module_utils._asr import jobcontrol
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str"),
@@ -139,23 +169,24 @@ ARGUMENT_SPEC = dict(
     recovery_plan=dict(type="str"),
     action=dict(type="str", choices=["wait", "cancel", "restart", "resume"], default="wait"),
     comments=dict(type="str"),
+    wait_resume=dict(type="dict"),
 )
 WHICH = ["name", "item", "recovery_plan"]
 
 
 def main():
-    module = DrAsrModule(ARGUMENT_SPEC, uses=("asr_vault", "wait"),
+    module = DrAsrModule(ARGUMENT_SPEC, uses=("asr_vault", "wait", "rounds"),
                          azure_libraries=("azure.mgmt.recoveryservicessiterecovery",),
                          mutually_exclusive=[WHICH], required_one_of=[WHICH])
     try:
-        result = actions.control_job(module)
+        result = jobcontrol.control_job(module)
     except WaitTimeout as err:
         module.fail_from(err, changed=(err.partial or {}).get("changed", False))
         return
     except DrAsrError as err:
         module.fail_from(err)
         return
-    error, warning = actions.job_outcome(result, module.params["action"], module.params["wait"] and not module.check_mode)
+    error, warning = jobcontrol.job_outcome(result, module.params["action"], module.params["wait"] and not module.check_mode)
     if warning:
         module.warn(warning)
     if error is not None:

@@ -59,6 +59,7 @@ options:
 extends_documentation_fragment:
   - dr.asr.azure
   - dr.asr.asr_vault
+  - dr.asr.query
 attributes:
   check_mode:
     support: full
@@ -165,6 +166,11 @@ jobs:
       description: The job's scenario-specific details, as ASR returns them.
       type: dict
       sample: {instanceType: AsrJobDetails, affectedObjectDetails: {}}
+query_result:
+  description: The value of O(query) over the result, when O(query) is set.
+  returned: when O(query) is set
+  type: raw
+  sample: [web-03, db-01]
 '''
 
 from ansible_collections.dr.asr.plugins.module_utils._module import DrAsrModule, run
@@ -220,7 +226,7 @@ def run_module(module):
 
 
 def main():
-    run(lambda: DrAsrModule(ARGUMENT_SPEC, uses=("asr_vault",),
+    run(lambda: DrAsrModule(ARGUMENT_SPEC, uses=("asr_vault", "query"),
                             azure_libraries=("azure.mgmt.recoveryservices", "azure.mgmt.recoveryservicessiterecovery")),
         run_module)
 

@@ -195,6 +195,11 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  wait_resume:
+    description:
+      - Set by the waiting action (O(wait_round)) on the rounds after the first, never by hand - what the earlier
+        rounds of this task settled, so that they are waited for, not compared again.
+    type: dict
   confirm_disable:
     description:
       - Must be V(true) with O(state=absent) (also in check mode). A guard against disabling replication by a
@@ -373,6 +378,7 @@ extends_documentation_fragment:
   - dr.asr.azure
   - dr.asr.asr_vault
   - dr.asr.wait
+  - dr.asr.wait_rounds
 attributes:
   check_mode:
     support: full
@@ -548,18 +554,42 @@ vms:
     item:
       description: The VM's protected item after the run, as RV(dr.asr.protected_item_info#module:protected_items) returns it.
       type: dict
+progress:
+  description:
+    - Where the jobs of the run are, as its last look saw them - how many ended of how many, and for each running
+      job its target, step and current task; C(summary) says what the run waits for after its jobs (for example
+      initial replication), C(targets) and C(failed) count the run's targets.
+    - The waiting action prints it as one line per round (O(wait_round)).
+  returned: always
+  type: dict
+  sample:
+    total: 2
+    ended: 1
+    running:
+      - job: 5f6a0c1e-3a43-4e7f-9d38-0d7e9f1b2c3d
+        scenario: TestFailover
+        target: web-01
+        state: InProgress
+        step: 2/7
+        task: Starting the test VM
+    summary: null
+    targets: 2
+    failed: 0
+rounds:
+  description: How many module runs (rounds of O(wait_round) seconds) the task took.
+  returned: always
+  type: int
+  sample: 1
 '''
 
-import math
-import time
 
 from ansible_collections.dr.asr.plugins.module_utils._module import DrAsrModule
-from ansible_collections.dr.asr.plugins.module_utils._errors import DrAsrError, InputError, WaitTimeout
-from ansible_collections.dr.asr.plugins.module_utils._waiter import Waiter
-from ansible_collections.dr.asr.plugins.module_utils._asr import items
-from ansible_collections.dr.asr.plugins.module_utils._asr.providers import inmagercm_item as rcm
+from ansible_collections.dr.asr.plugins.module_utils._errors import InputError
+from ansible_collections.dr.asr.plugins.module_utils._asr import items, pipeline
+from ansible_collections.dr.asr.plugins.module_utils._asr.common import (
+    DISK_TYPES, LICENSE_TYPES, LINUX_LICENSE_TYPES, SQL_SERVER_LICENSE_TYPES)
 
-DISK_SPEC = dict(disk=dict(type="str", required=True), disk_type=dict(type="str", choices=list(rcm.DISK_TYPES)),
+DISK_SPEC = dict(disk=dict(type="str", required=True), disk_type=dict(type="str", choices=list(DISK_TYPES)),
                  exclude=dict(type="bool"), target_disk_name=dict(type="str"))
 NIC_SPEC = dict(nic=dict(type="str", required=True), primary=dict(type="bool"), failover=dict(type="bool"),
                 target_subnet=dict(type="str"), target_ip=dict(type="str"), test_subnet=dict(type="str"),
@@ -568,12 +598,12 @@ SETTINGS_SPEC = dict(
     policy=dict(type="str"), appliance=dict(type="str"), run_as_account=dict(type="str"),
     target_resource_group=dict(type="str"), target_network=dict(type="str"), target_subnet=dict(type="str"),
     test_network=dict(type="str"), test_subnet=dict(type="str"), target_vm_name=dict(type="str"),
-    target_vm_size=dict(type="str"), disk_type=dict(type="str", choices=list(rcm.DISK_TYPES)),
+    target_vm_size=dict(type="str"), disk_type=dict(type="str", choices=list(DISK_TYPES)),
     disks=dict(type="list", elements="dict", options=DISK_SPEC), nics=dict(type="list", elements="dict", options=NIC_SPEC),
     log_storage_account=dict(type="str"), availability_zone=dict(type="str"), availability_set=dict(type="str"),
-    proximity_placement_group=dict(type="str"), license_type=dict(type="str", choices=list(rcm.LICENSE_TYPES)),
-    sql_server_license_type=dict(type="str", choices=list(rcm.SQL_SERVER_LICENSE_TYPES)),
-    linux_license_type=dict(type="str", choices=list(rcm.LINUX_LICENSE_TYPES)),
+    proximity_placement_group=dict(type="str"), license_type=dict(type="str", choices=list(LICENSE_TYPES)),
+    sql_server_license_type=dict(type="str", choices=list(SQL_SERVER_LICENSE_TYPES)),
+    linux_license_type=dict(type="str", choices=list(LINUX_LICENSE_TYPES)),
     target_vm_tags=dict(type="dict"), target_disk_tags=dict(type="dict"), target_nic_tags=dict(type="dict"),
     seed_disk_tags=dict(type="dict"), multi_vm_group=dict(type="str"),
 )
@@ -583,6 +613,7 @@ ARGUMENT_SPEC = dict(
     vms=dict(type="list", elements="dict", options=VM_SPEC),
     state=dict(type="str", choices=["present", "absent"], default="present"),
     confirm_disable=dict(type="bool", default=False),
+    wait_resume=dict(type="dict"),
     wait=dict(type="str", choices=["none", "enabled", "protected"], default="enabled"),
     **SETTINGS_SPEC
 )
@@ -590,7 +621,7 @@ IDENTITY = ["name", "instance_uuid", "bios_uuid", "vms"]
 
 
 def build_module():
-    return DrAsrModule(ARGUMENT_SPEC, uses=("asr_vault", "wait"),
+    return DrAsrModule(ARGUMENT_SPEC, uses=("asr_vault", "wait", "rounds"),
                        azure_libraries=("azure.mgmt.recoveryservices", "azure.mgmt.recoveryservicessiterecovery",
                                         "azure.mgmt.resource.resources", "azure.mgmt.network", "azure.mgmt.compute"),
                        mutually_exclusive=[IDENTITY], required_one_of=[IDENTITY])
@@ -603,64 +634,15 @@ def check_confirmation(params):
                               "set confirm_disable: true to do it.")
 
 
-def wait_for(batch, params):
-    """Jobs, then follow-up updates and their jobs, then protection: one deadline (wait_timeout) for all of it."""
-    deadline = time.monotonic() + params["wait_timeout"]
-
-    def waiter():
-        return Waiter(timeout=max(0, int(math.ceil(deadline - time.monotonic()))), sleep=params["wait_sleep"])
-    batch.wait_jobs(waiter())
-    if batch.followup():
-        batch.wait_jobs(waiter())
-    if params["wait"] == "protected" and params["state"] == "present":
-        batch.wait_protected(waiter())
-
-
-def report(batch):
-    results = batch.results()
-    diff = [dict(before_header=r["name"], after_header=r["name"], before=r["diff"]["before"], after=r["diff"]["after"])
-            for r in results if r["changed"]]
-    return dict(changed=any(r["changed"] for r in results), vms=results, diff=diff)
-
-
 def run_module(module):
     params = module.params
     check_confirmation(params)
-    batch = items.Batch(module.asr_vault(), params)
-    batch.resolve()
-    batch.plan()
-    batch.validate()
-    if module.check_mode:
-        return report(batch)
-    batch.execute()
-    try:
-        if params["wait"] != "none":
-            wait_for(batch, params)
-    except WaitTimeout as err:
-        batch.refresh()
-        err.partial = report(batch)
-        raise
-    batch.refresh()
-    return report(batch)
+    batch = items.Batch(module.asr_vault(), params, module.warn)
+    return pipeline.run(batch, module.check_mode, params["wait"] != "none")
 
 
 def main():
-    module = build_module()
-    try:
-        result = run_module(module)
-    except WaitTimeout as err:
-        module.fail_from(err, changed=(err.partial or {}).get("changed", False))
-    except DrAsrError as err:
-        module.fail_from(err)
-    else:
-        for vm in result["vms"]:
-            for warning in vm.get("warnings") or []:
-                module.warn(warning)
-        failed = [vm for vm in result["vms"] if vm["error"]]
-        if failed:
-            module.fail_json(msg="Replication of %d of %d VMs failed: %s" % (len(failed), len(result["vms"]), "; ".join(
-                "%s: %s" % (vm["name"], vm["error"]["message"]) for vm in failed)), **result)
-        module.exit_json(**result)
+    pipeline.finish(build_module(), run_module, lambda result: result["vms"], what="VMs")
 
 
 if __name__ == "__main__":

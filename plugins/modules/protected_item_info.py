@@ -57,6 +57,7 @@ options:
 extends_documentation_fragment:
   - dr.asr.azure
   - dr.asr.asr_vault
+  - dr.asr.query
 attributes:
   check_mode:
     support: full
@@ -414,10 +415,15 @@ protected_items:
           description: Why it cannot be upgraded.
           type: list
           elements: str
+query_result:
+  description: The value of O(query) over the result, when O(query) is set.
+  returned: when O(query) is set
+  type: raw
+  sample: [web-03, db-01]
 '''
 
 from ansible_collections.dr.asr.plugins.module_utils._module import DrAsrModule, run
-from ansible_collections.dr.asr.plugins.module_utils._asr import items as asr_items
+from ansible_collections.dr.asr.plugins.module_utils._asr.state import item_facts
 
 PHASES = ["initial_replication", "protected", "test_failover", "failed_over", "committed", "reprotecting",
           "reprotected", "failed_back", "failback_committed", "failed", "disabling", "unknown"]
@@ -452,14 +458,14 @@ def run_module(module):
     if module.params["details"]:
         full = vault.get_items(items)
         items = [full.get(item["id"].lower(), item) for item in items]
-    found = [asr_items.item_facts(item, ended) for item in items]
+    found = [item_facts(item, ended) for item in items]
     if module.params["phases"]:
         found = [f for f in found if f["phase"] in module.params["phases"]]
     return dict(changed=False, protected_items=found)
 
 
 def main():
-    run(lambda: DrAsrModule(ARGUMENT_SPEC, uses=("asr_vault",),
+    run(lambda: DrAsrModule(ARGUMENT_SPEC, uses=("asr_vault", "query"),
                             azure_libraries=("azure.mgmt.recoveryservicessiterecovery",)),
         run_module)
 

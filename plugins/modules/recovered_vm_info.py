@@ -43,6 +43,7 @@ options:
 extends_documentation_fragment:
   - dr.asr.azure
   - dr.asr.asr_vault
+  - dr.asr.query
 attributes:
   check_mode:
     support: full
@@ -190,12 +191,16 @@ vms:
       description: Ids of everything that exists - the VM, its NICs and disks. Empty after a complete cleanup.
       type: list
       elements: str
+query_result:
+  description: The value of O(query) over the result, when O(query) is set.
+  returned: when O(query) is set
+  type: raw
+  sample: [web-03, db-01]
 '''
 
 from ansible_collections.dr.asr.plugins.module_utils._module import DrAsrModule, run
-from ansible_collections.dr.asr.plugins.module_utils._azure.errors import azure_errors, is_not_found
-from ansible_collections.dr.asr.plugins.module_utils._azure.models import as_dict, parse_resource_id
-from ansible_collections.dr.asr.plugins.module_utils._asr import actions, lookup
+from ansible_collections.dr.asr.plugins.module_utils._azure.models import parse_resource_id
+from ansible_collections.dr.asr.plugins.module_utils._asr import lookup, resolve
 
 ARGUMENT_SPEC = dict(
     items=dict(type="list", elements="str", aliases=["vms"]),
@@ -245,22 +250,13 @@ def power_state(vm):
 
 
 class Reader(object):
-    """GETs with 404 -> None, each resource read once."""
+    """The resources of a recovered VM, each read once per run (None when it does not exist)."""
 
     def __init__(self, clients):
         self.clients = clients
-        self._seen = {}
 
     def _get(self, key, what, call):
-        if key.lower() not in self._seen:
-            with azure_errors(what):
-                try:
-                    self._seen[key.lower()] = as_dict(call())
-                except Exception as exc:  # pylint: disable=broad-except
-                    if not is_not_found(exc):
-                        raise
-                    self._seen[key.lower()] = None
-        return self._seen[key.lower()]
+        return self.clients.read(key, what, call)
 
     def vm(self, rg, name):
         compute = self.clients.client("compute")
@@ -362,9 +358,9 @@ def run_module(module):
     params = module.params
     vault = module.asr_vault()
     if params["recovery_plan"]:
-        _plan, items = actions.resolve_plan(vault, params["recovery_plan"])
+        _plan, items = resolve.plan(vault, params["recovery_plan"])
     elif params["items"]:
-        items = [item for _where, item in actions.resolve_items(vault, params["items"])]
+        items = [item for _where, item in resolve.items(vault, params["items"])]
     else:
         items = lookup.vault_read(vault, vault.protected_items)
     reader = Reader(module.azure())
@@ -372,7 +368,7 @@ def run_module(module):
 
 
 def main():
-    run(lambda: DrAsrModule(ARGUMENT_SPEC, uses=("asr_vault",),
+    run(lambda: DrAsrModule(ARGUMENT_SPEC, uses=("asr_vault", "query"),
                             azure_libraries=("azure.mgmt.recoveryservicessiterecovery", "azure.mgmt.compute",
                                              "azure.mgmt.network"),
                             mutually_exclusive=[["items", "recovery_plan"]]),

@@ -167,6 +167,7 @@ extends_documentation_fragment:
   - dr.asr.azure
   - dr.asr.asr_vault
   - dr.asr.wait
+  - dr.asr.wait_rounds
 attributes:
   check_mode:
     support: full
@@ -283,10 +284,35 @@ diff:
     after: {name: rp-shop, groups: [{vms: [db-pg-01], pre_actions: [], post_actions: []},
                                     {vms: [app-api-01], pre_actions: [], post_actions: []},
                                     {vms: [web-01], pre_actions: [], post_actions: []}]}
+progress:
+  description:
+    - Where the jobs of the run are, as its last look saw them - how many ended of how many, and for each running
+      job its target, step and current task; C(summary) says what the run waits for after its jobs (for example
+      initial replication).
+    - The waiting action prints it as one line per round (O(wait_round)).
+  returned: always
+  type: dict
+  sample:
+    total: 2
+    ended: 1
+    running:
+      - job: 5f6a0c1e-3a43-4e7f-9d38-0d7e9f1b2c3d
+        scenario: TestFailover
+        target: web-01
+        state: InProgress
+        step: 2/7
+        task: Starting the test VM
+    summary: null
+rounds:
+  description: How many module runs (rounds of O(wait_round) seconds) the task took.
+  returned: always
+  type: int
+  sample: 1
 '''
 
 from ansible_collections.dr.asr.plugins.module_utils._module import DrAsrModule, run
-from ansible_collections.dr.asr.plugins.module_utils._asr import lookup, plans, policies
+from ansible_collections.dr.asr.plugins.module_utils._asr import lookup, plans
+from ansible_collections.dr.asr.plugins.module_utils._asr.tracker import JobTracker
 
 ARGUMENT_SPEC = plans.ARGUMENT_SPEC
 
@@ -315,45 +341,37 @@ def plan_present(vault, params):
                 before=before, after=plans.view(after["name"], groups, index), facts=plans.plan_facts(after, index))
 
 
-def attach(module, vault, plan, name):
+def attach(tracker, plan, name):
     """Before a write: a plan busy with another job is an error; a create/update/delete of the plan still running
     (an earlier, interrupted run) is waited for. Returns the jobs waited for, or None with wait=false."""
     plans.check_idle(plan)
-    running = policies.running_jobs(vault, [(name, plans.TARGET_TYPE)])
-    for job in running:
-        if job.get("scenario") not in plans.WRITE_SCENARIOS:
-            raise plans.busy_error(name, job["name"], job.get("scenario"), job.get("state"), job.get("start_time"))
-    if not running:
-        return []
-    names = [job["name"] for job in running]
-    if not module.params["wait"]:
-        module.warn("ASR job(s) %s of recovery plan %s still run; nothing was changed. Rerun with wait=true to wait "
-                    "for them." % (", ".join(names), name))
-        return None
-    policies.wait_jobs(vault, names, module.waiter(), "the running job(s) of recovery plan %s" % name)
-    vault.forget()
-    return names
+
+    def own_writes_only(running):
+        for job in running:
+            if job.get("scenario") not in plans.WRITE_SCENARIOS:
+                raise plans.busy_error(name, job["name"], job.get("scenario"), job.get("state"), job.get("start_time"))
+    return tracker.attach([(name, plans.TARGET_TYPE)], "recovery plan %s" % name, check=own_writes_only)
 
 
-def apply_present(module, vault, params, plan):
+def apply_present(tracker, params, plan):
     name = plan["plan"]["name"] if plan["plan"] else params["name"]
     if plan["write"] == "create":
-        job = plans.start_create(vault, name, plans.create_body(plan["fabric_id"], plan["groups"]))
+        job = plans.start_create(tracker, name, plans.create_body(plan["fabric_id"], plan["groups"]))
     else:
-        job = plans.start_update(vault, name, plans.update_body(plan["groups"]))
+        job = plans.start_update(tracker, name, plans.update_body(plan["groups"]))
     jobs = [job] if job else []
     if params["wait"]:
         verb = "creation" if plan["write"] == "create" else "update"
-        policies.wait_jobs(vault, jobs, module.waiter(), "%s of recovery plan %s" % (verb, name))
+        tracker.wait_names(jobs, "%s of recovery plan %s" % (verb, name))
     return jobs
 
 
-def ensure_present(module, vault, params):
-    name = params["name"]
+def ensure_present(module, tracker, params):
+    vault, name = tracker.vault, params["name"]
     plan = plan_present(vault, params)
     jobs = []
     if plan["changed"] and not module.check_mode:
-        attached = attach(module, vault, plan["plan"], name)
+        attached = attach(tracker, plan["plan"], name)
         if attached is None:
             return dict(changed=False, recovery_plan=plans.plan_facts(plan["plan"], plan["index"]) if plan["plan"] else {},
                         jobs=[], diff=dict(before=plan["before"], after=plan["before"]))
@@ -361,7 +379,7 @@ def ensure_present(module, vault, params):
             jobs += attached
             plan = plan_present(vault, params)
         if plan["changed"]:
-            jobs += apply_present(module, vault, params, plan)
+            jobs += apply_present(tracker, params, plan)
             if params["wait"]:
                 vault.forget("plans")
                 done = plans.find(vault, name)
@@ -372,12 +390,12 @@ def ensure_present(module, vault, params):
                 diff=dict(before=plan["before"], after=plan["after"]))
 
 
-def ensure_absent(module, vault, params):
-    name = params["name"]
+def ensure_absent(module, tracker, params):
+    vault, name = tracker.vault, params["name"]
     plan, index = read(vault, name)
     jobs = []
     if plan is not None and not module.check_mode:
-        attached = attach(module, vault, plan, name)
+        attached = attach(tracker, plan, name)
         if attached is None:
             before = plans.view(plan["name"], plan["properties"].get("groups"), index)
             return dict(changed=False, recovery_plan=plans.plan_facts(plan, index), jobs=[],
@@ -389,11 +407,11 @@ def ensure_absent(module, vault, params):
         return dict(changed=False, recovery_plan={}, jobs=jobs, diff=dict(before={}, after={}))
     before = plans.view(plan["name"], plan["properties"].get("groups"), index)
     if not module.check_mode:
-        job = plans.start_delete(vault, plan["name"])
+        job = plans.start_delete(tracker, plan["name"])
         if job:
             jobs.append(job)
             if params["wait"]:
-                policies.wait_jobs(vault, [job], module.waiter(), "deletion of recovery plan %s" % name)
+                tracker.wait_names([job], "deletion of recovery plan %s" % name)
     return dict(changed=True, recovery_plan={}, jobs=jobs, diff=dict(before=before, after={}))
 
 
@@ -401,14 +419,16 @@ def run_module(module):
     params = module.params
     if params["state"] == "present":
         plans.check_limits(params)   # ASR's limits on the options alone: before any read
-    vault = module.asr_vault()
+    tracker = JobTracker(module.asr_vault(), params, module.warn)
     if params["state"] == "absent":
-        return ensure_absent(module, vault, params)
-    return ensure_present(module, vault, params)
+        result = ensure_absent(module, tracker, params)
+    else:
+        result = ensure_present(module, tracker, params)
+    return dict(result, progress=tracker.progress())
 
 
 def main():
-    run(lambda: DrAsrModule(ARGUMENT_SPEC, uses=("asr_vault", "wait"),
+    run(lambda: DrAsrModule(ARGUMENT_SPEC, uses=("asr_vault", "wait", "rounds"),
                             azure_libraries=("azure.mgmt.recoveryservices", "azure.mgmt.recoveryservicessiterecovery")),
         run_module)
 

@@ -31,6 +31,7 @@ options:
 extends_documentation_fragment:
   - dr.asr.azure
   - dr.asr.asr_vault
+  - dr.asr.query
 attributes:
   check_mode:
     support: full
@@ -214,6 +215,11 @@ recovery_plans:
           description: Actions after the group.
           type: list
           elements: dict
+query_result:
+  description: The value of O(query) over the result, when O(query) is set.
+  returned: when O(query) is set
+  type: raw
+  sample: [web-03, db-01]
 '''
 
 from ansible_collections.dr.asr.plugins.module_utils._module import DrAsrModule, run
@@ -247,7 +253,7 @@ def run_module(module):
 
 
 def main():
-    run(lambda: DrAsrModule(ARGUMENT_SPEC, uses=("asr_vault",),
+    run(lambda: DrAsrModule(ARGUMENT_SPEC, uses=("asr_vault", "query"),
                             azure_libraries=("azure.mgmt.recoveryservices", "azure.mgmt.recoveryservicessiterecovery")),
         run_module)
 

@@ -40,6 +40,7 @@ extends_documentation_fragment:
   - dr.asr.azure
   - dr.asr.asr_vault
   - dr.asr.asr_action_target
+  - dr.asr.query
 attributes:
   check_mode:
     support: full
@@ -140,28 +141,34 @@ protected_items:
       description: The newest point of any type (V(any)), V(application_consistent) and V(crash_consistent), each
         null when there is none.
       type: dict
+query_result:
+  description: The value of O(query) over the result, when O(query) is set.
+  returned: when O(query) is set
+  type: raw
+  sample: [web-03, db-01]
 '''
 
 from ansible_collections.dr.asr.plugins.module_utils._module import DrAsrModule, run
-from ansible_collections.dr.asr.plugins.module_utils._asr import actions, recovery_points
+from ansible_collections.dr.asr.plugins.module_utils._asr import recovery_points
+from ansible_collections.dr.asr.plugins.module_utils._asr.actions import base
 
 ARGUMENT_SPEC = dict(
     types=dict(type="list", elements="str", choices=list(recovery_points.TYPES)),
     since=dict(type="str"),
     multi_vm_sync_point=dict(type="bool"),
     limit=dict(type="int"),
-    **actions.TARGET_SPEC
+    **base.TARGET_SPEC
 )
 
 
 def run_module(module):
-    return dict(changed=False, protected_items=actions.recovery_point_report(module.asr_vault(), module.params))
+    return dict(changed=False, protected_items=recovery_points.report(module.asr_vault(), module.params))
 
 
 def main():
-    run(lambda: DrAsrModule(ARGUMENT_SPEC, uses=("asr_vault",),
+    run(lambda: DrAsrModule(ARGUMENT_SPEC, uses=("asr_vault", "query"),
                             azure_libraries=("azure.mgmt.recoveryservicessiterecovery",),
-                            mutually_exclusive=actions.TARGET_EXCLUSIVE, required_one_of=actions.TARGET_EXCLUSIVE),
+                            mutually_exclusive=base.TARGET_EXCLUSIVE, required_one_of=base.TARGET_EXCLUSIVE),
         run_module)
 
 

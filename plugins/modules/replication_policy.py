@@ -101,6 +101,7 @@ extends_documentation_fragment:
   - dr.asr.azure
   - dr.asr.asr_vault
   - dr.asr.wait
+  - dr.asr.wait_rounds
 attributes:
   check_mode:
     support: full
@@ -251,11 +252,36 @@ jobs:
   type: list
   elements: str
   sample: [3f1c2d4e-8a9b-4c1d-9e2f-0a1b2c3d4e5f]
+progress:
+  description:
+    - Where the jobs of the run are, as its last look saw them - how many ended of how many, and for each running
+      job its target, step and current task; C(summary) says what the run waits for after its jobs (for example
+      initial replication).
+    - The waiting action prints it as one line per round (O(wait_round)).
+  returned: always
+  type: dict
+  sample:
+    total: 2
+    ended: 1
+    running:
+      - job: 5f6a0c1e-3a43-4e7f-9d38-0d7e9f1b2c3d
+        scenario: TestFailover
+        target: web-01
+        state: InProgress
+        step: 2/7
+        task: Starting the test VM
+    summary: null
+rounds:
+  description: How many module runs (rounds of O(wait_round) seconds) the task took.
+  returned: always
+  type: int
+  sample: 1
 '''
 
 from ansible_collections.dr.asr.plugins.module_utils._module import DrAsrModule, run
 from ansible_collections.dr.asr.plugins.module_utils._errors import AzureError
 from ansible_collections.dr.asr.plugins.module_utils._asr import lookup, policies, providers
+from ansible_collections.dr.asr.plugins.module_utils._asr.tracker import JobTracker
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
@@ -336,43 +362,27 @@ def busy_targets(params, plan):
     return targets
 
 
-def attach(module, vault, targets):
-    """Wait for jobs still running on the targets (an earlier, interrupted run). Returns their names,
-    or None when O(wait=false) says not to wait for them."""
-    running = policies.running_jobs(vault, targets)
-    if not running:
-        return []
-    names = [job["name"] for job in running]
-    if not module.params["wait"]:
-        module.warn("ASR job(s) %s still run on policy %s; nothing was changed. Rerun with wait=true to wait for them."
-                    % (", ".join(names), module.params["name"]))
-        return None
-    vault.jobs.wait(names, module.waiter(), "the running job(s) of policy %s" % module.params["name"])
-    vault.forget()
-    return names
-
-
-def apply_present(module, vault, provider, params, plan):
+def apply_present(tracker, provider, params, plan):
     """Run the planned writes; returns the names of the jobs started (a write ASR completes at once has none)."""
-    waiter, name, failback = module.waiter(), params["name"], params["failback"]
+    vault, name, failback = tracker.vault, params["name"], params["failback"]
     started, waited = [], []
     policy_id = plan["policy"]["id"] if plan["policy"] else None
     if plan["write"] == "create":
-        started.append(policies.start_create(vault, name, provider.policy.create_body(plan["settings"], failback)))
+        started.append(policies.start_create(tracker, name, provider.policy.create_body(plan["settings"], failback)))
         if params["wait"] or plan["add"]:   # ASR creates the policy when its job ends; a mapping needs its id
             waited = [j for j in started if j]
-            policies.wait_jobs(vault, waited, waiter, "creation of replication policy %s" % name)
+            tracker.wait_names(waited, "creation of replication policy %s" % name)
             policy_id = created_id(vault, name)
     elif plan["write"] == "update":
-        started.append(policies.start_update(vault, name, provider.policy.update_body(plan["settings"], failback)))
+        started.append(policies.start_update(tracker, name, provider.policy.update_body(plan["settings"], failback)))
     for mapping in plan["remove"]:
-        started.append(policies.start_dissociate(vault, mapping, provider.policy.removal_body()))
+        started.append(policies.start_dissociate(tracker, mapping, provider.policy.removal_body()))
     if plan["add"]:
         body = provider.policy.mapping_body(policy_id, failback, plan["container"]["id"])
-        started.append(policies.start_associate(vault, plan["container"], plan["add"], body))
+        started.append(policies.start_associate(tracker, plan["container"], plan["add"], body))
     started = [j for j in started if j]
     if params["wait"]:
-        policies.wait_jobs(vault, [j for j in started if j not in waited], waiter, "the changes of replication policy %s" % name)
+        tracker.wait_names([j for j in started if j not in waited], "the changes of replication policy %s" % name)
     return started
 
 
@@ -385,18 +395,19 @@ def created_id(vault, name):
     return created["id"]
 
 
-def ensure_present(module, vault, provider, params):
+def ensure_present(module, tracker, provider, params):
+    vault = tracker.vault
     plan = plan_present(vault, provider, params)
     jobs = []
     if plan["changed"] and not module.check_mode:
-        attached = attach(module, vault, busy_targets(params, plan))
+        attached = tracker.attach(busy_targets(params, plan), "policy %s" % params["name"])
         if attached is None:
             return dict(changed=False, policy=plan["before"], jobs=[], diff=dict(before=plan["before"], after=plan["before"]))
         if attached:
             jobs += attached
             plan = plan_present(vault, provider, params)
         if plan["changed"]:
-            jobs += apply_present(module, vault, provider, params, plan)
+            jobs += apply_present(tracker, provider, params, plan)
             if params["wait"]:
                 vault.forget()
                 plan["after"] = read(vault, params["name"])[2]
@@ -404,13 +415,13 @@ def ensure_present(module, vault, provider, params):
                 diff=dict(before=plan["before"], after=plan["after"]))
 
 
-def ensure_absent(module, vault, provider, params):
-    name = params["name"]
+def ensure_absent(module, tracker, provider, params):
+    vault, name = tracker.vault, params["name"]
     policy, mappings, before = read(vault, name)
     jobs = []
     if not module.check_mode:
         targets = [(name, policies.POLICY_TARGET_TYPE)] + [(m["name"], policies.MAPPING_TARGET_TYPE) for m in mappings]
-        attached = attach(module, vault, targets)
+        attached = tracker.attach(targets, "policy %s" % name)
         if attached is None:
             return dict(changed=False, policy=before, jobs=[], diff=dict(before=before, after=before))
         if attached:
@@ -419,16 +430,15 @@ def ensure_absent(module, vault, provider, params):
     if policy is None:
         return dict(changed=False, policy={}, jobs=jobs, diff=dict(before={}, after={}))
     if not module.check_mode:
-        waiter = module.waiter()
-        removals = [policies.start_dissociate(vault, m, provider.policy.removal_body()) for m in mappings]
+        removals = [policies.start_dissociate(tracker, m, provider.policy.removal_body()) for m in mappings]
         removals = [j for j in removals if j]
-        policies.wait_jobs(vault, removals, waiter, "removal of the associations of replication policy %s" % name)
+        tracker.wait_names(removals, "removal of the associations of replication policy %s" % name)
         jobs += removals
-        deletion = policies.start_delete(vault, name)
+        deletion = policies.start_delete(tracker, name)
         if deletion:
             jobs.append(deletion)
             if params["wait"]:
-                policies.wait_jobs(vault, [deletion], waiter, "deletion of replication policy %s" % name)
+                tracker.wait_names([deletion], "deletion of replication policy %s" % name)
     return dict(changed=True, policy={}, jobs=jobs, diff=dict(before=before, after={}))
 
 
@@ -436,14 +446,16 @@ def run_module(module):
     params = module.params
     provider = providers.get(params["experience"])
     provider.policy.policy_support(params)  # the classic experience answers its not-implemented error here
-    vault = module.asr_vault()
+    tracker = JobTracker(module.asr_vault(), params, module.warn)
     if params["state"] == "absent":
-        return ensure_absent(module, vault, provider, params)
-    return ensure_present(module, vault, provider, params)
+        result = ensure_absent(module, tracker, provider, params)
+    else:
+        result = ensure_present(module, tracker, provider, params)
+    return dict(result, progress=tracker.progress())
 
 
 def main():
-    run(lambda: DrAsrModule(ARGUMENT_SPEC, uses=("asr_vault", "wait"),
+    run(lambda: DrAsrModule(ARGUMENT_SPEC, uses=("asr_vault", "wait", "rounds"),
                             azure_libraries=("azure.mgmt.recoveryservices", "azure.mgmt.recoveryservicessiterecovery"),
                             mutually_exclusive=[("retention_hours", "retention_minutes")]),
         run_module)

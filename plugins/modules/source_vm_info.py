@@ -82,6 +82,7 @@ notes:
     to be sure.
 extends_documentation_fragment:
   - dr.asr.vsphere
+  - dr.asr.query
 attributes:
   check_mode:
     support: full
@@ -384,6 +385,11 @@ vms:
           type: str
           sample: tier-1
       sample: [{"category": "DR-Tier", "name": "tier-1"}, {"category": "Environment", "name": "production"}]
+query_result:
+  description: The value of O(query) over the result, when O(query) is set.
+  returned: when O(query) is set
+  type: raw
+  sample: [web-03, db-01]
 '''
 
 from ansible_collections.dr.asr.plugins.module_utils._module import DrAsrModule, run
@@ -404,7 +410,7 @@ FILTERS = ("names", "folder", "cluster", "datacenter", "include_templates", "tag
 
 
 def build_module():
-    return DrAsrModule(argument_spec=ARGUMENT_SPEC, uses=("vsphere",), supports_check_mode=True)
+    return DrAsrModule(argument_spec=ARGUMENT_SPEC, uses=("vsphere", "query"), supports_check_mode=True)
 
 
 def list_vms(module):

@@ -30,6 +30,7 @@ options:
     elements: str
 extends_documentation_fragment:
   - dr.asr.azure
+  - dr.asr.query
 attributes:
   check_mode:
     support: full
@@ -105,6 +106,11 @@ vaults:
       description: Whether the vault uses the classic VMware-to-Azure experience.
       type: bool
       sample: false
+query_result:
+  description: The value of O(query) over the result, when O(query) is set.
+  returned: when O(query) is set
+  type: raw
+  sample: [web-03, db-01]
 '''
 
 from ansible_collections.dr.asr.plugins.module_utils._module import DrAsrModule, run
@@ -143,7 +149,7 @@ def run_module(module):
 
 
 def main():
-    run(lambda: DrAsrModule(ARGUMENT_SPEC, uses=("azure",),
+    run(lambda: DrAsrModule(ARGUMENT_SPEC, uses=("azure", "query"),
                             azure_libraries=("azure.mgmt.recoveryservices", "azure.mgmt.recoveryservicessiterecovery"),
                             required_by=dict(name="resource_group")),
         run_module)

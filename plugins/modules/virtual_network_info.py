@@ -29,6 +29,7 @@ options:
     type: str
 extends_documentation_fragment:
   - dr.asr.azure
+  - dr.asr.query
 attributes:
   check_mode:
     support: full
@@ -102,12 +103,16 @@ peered_pairs:
   returned: always
   type: list
   elements: dict
+query_result:
+  description: The value of O(query) over the result, when O(query) is set.
+  returned: when O(query) is set
+  type: raw
+  sample: [web-03, db-01]
 '''
 
 from ansible_collections.dr.asr.plugins.module_utils._errors import InputError
 from ansible_collections.dr.asr.plugins.module_utils._module import DrAsrModule, run
-from ansible_collections.dr.asr.plugins.module_utils._azure.errors import azure_errors, is_not_found
-from ansible_collections.dr.asr.plugins.module_utils._azure.models import as_dict, parse_resource_id
+from ansible_collections.dr.asr.plugins.module_utils._azure.models import parse_resource_id
 from ansible_collections.dr.asr.plugins.module_utils._asr import lookup
 
 ARGUMENT_SPEC = dict(
@@ -175,21 +180,13 @@ def network_id(clients, value, resource_group):
 def run_module(module):
     params = module.params
     clients = module.azure()
-    networks, cache = [], {}
+    networks = []
     for value in params["networks"]:
         wanted = network_id(clients, value, params["resource_group"])
-        key = wanted.lower()
-        if key not in cache:
-            parsed = parse_resource_id(wanted)
-            with azure_errors("Reading virtual network %s" % parsed.get("name")):
-                try:
-                    cache[key] = as_dict(clients.client("network").virtual_networks.get(
-                        parsed["resource_group"], parsed["name"]))
-                except Exception as exc:  # pylint: disable=broad-except
-                    if not is_not_found(exc):
-                        raise
-                    cache[key] = None
-        networks.append(network_facts(cache[key], wanted))
+        parsed = parse_resource_id(wanted)
+        vnet = clients.read("vnet:" + wanted, "Reading virtual network %s" % parsed.get("name"),
+                            lambda: clients.client("network").virtual_networks.get(parsed["resource_group"], parsed["name"]))
+        networks.append(network_facts(vnet, wanted))
     unique = []
     for net in networks:
         if net["exists"] and not any(lookup.same_id(net["id"], u["id"]) for u in unique):
@@ -198,7 +195,7 @@ def run_module(module):
 
 
 def main():
-    run(lambda: DrAsrModule(ARGUMENT_SPEC, uses=("azure",), azure_libraries=("azure.mgmt.network",)), run_module)
+    run(lambda: DrAsrModule(ARGUMENT_SPEC, uses=("azure", "query"), azure_libraries=("azure.mgmt.network",)), run_module)
 
 
 if __name__ == "__main__":

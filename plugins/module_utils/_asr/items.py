@@ -1,39 +1,43 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, dr.asr contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Protected items (replicated VMs) of a vault: facts, and enable / update / disable for many VMs at once.
+"""Enable / update / disable replication of many VMs at once: protected_item's work for the pipeline.
 
 One run handles any number of VMs with a fixed number of reads: the vault's fabrics, protected items,
 policies, mappings and containers are each listed once (vault-wide, `AsrVault`), the appliance's
 discovered machines once per site, VM sizes once per region; each distinct network, resource group and
-storage account the writes reference is read once. Then one PUT / PATCH / POST per VM that needs it
-(inherent to the API; azure-core retries throttled calls after Retry-After), each started without a
-poller (`_asr.jobs.start`), and the jobs are awaited together with one vault-wide job list per poll;
+storage account the writes reference is read once (`AzureClients.read`). Then one PUT / PATCH / POST per VM
+that needs it (inherent to the API; azure-core retries throttled calls after Retry-After), each started by the
+job tracker without a poller, and the jobs are awaited together with one vault-wide job list per poll;
 "protected" is awaited with one vault-wide item list per poll.
 
-    batch = Batch(vault, params)     # AsrVault, the module's params
-    batch.resolve()                  # VMs -> discovered machines and items, options -> ids   } InputError for all
-    batch.plan()                     # per VM: enable | update | disable | attach | none       } VMs, before any
-    batch.validate()                 # what the writes reference exists and fits the VM      } write
-    batch.execute()                  # one request per VM that needs one
-    batch.wait_jobs(waiter); batch.followup() and batch.wait_jobs(waiter); batch.wait_protected(waiter)
-    batch.refresh(); batch.results()
+    pipeline.run(Batch(vault, params), check_mode, wait)
+    # resolve: VMs -> discovered machines and items, options -> ids    } InputError for all VMs,
+    # decide:  per VM enable | update | disable | attach | none        } before any write
+    # prepare: what the writes reference exists and fits the VM        }
+    # execute, wait for the jobs, follow-up (NIC settings only an update sets, VMs that were busy), wait=protected
 """
+
 
 from __future__ import annotations
 
 import ipaddress
 
 from ansible_collections.dr.asr.plugins.module_utils import _readiness as readiness
-from ansible_collections.dr.asr.plugins.module_utils._errors import AzureError, DrAsrError, InputError, WaitTimeout
+from ansible_collections.dr.asr.plugins.module_utils._errors import AzureError, DrAsrError, InputError
 from ansible_collections.dr.asr.plugins.module_utils._waiter import Probe
 from ansible_collections.dr.asr.plugins.module_utils._azure import skus as sku_catalog
-from ansible_collections.dr.asr.plugins.module_utils._azure.errors import azure_errors, is_not_found
-from ansible_collections.dr.asr.plugins.module_utils._azure.models import as_dict, parse_resource_id
+from ansible_collections.dr.asr.plugins.module_utils._azure.models import parse_resource_id
 from ansible_collections.dr.asr.plugins.module_utils._azure import recoveryservices as rs
-from ansible_collections.dr.asr.plugins.module_utils._asr import jobs, lookup, machines as discovered, offazure
+from ansible_collections.dr.asr.plugins.module_utils._asr import lookup, machines as discovered, offazure, pipeline
 from ansible_collections.dr.asr.plugins.module_utils._asr import providers as asr_providers
-from ansible_collections.dr.asr.plugins.module_utils._asr.providers import inmagercm_item as rcm
+from ansible_collections.dr.asr.plugins.module_utils._asr.common import (
+    AVAILABILITY_SET_TYPE, CAN_FAIL_OVER, NETWORK_TYPE, PPG_TYPE, STORAGE_TYPE, Problems, arm_id, details, item_path,
+    props, resource_group_id, same_id)
+from ansible_collections.dr.asr.plugins.module_utils._asr.state import (
+    item_facts, job_view, phase, replicates_to_azure, state_progress)
+from ansible_collections.dr.asr.plugins.module_utils._asr.jobs import FINAL_STATES
+from ansible_collections.dr.asr.plugins.module_utils._asr.tracker import Entry, JobTracker
 
 IDENTITY = ("name", "instance_uuid", "bios_uuid")
 # options a VM entry of `vms` may override; the top-level value is every VM's default
@@ -42,112 +46,9 @@ SETTINGS = ("policy", "appliance", "run_as_account", "target_resource_group", "t
             "log_storage_account", "availability_zone", "availability_set", "proximity_placement_group",
             "license_type", "sql_server_license_type", "linux_license_type", "target_vm_tags", "target_disk_tags",
             "target_nic_tags", "seed_disk_tags", "multi_vm_group")
-# the action of each write's job (rcm.scenario_action of the job's or the item's scenario name)
+# the action of each write's job (the provider's scenario_action of the job's or the item's scenario name)
 WRITE_ACTIONS = {"enable": "enable", "update": "update", "disable": "disable"}
 STORAGE_API_VERSION = "2023-05-01"
-NETWORK_TYPE = "Microsoft.Network/virtualNetworks"
-STORAGE_TYPE = "Microsoft.Storage/storageAccounts"
-AVAILABILITY_SET_TYPE = "Microsoft.Compute/availabilitySets"
-PPG_TYPE = "Microsoft.Compute/proximityPlacementGroups"
-
-
-# -- ids -----------------------------------------------------------------------------------------------
-
-same_id = lookup.same_id
-
-
-def resource_group_id(value, subscription):
-    if value is None:
-        return None
-    if value.startswith("/"):
-        return value.rstrip("/")
-    return "/subscriptions/%s/resourceGroups/%s" % (subscription, value)
-
-
-def arm_id(value, group_id, full_type):
-    """`value` when it is an ARM id, else the id of resource `value` of `full_type` in group `group_id`."""
-    if value is None or value == "":
-        return value
-    if value.startswith("/"):
-        return value.rstrip("/")
-    return "%s/providers/%s/%s" % (group_id, full_type, value)
-
-
-def item_path(item):
-    """(fabric, container, item) names of a protected item id."""
-    names = parse_resource_id(item["id"]).get("names") or []
-    return names[1], names[2], names[3]
-
-
-# -- facts -----------------------------------------------------------------------------------------------
-
-def health_error_facts(error):
-    return dict(code=error.get("errorCode"), level=error.get("errorLevel"), category=error.get("errorCategory"),
-                message=error.get("errorMessage") or error.get("summaryMessage"),
-                possible_causes=error.get("possibleCauses"), recommended_action=error.get("recommendedAction"),
-                created=error.get("creationTimeUtc"))
-
-
-def item_facts(item, ended=()):
-    """A protected item as the modules return it (snake_case; provider details through the seam). `ended`: job
-    names known to have ended (ASR keeps a failed job as the item's currentScenario)."""
-    props = item.get("properties") or {}
-    details = props.get("providerSpecificDetails") or {}
-    provider = asr_providers.of_instance_type(details.get("instanceType"))
-    specific = {}
-    if provider is not None and (details.get("instanceType") or "").lower() == provider.instance_type.lower():
-        specific = provider.item.item_facts(details)
-    elif details.get("instanceType"):
-        specific = dict(provider=details.get("instanceType"), progress=details.get("initialReplicationProgressPercentage"))
-    job = jobs.scenario_job_name(item)
-    scenario = props.get("currentScenario") or {}
-    running = scenario.get("scenarioName") if job and job not in ended else None
-    facts = dict(
-        id=item.get("id"), name=item.get("name"), vm_name=props.get("friendlyName"),
-        state=props.get("protectionState"), state_description=props.get("protectionStateDescription"),
-        health=props.get("replicationHealth"), failover_health=props.get("failoverHealth"),
-        errors=[health_error_facts(e) for e in props.get("healthErrors") or []],
-        active_location=props.get("activeLocation"), test_failover_state=props.get("testFailoverState"),
-        test_failover_state_description=props.get("testFailoverStateDescription"),
-        phase=rcm.phase(details.get("instanceType"), props.get("activeLocation"), props.get("protectionState"),
-                        props.get("allowedOperations"), running, details.get("initialReplicationProgressPercentage")),
-        runs_in=rcm.runs_in(details.get("instanceType"), props.get("activeLocation")),
-        allowed_operations=props.get("allowedOperations") or [],
-        current_job=dict(name=job, scenario=scenario.get("scenarioName"), start_time=scenario.get("startTime"),
-                         running=job not in ended) if job else None,
-        policy=props.get("policyFriendlyName"), policy_id=props.get("policyId"),
-        last_successful_failover_time=props.get("lastSuccessfulFailoverTime"),
-        last_successful_test_failover_time=props.get("lastSuccessfulTestFailoverTime"),
-    )
-    facts.update(specific)
-    facts.setdefault("provider", details.get("instanceType"))
-    facts.setdefault("progress", None)
-    return facts
-
-
-def phase_of(item, ended=()):
-    """The item's lifecycle phase (rcm.phase, decided from allowedOperations, where it runs and its running job)."""
-    props = (item or {}).get("properties") or {}
-    details = props.get("providerSpecificDetails") or {}
-    job = jobs.scenario_job_name(item)
-    running = (props.get("currentScenario") or {}).get("scenarioName") if job and job not in ended else None
-    return rcm.phase(details.get("instanceType"), props.get("activeLocation"), props.get("protectionState"),
-                     props.get("allowedOperations"), running, details.get("initialReplicationProgressPercentage"))
-
-
-def state_progress(item, ended=()):
-    """(protectionState, progress %) of an item: initial replication / resync %, 100 once it can fail over."""
-    if item is None:
-        return None, None
-    props = item.get("properties") or {}
-    details = props.get("providerSpecificDetails") or {}
-    state = props.get("protectionState")
-    if phase_of(item, ended) in rcm.CAN_FAIL_OVER and details.get("resyncProgressPercentage") is None:
-        return state, 100
-    for key in ("initialReplicationProgressPercentage", "resyncProgressPercentage"):
-        if details.get(key) is not None:
-            return state, details[key]
-    return state, 0 if phase_of(item, ended) == "initial_replication" else None
 
 
 class ItemIndex(object):
@@ -157,52 +58,22 @@ class ItemIndex(object):
         self.by_machine = {}
         self.by_name = {}
         for item in items:
-            details = (item.get("properties") or {}).get("providerSpecificDetails") or {}
-            if details.get("fabricDiscoveryMachineId"):
-                self.by_machine[details["fabricDiscoveryMachineId"].lower()] = item
+            machine = details(item).get("fabricDiscoveryMachineId")
+            if machine:
+                self.by_machine[machine.lower()] = item
             self.by_name[(item.get("name") or "").lower()] = item
 
     def of(self, machine):
         return self.by_machine.get((machine["id"] or "").lower()) or self.by_name.get((machine["name"] or "").lower())
 
 
-# -- problems --------------------------------------------------------------------------------------------
-
-class Problems(object):
-    """InputErrors of every VM, reported together before anything is written."""
-
-    SHOWN = 4
-
-    def __init__(self):
-        self.errors = []
-        self._seen = set()
-
-    def add(self, error):
-        key = (error.details.get("parameter"), repr(error.details.get("value")), error.message)
-        if key not in self._seen:
-            self._seen.add(key)
-            self.errors.append(error)
-
-    def check(self):
-        if not self.errors:
-            return
-        first = self.errors[0]
-        if len(self.errors) > 1:
-            everything = [e.to_dict() for e in self.errors]
-            shown = self.errors[1:1 + self.SHOWN]
-            first.message += " Also: " + " ".join(e.message for e in shown)
-            if len(self.errors) > 1 + self.SHOWN:
-                first.message += " (and %d more problems, see error.details.problems)" % (len(self.errors) - 1 - self.SHOWN)
-            first.details = dict(first.details, problems=everything)
-        raise first
-
-
 # -- one VM -------------------------------------------------------------------------------------------------
 
-class Target(object):
+class Target(Entry):
     """One VM of the run: its entry, the discovered machine, the item, the plan, and what happened."""
 
     def __init__(self, index, entry, settings, sources):
+        super().__init__()
         self.index = index
         self.entry = entry
         self.settings = settings
@@ -211,17 +82,10 @@ class Target(object):
         self.fabric = None
         self.item = None
         self.want = {}
-        self.action = "none"      # what the run did for the VM (reported)
         self.write = None         # the request still to send: enable | update | disable
         self.body = None
         self.changes = []
         self.diff = {"before": {}, "after": {}}
-        self.changed = False
-        self.job = None
-        self.job_facts = None
-        self.error = None
-        self.warnings = []
-        self.followup = False     # look again once the VM's job has ended (busy VM, or settings only PATCH sets)
 
     @property
     def label(self):
@@ -238,9 +102,11 @@ class Target(object):
     def bad(self, key, value, expected, hint=None):
         return InputError(self.parameter(key), value, expected, hint=hint)
 
-    def fail(self, error):
-        if self.error is None:
-            self.error = error
+    def job_what(self):
+        return "%s of %s" % (_verb(self.action), self.label)
+
+    def running_resource(self):
+        return self.item
 
     def result(self, ended=()):
         state, progress = state_progress(self.item, ended)
@@ -248,21 +114,13 @@ class Target(object):
                    bios_uuid=self.machine and self.machine["bios_uuid"],
                    item_name=self.item["name"] if self.item else (self.machine["name"] if self.machine else None),
                    action=self.action, changed=self.changed, state=state, progress=progress,
-                   phase=phase_of(self.item, ended) if self.item else None,
-                   job=_job_summary(self.job, self.job_facts), diff=self.diff,
+                   phase=phase(self.item, ended) if self.item else None,
+                   job=job_view(self.job, self.job_facts, full=False), diff=self.diff,
                    error=self.error.to_dict() if self.error is not None else None,
                    item=item_facts(self.item, ended) if self.item else None)
         if self.warnings:
             out["warnings"] = list(self.warnings)
         return out
-
-
-def _job_summary(name, facts):
-    if not name:
-        return None
-    facts = facts or {}
-    return dict(name=name, scenario=facts.get("scenario"), state=facts.get("state") or "InProgress",
-                start_time=facts.get("start_time"), end_time=facts.get("end_time"))
 
 
 def entries(params):
@@ -286,24 +144,28 @@ def merge(index, entry, params):
 
 # -- the batch ----------------------------------------------------------------------------------------------
 
-class Batch(object):
-    """Enable, update or disable replication of the VMs of one module run."""
+class Batch(pipeline.Work):
+    """Enable, update or disable replication of the VMs of one module run (through the pipeline)."""
 
-    def __init__(self, vault, params):
+    def __init__(self, vault, params, warn=None):
         self.vault = vault
         self.clients = vault.clients
         self.params = params
+        self.tracker = JobTracker(vault, params, warn)
         self.targets = []
         self.provider = None
-        self._cache = {}
+        # the VMs an earlier round of this task settled (the waiting action's `wait_resume`): not compared again
+        self.settled = set(n.lower() for n in (params.get("wait_resume") or {}).get("settled") or [])
         self._stale = False       # items changed since they were last listed (writes sent, jobs ended)
-        self.ended = set()        # jobs an item's currentScenario names that ended (failed jobs ASR keeps there)
+
+    @property
+    def ended(self):
+        """Jobs an item's currentScenario names that ended (failed jobs ASR keeps there)."""
+        return self.tracker.ended
 
     # -- reads (each once per run) ----------------------------------------------------------------------
     def _once(self, key, fn):
-        if key not in self._cache:
-            self._cache[key] = fn()
-        return self._cache[key]
+        return self.clients.cache.once("batch:" + key, fn)
 
     @property
     def subscription(self):
@@ -343,7 +205,7 @@ class Batch(object):
         """The vault's items (one list); `fresh` lists again when anything may have changed since."""
         if fresh and self._stale:
             self.vault.forget("items")
-            self._cache.pop("items", None)
+            self.clients.cache.forget("batch:items")
         self._stale = False
         return self._once("items", lambda: ItemIndex(self.vault.protected_items()))
 
@@ -449,7 +311,7 @@ class Batch(object):
         if s["appliance"] is not None:
             want["process_server_id"] = self._process_server(target, s["appliance"])
         want["disks"] = self._disks(target)
-        want["machine_disks"] = target.machine["disks"]        # to match the item's disks (rcm.disk_map)
+        want["machine_disks"] = target.machine["disks"]        # to match the item's disks (the provider's disk_map)
         want["nics"] = self._nics(target)
         return want
 
@@ -504,14 +366,14 @@ class Batch(object):
             out.append(dict(spec, mac=match[0]["mac"]))
         return out
 
-    # -- plan ---------------------------------------------------------------------------------------------
-    def plan(self):
+    # -- decide -------------------------------------------------------------------------------------------
+    def decide(self):
         """Decide per VM what to do. Unchangeable settings and missing enable inputs: InputError, before any write."""
         problems = Problems()
         absent = self.params["state"] == "absent"
         self.check_jobs([t.item for t in self.targets if t.item is not None])
         if not absent:
-            self.read_details([t for t in self.targets if t.item is not None])
+            self.read_details([t for t in self.targets if t.item is not None and not self.is_settled(t)])
         for target in self.targets:
             try:
                 if absent:
@@ -525,17 +387,19 @@ class Batch(object):
     def check_jobs(self, items):
         """Read (once) the jobs the items' currentScenario names: ended ones (a failed job ASR keeps there) do not
         make an item busy."""
-        self.ended |= self.vault.jobs.ended(items)
+        self.tracker.check_ended(items)
 
     def busy(self, item):
-        name = jobs.scenario_job_name(item)
-        return None if name in self.ended else name
+        return self.tracker.busy_job(item)
+
+    def is_settled(self, target):
+        return target.item is not None and target.item["name"].lower() in self.settled
 
     def read_details(self, targets):
         """GET the items whose settings are compared: a list carries their disks and NICs empty [recorded], so a
         list alone would make every disk and NIC setting look changed. Concurrent GETs (vault.get_items)."""
         todo = [t for t in targets if not self.busy(t.item) and
-                _replicates_to_azure(t.item)]
+                replicates_to_azure(t.item)]
         full = self.vault.get_items([t.item for t in todo])
         for target in todo:
             target.item = full.get(target.item["id"].lower(), target.item)
@@ -548,8 +412,9 @@ class Batch(object):
         props = item.get("properties") or {}
         if busy:
             target.action, target.job = "attach", busy
-            if rcm.scenario_action((props.get("currentScenario") or {}).get("scenarioName")) != "disable" and \
-                    phase_of(item, self.ended) != "disabling":
+            if asr_providers.for_item(item).item.scenario_action(
+                    (props.get("currentScenario") or {}).get("scenarioName")) != "disable" and \
+                    phase(item, self.ended) != "disabling":
                 target.followup = True
             return
         if "DisableProtection" not in (props.get("allowedOperations") or []):
@@ -574,14 +439,16 @@ class Batch(object):
         if busy:
             target.action, target.job, target.followup = "attach", busy, True
             return
-        if phase_of(item, self.ended) == "failed":
+        if self.is_settled(target):     # an earlier round of this task compared and wrote it: only waited for now
+            return
+        if phase(item, self.ended) == "failed":
             target.fail(AzureError("Replication of %s is in state %s (allowed operations: %s)." % (
                 target.label, props.get("protectionState"), ", ".join(props.get("allowedOperations") or []) or "none"),
                 code=props.get("protectionState"),
                 recommended_action="Restart the failed job (dr.asr.job action=restart), or disable replication "
                                    "(state: absent) and enable it again."))
             return
-        if not _replicates_to_azure(item):
+        if not replicates_to_azure(item):
             target.warnings.append("%s is %s (provider %s, active location %s); its settings were not compared."
                                    % (target.label, props.get("protectionStateDescription") or props.get("protectionState"),
                                       details.get("instanceType"), props.get("activeLocation")))
@@ -687,7 +554,7 @@ class Batch(object):
         return any((a.get("biosId") or "").lower() in forms for a in details.get("agentDetails") or [])
 
     # -- validate -----------------------------------------------------------------------------------------
-    def validate(self):
+    def prepare(self):
         """What the writes reference exists, in the vault's region, and fits the VM. InputError before any write."""
         problems = Problems()
         for target in self.targets:
@@ -756,29 +623,15 @@ class Batch(object):
         if (parsed.get("subscription_id") or "").lower() != self.subscription.lower():
             return
         name = parsed.get("resource_group")
-
-        def read():
-            with azure_errors("Reading resource group %s" % name):
-                try:
-                    return as_dict(self.clients.client("resource").resource_groups.get(name))
-                except Exception as exc:  # pylint: disable=broad-except
-                    if is_not_found(exc):
-                        return None
-                    raise
-        if self._once("rg:" + name.lower(), read) is None:
+        if self.clients.read("rg:" + name, "Reading resource group %s" % name,
+                             lambda: self.clients.client("resource").resource_groups.get(name)) is None:
             raise target.bad("target_resource_group", target.settings["target_resource_group"] or group_id,
                              "an existing resource group of subscription %s" % self.subscription)
 
     def _get_by_id(self, resource_id, api_version, what):
-        def read():
-            with azure_errors("Reading %s %s" % (what, resource_id.rsplit("/", 1)[-1])):
-                try:
-                    return as_dict(self.clients.client("resource").resources.get_by_id(resource_id, api_version=api_version))
-                except Exception as exc:  # pylint: disable=broad-except
-                    if is_not_found(exc):
-                        return None
-                    raise
-        return self._once("id:" + resource_id.lower(), read)
+        return self.clients.read("id:" + resource_id, "Reading %s %s" % (what, resource_id.rsplit("/", 1)[-1]),
+                                 lambda: self.clients.client("resource").resources.get_by_id(
+                                     resource_id, api_version=api_version))
 
     def _check_storage(self, target, account_id):
         body = self._get_by_id(account_id, STORAGE_API_VERSION, "storage account")
@@ -796,16 +649,8 @@ class Batch(object):
                 != ["virtualnetworks"]:
             raise target.bad(option, target.settings[option] or network_id, "a virtual network name or id")
         group, name = parsed.get("resource_group"), parsed.get("name")
-
-        def read():
-            with azure_errors("Reading virtual network %s" % name):
-                try:
-                    return as_dict(self.clients.client("network").virtual_networks.get(group, name))
-                except Exception as exc:  # pylint: disable=broad-except
-                    if is_not_found(exc):
-                        return None
-                    raise
-        vnet = self._once("vnet:" + network_id.lower(), read)
+        vnet = self.clients.read("vnet:" + network_id, "Reading virtual network %s" % name,
+                                 lambda: self.clients.client("network").virtual_networks.get(group, name))
         if vnet is None:
             raise target.bad(option, target.settings[option] or network_id,
                              "an existing virtual network in the vault's region %s" % self.location(),
@@ -822,15 +667,9 @@ class Batch(object):
         return subnets
 
     def _vnet_names(self, group):
-        def read():
-            with azure_errors("Listing virtual networks of %s" % group):
-                try:
-                    return [v.name for v in self.clients.client("network").virtual_networks.list(group)]
-                except Exception as exc:  # pylint: disable=broad-except
-                    if is_not_found(exc):
-                        return []
-                    raise
-        return self._once("vnets:" + group.lower(), read)
+        return self.clients.read("vnets:" + group, "Listing virtual networks of %s" % group,
+                                 lambda: self.clients.client("network").virtual_networks.list(group),
+                                 convert=lambda pager: [v.name for v in pager], missing=[])
 
     def _check_nics(self, target, nets, details):
         effective = self.provider.item.effective_nics(target.want, details)
@@ -913,14 +752,13 @@ class Batch(object):
             else:
                 path = item_path(target.item)
                 begin, what = ops.begin_delete, "Disabling replication of %s" % target.label
-            target.job_facts = None
             self.touch()
-            try:
-                target.job = jobs.start(begin, what, rg, name, path[0], path[1], path[2], target.body,
-                                        recover=lambda t=target, w=write: self._own_job(t, w))
-            except AzureError as err:
-                target.fail(err)
+            self.tracker.start(target, begin, what, rg, name, path[0], path[1], path[2], target.body,
+                               recover=lambda t=target, w=write: self._own_job(t, w))
+            if target.error is not None:
                 target.changed = target.changed and write != target.action
+        if any(t.job for t in self.targets):
+            self.touch()        # the items change while their jobs run: list them again after the wait
 
     def _own_job(self, target, write):
         """After an uncertain failure to write: the job the VM's item runs for that write now, or None. The item's
@@ -931,14 +769,14 @@ class Batch(object):
         except DrAsrError:
             return None
         busy = self.busy(item) if item is not None else None
-        if busy and rcm.scenario_action(((item.get("properties") or {}).get("currentScenario") or {}).get(
-                "scenarioName")) == action:
+        scenario_action = self.provider.item.scenario_action
+        if busy and scenario_action((props(item).get("currentScenario") or {}).get("scenarioName")) == action:
             target.item = item
             return busy
         try:
             found = [j for j in self.vault.jobs.list() if (j.get("target_object_name") or "").lower() ==
-                     (target.label or "").lower() and rcm.scenario_action(j.get("scenario")) == action and
-                     j.get("state") not in jobs.FINAL_STATES and j.get("name") not in self.ended]
+                     (target.label or "").lower() and scenario_action(j.get("scenario")) == action and
+                     j.get("state") not in FINAL_STATES and j.get("name") not in self.ended]
         except DrAsrError:
             return None
         if found:
@@ -946,43 +784,6 @@ class Batch(object):
                 target.item = item
             return sorted(found, key=lambda j: j.get("start_time") or "")[-1]["name"]
         return None
-
-    def since(self):
-        """The earliest start time (service clock) of the jobs awaited: the first started job's, read once."""
-        times = []
-        for target in self.targets:
-            if target.action == "attach" and target.item is not None:
-                times.append(((target.item.get("properties") or {}).get("currentScenario") or {}).get("startTime"))
-        started = [t for t in self.targets if t.job and t.action != "attach" and t.job_facts is None]
-        if started:
-            first = self.vault.jobs.get(started[0].job)
-            started[0].job_facts = first
-            times.append(first.get("start_time"))
-        times = [t for t in times if t]
-        return min(times) if times else None
-
-    def wait_jobs(self, waiter):
-        """Wait for every VM's job with one vault-wide job list per poll; failed jobs become the VM's error."""
-        pending = [t for t in self.targets if t.job and t.error is None and
-                   (t.job_facts or {}).get("state") not in jobs.FINAL_STATES]
-        if not pending:
-            return
-        names = [t.job for t in pending]
-        self.touch()
-        try:
-            # one job: one GET per poll; several: one vault-wide list per poll, from the first one's start
-            seen = self.vault.jobs.wait(names, waiter, "%d replication jobs" % len(names) if len(names) > 1
-                                        else "the replication job of %s" % pending[0].label,
-                                        since=self.since() if len(names) > 1 else None)
-        except WaitTimeout as err:
-            for target in pending:
-                target.job_facts = (err.partial or {}).get(target.job) or target.job_facts
-            raise
-        for target in pending:
-            facts = seen.get(target.job) or {}
-            target.job_facts = facts
-            if facts.get("state") != "Succeeded":
-                target.fail(jobs.job_error(facts, "%s of %s" % (_verb(target.action), target.label)))
 
     def followup(self):
         """Once the jobs ended: look at the VMs flagged for it again (busy ones, and enabled ones whose NIC
@@ -1025,8 +826,13 @@ class Batch(object):
             self.execute()
         return started
 
-    def wait_protected(self, waiter):
-        """Wait until every enabled VM is Protected, one vault-wide item list per poll."""
+    def entries(self):
+        return self.targets
+
+    def wait_more(self, waiter):
+        """wait=protected: wait until every enabled VM is Protected, one vault-wide item list per poll."""
+        if self.params["wait"] != "protected" or self.params["state"] != "present":
+            return
         todo = [t for t in self.targets if t.error is None and t.machine is not None and t.action != "disable"]
         if not todo:
             return
@@ -1038,17 +844,18 @@ class Batch(object):
             for target in todo:
                 target.item = items.of(target.machine)
                 state, progress = state_progress(target.item, self.ended)
-                phase = phase_of(target.item, self.ended)
+                now = phase(target.item, self.ended) if target.item is not None else None
                 if target.item is None:
                     target.fail(AzureError("The protected item of %s disappeared while waiting." % target.label,
                                            code="NotFound"))
-                elif phase in ("failed", "disabling"):
+                elif now in ("failed", "disabling"):
                     target.fail(AzureError("Replication of %s is in state %s." % (target.label, state), code=state))
-                elif phase not in rcm.CAN_FAIL_OVER:
+                elif now not in CAN_FAIL_OVER:
                     waiting.append("%s %s%%" % (target.label, progress if progress is not None else 0))
             summary = "%d of %d VMs protected" % (len(todo) - len(waiting), len(todo))
             if waiting:
                 summary += "; initial replication: " + ", ".join(waiting[:10]) + (" ..." if len(waiting) > 10 else "")
+            self.tracker.summary = summary
             return Probe(not waiting, value=None, progress=summary)
         waiter.until(look, "%d VMs to be protected" % len(todo) if len(todo) > 1 else "%s to be protected" % todo[0].label)
         self._stale = False     # the last poll saw them all protected
@@ -1063,6 +870,15 @@ class Batch(object):
     def results(self):
         return [t.result(self.ended) for t in self.targets]
 
+    def report(self, predicted=False):
+        """protected_item's result: every VM's result (predicted in check mode: nothing was sent)."""
+        results = self.results()
+        diff = [dict(before_header=r["name"], after_header=r["name"], before=r["diff"]["before"],
+                     after=r["diff"]["after"]) for r in results if r["changed"]]
+        settled = [t.item["name"] for t in self.targets if t.item is not None and t.error is None and not t.followup
+                   and (t.job is None or (t.job_facts or {}).get("state") == "Succeeded")]
+        return dict(changed=any(r["changed"] for r in results), vms=results, diff=diff, wait_resume=dict(settled=settled))
+
     def failed(self):
         return [t for t in self.targets if t.error is not None]
 
@@ -1076,13 +892,6 @@ def _predicted_details(want, machine):
                      "targetIPAddress": "", "testIPAddress": "", "targetNicName": ""})
     return {"targetNetworkId": want.get("target_network_id") or "", "testNetworkId": want.get("test_network_id") or "",
             "vmNics": nics}
-
-
-def _replicates_to_azure(item):
-    props = (item or {}).get("properties") or {}
-    details = props.get("providerSpecificDetails") or {}
-    return (details.get("instanceType") or "").lower() == rcm.INSTANCE_TYPE.lower() and \
-        rcm.runs_in(details.get("instanceType"), props.get("activeLocation")) == rcm.ON_PREMISES
 
 
 def _item_summary(item):

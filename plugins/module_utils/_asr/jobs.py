@@ -34,6 +34,8 @@ _JOB_IN_URL = (re.compile(r"/operationresults/([^/?]+)", re.I),
                re.compile(r"/replicationOperationStatus/([^/?]+)", re.I),
                re.compile(r"/replicationJobs/([^/?]+)", re.I))
 IDLE_JOB_NAMES = ("", "none")
+#: the $filter of "jobs that are running" (Az PowerShell: Get-AzRecoveryServicesAsrJob -State InProgress)
+RUNNING_FILTER = "JobStatus eq 'InProgress'"
 
 
 class JobStart(PollingMethod):
@@ -198,19 +200,54 @@ class Jobs(object):
         return out
 
     def probe(self, names, since=None):
-        """A waiter probe over several jobs (`read`): done when every job ended."""
+        """A waiter probe over several jobs (`read`): done when none runs any more - every job ended, or waits at a
+        manual action (Suspended: a person has to act, waiting longer would not help). The progress names the
+        running tasks."""
         names = set(n for n in names if n)
 
         def look():
             if not names:
                 return Probe(True, value={})
             seen = self.read(names, since)
-            running = [n for n, j in seen.items() if j.get("state") not in FINAL_STATES]
+            running = [n for n, j in seen.items() if j.get("state") not in STOPPED_STATES]
             if not running:
                 seen = self.complete(seen)
-            progress = "%d of %d jobs finished" % (len(seen) - len(running), len(seen))
+            tasks = []
+            for name in running:
+                current = [t for t in seen[name].get("tasks") or [] if t.get("state") == "InProgress"]
+                if current:
+                    tasks.append(current[0].get("friendly_name") or current[0].get("name"))
+            progress = "%d of %d jobs ended" % (len(seen) - len(running), len(seen))
+            if tasks:
+                progress += "; running: " + ", ".join(tasks[:5])
             return Probe(not running, value=seen, progress=progress)
         return look
+
+    def running(self, targets):
+        """Jobs still running on any of `targets` ((name, target type) pairs: a policy, a mapping, a plan).
+
+        One vault-wide list with the service's $filter; the target is matched here (ASR's targetObjectId is an
+        internal id callers cannot know, targetObjectName is the policy's, mapping's or plan's name).
+        """
+        wanted = set((name.lower(), kind.lower()) for name, kind in targets if name)
+        if not wanted:
+            return []
+        out = []
+        for job in self.list(RUNNING_FILTER):
+            key = ((job.get("target_object_name") or "").lower(), (job.get("target_instance_type") or "").lower())
+            if key in wanted and job.get("state") not in FINAL_STATES:
+                out.append(job)
+        return out
+
+    def latest_of(self, resource):
+        """The newest job of a protected item or plan (one job list, matched by its target like job_info)."""
+        p = (resource or {}).get("properties") or {}
+        keys = set(k.lower() for k in (resource.get("name"), p.get("friendlyName"), (
+            p.get("providerSpecificDetails") or {}).get("internalIdentifier"), resource.get("id")) if k)
+        found = [j for j in self.list() if (j.get("target_object_name") or "").lower() in keys or
+                 (j.get("target_object_id") or "").lower() in keys]
+        found.sort(key=lambda j: j.get("start_time") or "", reverse=True)
+        return found[0] if found else None
 
     def ended(self, resources):
         """The names of the jobs the resources' currentScenario names that do not run any more: ASR keeps a failed
@@ -242,5 +279,5 @@ class Jobs(object):
         return set(name for name, facts in seen.items() if (facts or {}).get("state") in FINAL_STATES)
 
     def wait(self, names, waiter, what, since=None):
-        """Wait until every job has ended; return {name: job facts}. Failed jobs are returned, not raised."""
+        """Wait until no job runs (`probe`); return {name: job facts}. Failed jobs are returned, not raised."""
         return waiter.until(self.probe(names, since), what)

@@ -12,11 +12,7 @@ from __future__ import annotations
 
 from ansible_collections.dr.asr.plugins.module_utils._errors import AzureError, InputError
 from ansible_collections.dr.asr.plugins.module_utils._azure import recoveryservices as rs
-
-
-def same_id(a, b):
-    """ARM ids compare case-insensitively (ASR answers /Subscriptions/, the SDK sends /subscriptions/)."""
-    return isinstance(a, str) and isinstance(b, str) and a.rstrip("/").lower() == b.rstrip("/").lower()
+from ansible_collections.dr.asr.plugins.module_utils._asr.common import same_id  # noqa: F401 (lookup.same_id)
 
 
 def last_segment(value):

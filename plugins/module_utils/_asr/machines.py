@@ -11,12 +11,9 @@ matches.
 
 from __future__ import annotations
 
-import difflib
-
 from ansible_collections.dr.asr.plugins.module_utils._errors import InputError
+from ansible_collections.dr.asr.plugins.module_utils._asr.common import close_matches
 from ansible_collections.dr.asr.plugins.module_utils._asr.offazure import bios_forms
-
-SUGGESTIONS = 5
 
 
 def _gb(size):
@@ -45,15 +42,6 @@ def machine_facts(machine):
         firmware=(props.get("firmware") or "bios").lower(), power_state=props.get("powerStatus"),
         vcenter=props.get("vCenterFQDN"), deleted=bool(props.get("isDeleted")), disks=disks, nics=nics,
     )
-
-
-def close_matches(wanted, candidates, count=SUGGESTIONS):
-    """Up to `count` of `candidates` that look like `wanted` (case-insensitive), best first."""
-    by_lower = {}
-    for candidate in candidates:
-        by_lower.setdefault((candidate or "").lower(), candidate)
-    found = difflib.get_close_matches((wanted or "").lower(), list(by_lower), n=count, cutoff=0.6)
-    return [by_lower[c] for c in found]
 
 
 class MachineIndex(object):

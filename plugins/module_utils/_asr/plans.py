@@ -17,10 +17,10 @@ comparison is in the user's terms, never list positions:
     want = resolve(params, plan, vault.protected_items(), vault)   # InputError for every problem, no write
     parts = changes(plan, want)                                    # ["groups", "shutdown_group", ...]
     body = body_groups(plan, want)                                 # the groups PUT/PATCH sends
-    job = start_update(vault, name, body)                          # the UpdateRecoveryPlan job's name
+    job = start_update(tracker, name, body)                        # the UpdateRecoveryPlan job's name
 
 Reads are the vault's cached lists (AsrVault: plans, protected items, fabrics), writes start one ASR job
-each with `_asr.jobs.start` (no SDK poller).
+each through the run's JobTracker (no SDK poller).
 """
 
 from __future__ import annotations
@@ -31,8 +31,7 @@ import re
 from ansible_collections.dr.asr.plugins.module_utils._errors import AzureError, DrAsrError, InputError
 from ansible_collections.dr.asr.plugins.module_utils._asr import jobs as asr_jobs
 from ansible_collections.dr.asr.plugins.module_utils._asr import lookup
-from ansible_collections.dr.asr.plugins.module_utils._asr.items import Problems
-from ansible_collections.dr.asr.plugins.module_utils._asr.machines import close_matches
+from ansible_collections.dr.asr.plugins.module_utils._asr.common import Problems, close_matches
 
 #: "Up to 100 protected instances can be added to one recovery plan" (MicrosoftDocs recovery-plan-overview)
 MAX_ITEMS = 100
@@ -593,16 +592,19 @@ def not_listed(name):
                       code="RecoveryPlanNotListed", recommended_action="Run the task again.")
 
 
-def start_create(vault, name, body):
-    ops = vault.client.replication_recovery_plans
-    return asr_jobs.start(ops.begin_create, "Creating recovery plan %s" % name, vault.resource_group, vault.name, name, body)
+def start_create(tracker, name, body):
+    vault = tracker.vault
+    return tracker.start_write(vault.client.replication_recovery_plans.begin_create, "Creating recovery plan %s" % name,
+                               vault.resource_group, vault.name, name, body, target=(name, TARGET_TYPE))
 
 
-def start_update(vault, name, body):
-    ops = vault.client.replication_recovery_plans
-    return asr_jobs.start(ops.begin_update, "Updating recovery plan %s" % name, vault.resource_group, vault.name, name, body)
+def start_update(tracker, name, body):
+    vault = tracker.vault
+    return tracker.start_write(vault.client.replication_recovery_plans.begin_update, "Updating recovery plan %s" % name,
+                               vault.resource_group, vault.name, name, body, target=(name, TARGET_TYPE))
 
 
-def start_delete(vault, name):
-    ops = vault.client.replication_recovery_plans
-    return asr_jobs.start(ops.begin_delete, "Deleting recovery plan %s" % name, vault.resource_group, vault.name, name)
+def start_delete(tracker, name):
+    vault = tracker.vault
+    return tracker.start_write(vault.client.replication_recovery_plans.begin_delete, "Deleting recovery plan %s" % name,
+                               vault.resource_group, vault.name, name, target=(name, TARGET_TYPE))

@@ -4,20 +4,18 @@
 """Replication policies and their associations (protection container mappings) of one vault.
 
 Reads are the vault's cached lists (AsrVault): one list of policies, one of mappings, whatever the
-number of policies. Writes start ASR jobs with `_asr.jobs.start` (no SDK poller); the caller waits on
-them with `Jobs.wait`. Provider-specific shapes come from the provider seam (`provider.policy`).
+number of policies. Writes start ASR jobs through the run's JobTracker (no SDK poller; after an
+uncertain answer the job running on the policy or mapping is taken as the write's); the caller waits on them
+with it too. Provider-specific shapes come from the provider seam (`provider.policy`).
 """
 
 from __future__ import annotations
 
 from ansible_collections.dr.asr.plugins.module_utils._errors import InputError
-from ansible_collections.dr.asr.plugins.module_utils._asr import jobs as asr_jobs
 from ansible_collections.dr.asr.plugins.module_utils._asr import lookup, providers
 
 POLICY_TARGET_TYPE = "ProtectionProfile"
 MAPPING_TARGET_TYPE = "ProtectionContainerMapping"
-#: the $filter of "jobs that are running" (Az PowerShell: Get-AzRecoveryServicesAsrJob -State InProgress)
-RUNNING_FILTER = "JobStatus eq 'InProgress'"
 
 
 def instance_type_of(policy):
@@ -90,65 +88,40 @@ def check_kind(provider, policy, params):
                               % ("failback" if params["failback"] else "forward"))
 
 
-# -- jobs ----------------------------------------------------------------------------------------
+# -- writes (each starts one job through the run's JobTracker and returns its name) ----------------------------
 
-def running_jobs(vault, targets):
-    """Jobs still running on any of `targets` ((name, target type) pairs: a policy, a mapping).
-
-    One vault-wide list with the service's $filter; the target is matched here (ASR's targetObjectId is
-    an internal id callers cannot know, targetObjectName is the policy's or mapping's name).
-    """
-    wanted = set((name.lower(), kind.lower()) for name, kind in targets if name)
-    if not wanted:
-        return []
-    out = []
-    for job in vault.jobs.list(RUNNING_FILTER):
-        key = ((job.get("target_object_name") or "").lower(), (job.get("target_instance_type") or "").lower())
-        if key in wanted and job.get("state") not in asr_jobs.FINAL_STATES:
-            out.append(job)
-    return out
+def start_create(tracker, name, body):
+    vault = tracker.vault
+    return tracker.start_write(vault.client.replication_policies.begin_create, "Creating replication policy %s" % name,
+                               vault.resource_group, vault.name, name, body, target=(name, POLICY_TARGET_TYPE))
 
 
-def wait_jobs(vault, names, waiter, what):
-    """Wait for jobs; a job that did not succeed raises its ASR error. Returns the jobs' facts."""
-    done = vault.jobs.wait(names, waiter, what)
-    for name in names:
-        job = done.get(name) or {}
-        if job.get("state") != "Succeeded":
-            raise asr_jobs.job_error(job, what)
-    return [done[n] for n in names]
+def start_update(tracker, name, body):
+    vault = tracker.vault
+    return tracker.start_write(vault.client.replication_policies.begin_update, "Updating replication policy %s" % name,
+                               vault.resource_group, vault.name, name, body, target=(name, POLICY_TARGET_TYPE))
 
 
-# -- writes (each starts one job and returns its name) --------------------------------------------------
-
-def start_create(vault, name, body):
-    ops = vault.client.replication_policies
-    return asr_jobs.start(ops.begin_create, "Creating replication policy %s" % name,
-                          vault.resource_group, vault.name, name, body)
+def start_delete(tracker, name):
+    vault = tracker.vault
+    return tracker.start_write(vault.client.replication_policies.begin_delete, "Deleting replication policy %s" % name,
+                               vault.resource_group, vault.name, name, target=(name, POLICY_TARGET_TYPE))
 
 
-def start_update(vault, name, body):
-    ops = vault.client.replication_policies
-    return asr_jobs.start(ops.begin_update, "Updating replication policy %s" % name,
-                          vault.resource_group, vault.name, name, body)
-
-
-def start_delete(vault, name):
-    ops = vault.client.replication_policies
-    return asr_jobs.start(ops.begin_delete, "Deleting replication policy %s" % name,
-                          vault.resource_group, vault.name, name)
-
-
-def start_associate(vault, container, mapping_name, body):
-    ops = vault.client.replication_protection_container_mappings
+def start_associate(tracker, container, mapping_name, body):
+    vault = tracker.vault
     fabric = lookup.segment_after(container["id"], "replicationFabrics")
-    return asr_jobs.start(ops.begin_create, "Associating with container %s (mapping %s)" % (container["name"], mapping_name),
-                          vault.resource_group, vault.name, fabric, container["name"], mapping_name, body)
+    return tracker.start_write(vault.client.replication_protection_container_mappings.begin_create,
+                               "Associating with container %s (mapping %s)" % (container["name"], mapping_name),
+                               vault.resource_group, vault.name, fabric, container["name"], mapping_name, body,
+                               target=(mapping_name, MAPPING_TARGET_TYPE))
 
 
-def start_dissociate(vault, mapping, body):
-    ops = vault.client.replication_protection_container_mappings
+def start_dissociate(tracker, mapping, body):
+    vault = tracker.vault
     fabric = lookup.segment_after(mapping["id"], "replicationFabrics")
     container = lookup.segment_after(mapping["id"], "replicationProtectionContainers")
-    return asr_jobs.start(ops.begin_delete, "Removing the association %s from container %s" % (mapping["name"], container),
-                          vault.resource_group, vault.name, fabric, container, mapping["name"], body)
+    return tracker.start_write(vault.client.replication_protection_container_mappings.begin_delete,
+                               "Removing the association %s from container %s" % (mapping["name"], container),
+                               vault.resource_group, vault.name, fabric, container, mapping["name"], body,
+                               target=(mapping["name"], MAPPING_TARGET_TYPE))

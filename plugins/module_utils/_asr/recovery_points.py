@@ -11,6 +11,9 @@ there is no vault-wide list, so reading them is one (paged) GET list per item. C
                                                    # the pending data itself: no point id is sent)
     horizon = multi_vm_horizon({item: points})     # the instant a multi-VM group fails over to together
 
+`Points(vault, params)` does the same for one module run (each item's points listed once), and `report` is
+recovery_point_info's run.
+
 A choice is a keyword (Latest, LatestProcessed, LatestApplicationConsistent, LatestCrashConsistent; any
 case), a recovery point (its name or id), or a time (the newest point at or before it).
 """
@@ -20,8 +23,9 @@ from __future__ import annotations
 from ansible_collections.dr.asr.plugins.module_utils._errors import InputError
 from ansible_collections.dr.asr.plugins.module_utils._azure.errors import azure_errors
 from ansible_collections.dr.asr.plugins.module_utils._azure.models import as_dict
-from ansible_collections.dr.asr.plugins.module_utils._asr import job_query, lookup
-from ansible_collections.dr.asr.plugins.module_utils._asr.providers.inmagercm_item import POINT_KEYWORDS
+from ansible_collections.dr.asr.plugins.module_utils._asr import job_query, lookup, resolve
+from ansible_collections.dr.asr.plugins.module_utils._asr.common import POINT_KEYWORDS, details, item_path
+from ansible_collections.dr.asr.plugins.module_utils._asr.state import item_view, name_of
 
 TYPES = ("ApplicationConsistent", "CrashConsistent")
 _KEYWORD_TYPE = {"LatestApplicationConsistent": "ApplicationConsistent", "LatestCrashConsistent": "CrashConsistent"}
@@ -69,11 +73,11 @@ def _looks_like_name(text):
 
 # -- reading ------------------------------------------------------------------------------------------------
 
-def list_points(vault, item, path):
-    """The item's recovery points (REST dicts), newest first. `path`: (fabric, container, item) names."""
+def list_points(vault, item):
+    """The item's recovery points (REST dicts), newest first."""
     ops = vault.client.recovery_points
-    label = (item.get("properties") or {}).get("friendlyName") or item.get("name")
-    with azure_errors("Listing the recovery points of %s" % label):
+    path = item_path(item)
+    with azure_errors("Listing the recovery points of %s" % name_of(item)):
         points = [as_dict(p) for p in ops.list_by_replication_protected_items(
             vault.resource_group, vault.name, path[0], path[1], path[2])]
     return newest_first(points)
@@ -175,3 +179,96 @@ def multi_vm_horizon(points_by_item):
             return None
         newest.append(max(times))
     return min(newest) if newest else None
+
+
+# -- one module run -------------------------------------------------------------------------------------------
+
+class Points(object):
+    """The recovery point choice of a run's options, and each item's points (listed once per run)."""
+
+    def __init__(self, vault, params):
+        self.vault = vault
+        self.params = params
+        self._choice = False
+        self._points = {}
+
+    def choice(self, plan=False):
+        """The recovery point choice of the options (None: the action's default); a plan takes keywords only."""
+        if self._choice is False:
+            self._choice = parse_choice(self.params.get("recovery_point"), self.params.get("recovery_point_time"),
+                                        bool(self.params.get("multi_vm_sync_point")))
+        if plan and self._choice is not None and self._choice.kind != "keyword":
+            raise InputError("recovery_point" if self._choice.kind == "point" else "recovery_point_time",
+                             self._choice.text, "one of %s for a recovery plan" % ", ".join(POINT_KEYWORDS),
+                             hint="A given recovery point or time is per VM: name the items instead of the plan.")
+        return self._choice
+
+    def of(self, item):
+        """The item's recovery points, newest first."""
+        key = item["id"].lower()
+        if key not in self._points:
+            self._points[key] = list_points(self.vault, item)
+        return self._points[key]
+
+    def point_for(self, item, latest_means_newest=False, at=None):
+        """The point the choice selects for the item (None: latest); `latest_means_newest`: "Latest" (or no
+        choice) is the newest processed point, for actions that need a point id."""
+        choice = self.choice()
+        if latest_means_newest and (choice is None or (choice.kind == "keyword" and choice.value in (None, "Latest"))):
+            choice = Choice("keyword", "LatestProcessed", choice.text if choice else None,
+                            choice.multi_vm if choice else False)
+        return choose(self.of(item), choice, name_of(item), at=at)
+
+    def multi_vm(self, targets):
+        """For multi_vm_sync_point: the instant each multi-VM group fails over to (multi_vm_horizon), per target
+        in `target.extra["at"]`."""
+        groups = {}
+        for target in targets:
+            group = details(target.resource).get("multiVmGroupName")
+            if not group:
+                raise InputError("multi_vm_sync_point", True, "items that replicate in a multi-VM group",
+                                 hint="%s is in no multi-VM group (protected_item multi_vm_group)." % target.label)
+            groups.setdefault(group, []).append(target)
+        for group, members in groups.items():
+            shared = multi_vm_horizon(dict((t.label, self.of(t.resource)) for t in members))
+            if shared is None:
+                raise InputError("multi_vm_sync_point", True, "items with multi-VM sync points",
+                                 hint="Not every item of multi-VM group %s (%s) has one yet." % (
+                                     group, ", ".join(t.label for t in members)))
+            for target in members:
+                target.extra["at"] = shared
+
+
+def report(vault, params):
+    """recovery_point_info's run: the items (named, or a plan's members), each with its recovery points."""
+    if params.get("recovery_plan"):
+        _plan, members = resolve.plan(vault, params["recovery_plan"])
+        found = [("recovery_plan", m) for m in members]
+    else:
+        found = resolve.items(vault, params["items"])
+    since = job_query.parse_time(params.get("since"), "since")
+    types = [t.lower() for t in params.get("types") or []]
+    now = job_query.utcnow()
+    out = []
+    for _parameter, item in found:
+        facts = [point_facts(p, now) for p in list_points(vault, item)]
+        facts = [f for f in facts if (not types or (f["type"] or "").lower() in types) and
+                 (since is None or (job_query.from_iso(f["time"]) or now) >= since)]
+        if params.get("multi_vm_sync_point"):
+            facts = [f for f in facts if f["multi_vm_sync_point"]]
+        if params.get("limit"):
+            facts = facts[:params["limit"]]
+        view = item_view(item)
+        keys = ("name", "item_name", "id", "phase", "state", "active_location", "provider", "failover_recovery_point")
+        entry = dict((k, view[k]) for k in keys)
+        entry.update(multi_vm_group=details(item).get("multiVmGroupName") or None, recovery_points=facts,
+                     latest=_latest_by_type(facts))
+        out.append(entry)
+    return out
+
+
+def _latest_by_type(facts):
+    latest = dict(any=facts[0] if facts else None)
+    for kind, key in (("ApplicationConsistent", "application_consistent"), ("CrashConsistent", "crash_consistent")):
+        latest[key] = next((f for f in facts if f["type"] == kind), None)
+    return latest

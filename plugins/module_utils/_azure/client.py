@@ -22,6 +22,8 @@ import subprocess
 from ansible_collections.dr.asr.plugins.module_utils._errors import AzureError, InputError
 from ansible_collections.dr.asr.plugins.module_utils._azure.cloud import resolve_cloud
 from ansible_collections.dr.asr.plugins.module_utils._azure.policies import RETRY, FreshTokenPolicy, ResendUnsentPolicy
+from ansible_collections.dr.asr.plugins.module_utils._azure.models import as_dict
+from ansible_collections.dr.asr.plugins.module_utils._azure.reads import RunCache, read_or_none
 
 USER_AGENT = "dr.asr-ansible"
 
@@ -80,6 +82,11 @@ class AzureClients(object):
         self._subscription_id = None
         self._cloud = None
         self._settings = None
+        self.cache = RunCache()         # reads shared by the whole module run (_azure.reads)
+
+    def read(self, key, what, call, convert=as_dict, missing=None):
+        """A resource read once per run (`key`), None (or `missing`) when it does not exist."""
+        return self.cache.once(key, lambda: read_or_none(what, call, convert, missing))
 
     # -- TLS ---------------------------------------------------------------------------------
     @property

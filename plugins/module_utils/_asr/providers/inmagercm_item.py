@@ -15,12 +15,9 @@ their discovered ids; None = not set by the user). `details` is an item's
 
 from __future__ import annotations
 
+from ansible_collections.dr.asr.plugins.module_utils._asr.common import AZURE, DIRECTIONS, ON_PREMISES, POINT_KEYWORDS
+
 INSTANCE_TYPE = "InMageRcm"
-DISK_TYPES = ("Standard_LRS", "Premium_LRS", "StandardSSD_LRS", "PremiumV2_LRS", "UltraSSD_LRS",
-              "StandardSSD_ZRS", "Premium_ZRS")
-LICENSE_TYPES = ("NotSpecified", "NoLicenseType", "WindowsServer")
-SQL_SERVER_LICENSE_TYPES = ("NotSpecified", "NoLicenseType", "PAYG", "AHUB")
-LINUX_LICENSE_TYPES = ("NotSpecified", "NoLicenseType", "LinuxServer")
 DEFAULT_DISK_TYPE = "Standard_LRS"
 
 # want key -> InMageRcm field, for the scalar settings both the enable and the update input carry
@@ -93,6 +90,7 @@ def _text_bool(value):
 
 
 def _compact(body):
+    """The provider input without unset values (None, empty lists and dicts)."""
     return dict((k, v) for k, v in body.items() if v not in (None, [], {}))
 
 
@@ -478,16 +476,8 @@ def item_facts(details):
 
 FAILBACK_INSTANCE_TYPE = "InMageRcmFailback"
 PRIMARY, RECOVERY = "Primary", "Recovery"
-ON_PREMISES, AZURE = "on-premises", "azure"
-DIRECTIONS = {"primary_to_recovery": "PrimaryToRecovery", "recovery_to_primary": "RecoveryToPrimary"}
-#: recovery point choices by name, as ASR's recovery plans take them (RecoveryPlanPointType)
-POINT_KEYWORDS = ("Latest", "LatestProcessed", "LatestApplicationConsistent", "LatestCrashConsistent")
 #: InMageRcmFailbackRecoveryPointType (a failback takes only a type, never a given point)
 FAILBACK_POINT_TYPES = ("ApplicationConsistent", "CrashConsistent")
-#: failover type per direction: VMware -> Azure is an (unplanned) failover, the failback a planned one
-FAILOVER_TYPES = {"primary_to_recovery": "unplanned", "recovery_to_primary": "planned"}
-#: the phases in which the item replicates and can fail over (to Azure, or back): what "protected" means
-CAN_FAIL_OVER = ("protected", "test_failover", "reprotected")
 #: the operation that reprotects [recorded: SwitchProtection; ReverseReplicate is another scenario's name]
 REPROTECT_OPERATIONS = ("SwitchProtection", "ReverseReplicate")
 #: job and item scenario names -> the action they run [recorded names first; the rest the lab's or the SDK's]

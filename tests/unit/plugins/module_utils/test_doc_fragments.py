@@ -6,9 +6,10 @@ import yaml
 
 from ansible_collections.dr.asr.plugins.module_utils._azure.argspec import azure_argument_spec
 from ansible_collections.dr.asr.plugins.module_utils._vsphere.argspec import vsphere_argument_spec
-from ansible_collections.dr.asr.plugins.module_utils._waiter import WAIT_ARGUMENT_SPEC
+from ansible_collections.dr.asr.plugins.module_utils._query import QUERY_ARGUMENT_SPEC
+from ansible_collections.dr.asr.plugins.module_utils._waiter import ROUND_ARGUMENT_SPEC, WAIT_ARGUMENT_SPEC
 from ansible_collections.dr.asr.plugins.module_utils._asr.argspec import asr_vault_argument_spec
-from ansible_collections.dr.asr.plugins.module_utils._asr.actions import TARGET_SPEC
+from ansible_collections.dr.asr.plugins.module_utils._asr.actions.base import TARGET_SPEC
 
 
 def fragment(name):
@@ -17,7 +18,9 @@ def fragment(name):
 
 
 @pytest.mark.parametrize("name,spec", [("azure", azure_argument_spec()), ("vsphere", vsphere_argument_spec()),
-                                       ("wait", WAIT_ARGUMENT_SPEC), ("asr_vault", asr_vault_argument_spec()),
+                                       ("wait", WAIT_ARGUMENT_SPEC), ("wait_rounds", ROUND_ARGUMENT_SPEC),
+                                       ("query", QUERY_ARGUMENT_SPEC),
+                                       ("asr_vault", asr_vault_argument_spec()),
                                        ("asr_action_target", TARGET_SPEC)])
 def test_fragment_matches_spec(name, spec):
     doc = fragment(name)

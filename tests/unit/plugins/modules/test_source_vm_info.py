@@ -147,7 +147,7 @@ def test_documentation_matches_the_argument_spec():
         assert options[name].get("default") == spec.get("default"), name
         assert options[name].get("elements") == spec.get("elements"), name
         assert sorted(options[name].get("aliases", [])) == sorted(spec.get("aliases", [])), name
-    assert doc["extends_documentation_fragment"] == ["dr.asr.vsphere"]
+    assert doc["extends_documentation_fragment"] == ["dr.asr.vsphere", "dr.asr.query"]
     assert doc["attributes"]["check_mode"]["support"] == "full"
 
 

@@ -12,7 +12,8 @@ import datetime
 import pytest
 
 from ansible_collections.dr.asr.plugins.module_utils._errors import DrAsrError, InputError
-from ansible_collections.dr.asr.plugins.module_utils._asr import actions, recovery_points as rp
+from ansible_collections.dr.asr.plugins.module_utils._asr import jobcontrol, jobs, recovery_points as rp, resolve, state
+from ansible_collections.dr.asr.plugins.module_utils._asr.actions import base, drill, failover, reprotect, run as run_module
 from ansible_collections.dr.asr.plugins.module_utils._asr.providers import inmagercm_item as rcm
 from ansible_collections.dr.asr.plugins.modules import failover as failover_module
 
@@ -77,7 +78,7 @@ class FakeJobs(object):
         self.reads = []
 
     def ended(self, resources):
-        names = [n for n in (actions.jobs.scenario_job_name(r) for r in resources) if n]
+        names = [n for n in (jobs.scenario_job_name(r) for r in resources) if n]
         if names:
             self.reads.append(sorted(names))
         return set(n for n in names if n in self._ended)
@@ -125,15 +126,13 @@ class FakeVault(object):
         pass
 
 
-class FakeRun(actions.Run):
+class FakeRun(run_module.Run):
     """A Run whose recovery points come from a dict instead of Azure."""
 
     def __init__(self, vault, params, action, points=None):
         super().__init__(vault, params, action)
-        self.fake_points = points or {}
-
-    def points(self, item):
-        return rp.newest_first(self.fake_points.get(item["properties"]["friendlyName"], []))
+        fake = points or {}
+        self.points.of = lambda item: rp.newest_first(fake.get(item["properties"]["friendlyName"], []))
 
 
 def params(**kw):
@@ -201,10 +200,10 @@ def test_test_failover_state_is_no_phase_input():
     """MarkedForDeletion stays after a cleanup has ended, with TestFailover allowed again [recorded]: the phase
     follows allowedOperations, not testFailoverState (rcm.phase does not take it)."""
     ops = ["UnplannedFailover", "DisableProtection", "TestFailover"]
-    assert actions.item_phase(item("web-01", "protected")) == "protected"
+    assert state.phase(item("web-01", "protected")) == "protected"
     marked = item("web-01", "protected")
     marked["properties"]["testFailoverState"] = "MarkedForDeletion"
-    assert actions.item_phase(marked) == "protected" and actions.allowed(marked) == ops
+    assert state.phase(marked) == "protected" and state.allowed(marked) == ops
 
 
 @pytest.mark.parametrize("provider,location,where", [
@@ -345,39 +344,39 @@ def decide(action_class, items, ended=(), **kw):
 
 
 @pytest.mark.parametrize("action_class,kw,phase,expected", [
-    (actions.TestFailover, {}, "protected", "start"),
-    (actions.TestFailover, {}, "test_failover", "none"),
-    (actions.TestFailover, {"state": "absent"}, "test_failover", "start"),
-    (actions.TestFailover, {"state": "absent"}, "protected", "none"),
-    (actions.TestFailover, {"state": "absent"}, "failed_over", "none"),
-    (actions.Failover, {}, "protected", "start"),
-    (actions.Failover, {}, "failed_over", "none"),
-    (actions.Failover, {}, "committed", "none"),
-    (actions.Failover, {}, "reprotected", "none"),
-    (actions.Failover, {"direction": "recovery_to_primary"}, "reprotected", "start"),
-    (actions.Failover, {"direction": "recovery_to_primary"}, "failed_back", "none"),
-    (actions.Failover, {"direction": "recovery_to_primary"}, "failback_committed", "none"),
-    (actions.Failover, {"direction": "recovery_to_primary"}, "protected", "none"),
-    (actions.FailoverCommit, {}, "failed_over", "start"),
-    (actions.FailoverCommit, {}, "failed_back", "start"),
-    (actions.FailoverCommit, {}, "committed", "none"),
-    (actions.FailoverCommit, {}, "reprotecting", "none"),
-    (actions.FailoverCommit, {}, "reprotected", "none"),
-    (actions.FailoverCommit, {}, "failback_committed", "none"),
-    (actions.FailoverCancel, {}, "failed_back", "start"),
-    (actions.Reprotect, {"datastore": "ds1"}, "protected", "none"),
-    (actions.Reprotect, {"datastore": "ds1"}, "initial_replication", "none"),
-    (actions.Reprotect, {"datastore": "ds1"}, "reprotecting", "none"),
-    (actions.Reprotect, {"datastore": "ds1"}, "reprotected", "none"),
+    (drill.TestFailover, {}, "protected", "start"),
+    (drill.TestFailover, {}, "test_failover", "none"),
+    (drill.TestFailover, {"state": "absent"}, "test_failover", "start"),
+    (drill.TestFailover, {"state": "absent"}, "protected", "none"),
+    (drill.TestFailover, {"state": "absent"}, "failed_over", "none"),
+    (failover.Failover, {}, "protected", "start"),
+    (failover.Failover, {}, "failed_over", "none"),
+    (failover.Failover, {}, "committed", "none"),
+    (failover.Failover, {}, "reprotected", "none"),
+    (failover.Failover, {"direction": "recovery_to_primary"}, "reprotected", "start"),
+    (failover.Failover, {"direction": "recovery_to_primary"}, "failed_back", "none"),
+    (failover.Failover, {"direction": "recovery_to_primary"}, "failback_committed", "none"),
+    (failover.Failover, {"direction": "recovery_to_primary"}, "protected", "none"),
+    (failover.FailoverCommit, {}, "failed_over", "start"),
+    (failover.FailoverCommit, {}, "failed_back", "start"),
+    (failover.FailoverCommit, {}, "committed", "none"),
+    (failover.FailoverCommit, {}, "reprotecting", "none"),
+    (failover.FailoverCommit, {}, "reprotected", "none"),
+    (failover.FailoverCommit, {}, "failback_committed", "none"),
+    (failover.FailoverCancel, {}, "failed_back", "start"),
+    (reprotect.Reprotect, {"datastore": "ds1"}, "protected", "none"),
+    (reprotect.Reprotect, {"datastore": "ds1"}, "initial_replication", "none"),
+    (reprotect.Reprotect, {"datastore": "ds1"}, "reprotecting", "none"),
+    (reprotect.Reprotect, {"datastore": "ds1"}, "reprotected", "none"),
     # SwitchProtection is allowed before the commit too [recorded]: the reprotect commits on its way
-    (actions.Reprotect, {"datastore": "ds1"}, "failed_over", "start"),
-    (actions.Reprotect, {"datastore": "ds1"}, "committed", "start"),
-    (actions.Reprotect, {}, "failed_back", "start"),
-    (actions.Reprotect, {}, "failback_committed", "start"),
+    (reprotect.Reprotect, {"datastore": "ds1"}, "failed_over", "start"),
+    (reprotect.Reprotect, {"datastore": "ds1"}, "committed", "start"),
+    (reprotect.Reprotect, {}, "failed_back", "start"),
+    (reprotect.Reprotect, {}, "failback_committed", "start"),
 ])
 def test_decisions(action_class, kw, phase, expected, monkeypatch):
-    monkeypatch.setattr(actions.Run, "reprotect_inputs", lambda self, target, direction: None)
-    monkeypatch.setattr(actions.Run, "test_network", lambda self, target: None)
+    monkeypatch.setattr(reprotect.Inputs, "resolve", lambda self, direction: None)
+    monkeypatch.setattr(drill, "test_network", lambda run, target: None)
     run = decide(action_class, [item("web-01", phase)], **kw)
     target = run.targets[0]
     assert target.action == expected
@@ -387,34 +386,34 @@ def test_decisions(action_class, kw, phase, expected, monkeypatch):
 
 
 def test_cancel_done_after_a_canceled_failback():
-    run = decide(actions.FailoverCancel, [item("web-01", "reprotected", lastPlannedFailoverStatus="Cancelled")])
+    run = decide(failover.FailoverCancel, [item("web-01", "reprotected", lastPlannedFailoverStatus="Cancelled")])
     assert run.targets[0].action == "none" and "was canceled" in run.targets[0].reason
 
 
 def test_change_of_recovery_point_is_done_on_that_point():
     failed = item("web-01", "failed_over")
     failed["properties"]["failoverRecoveryPointId"] = "x/recoveryPoints/p-20"
-    assert decide(actions.FailoverRecoveryPoint, [failed], recovery_point="p-20").targets[0].action == "none"
-    assert decide(actions.FailoverRecoveryPoint, [failed], recovery_point="p-10").targets[0].action == "start"
-    assert decide(actions.FailoverRecoveryPoint, [failed], recovery_point="LatestApplicationConsistent").targets[0].action \
+    assert decide(failover.FailoverRecoveryPoint, [failed], recovery_point="p-20").targets[0].action == "none"
+    assert decide(failover.FailoverRecoveryPoint, [failed], recovery_point="p-10").targets[0].action == "start"
+    assert decide(failover.FailoverRecoveryPoint, [failed], recovery_point="LatestApplicationConsistent").targets[0].action \
         == "none"
 
 
 @pytest.mark.parametrize("action_class,kw,phase,words", [
-    (actions.Failover, {}, "test_failover", ["web-01 is in a test failover that waits for its cleanup",
-                                             "allowed operations: TestFailoverCleanup",
-                                             "Clean up the test failover first: dr.asr.test_failover with state=absent"]),
-    (actions.FailoverCommit, {}, "protected", ["Cannot commit the failover: web-01 is protected (replicating to Azure)",
-                                               "There is no failover to commit: fail over first (dr.asr.failover)"]),
-    (actions.FailoverCancel, {}, "failed_over", ["A failover to Azure cannot be canceled"]),
-    (actions.Reprotect, {"direction": "recovery_to_primary"}, "protected",
+    (failover.Failover, {}, "test_failover", ["web-01 is in a test failover that waits for its cleanup",
+                                              "allowed operations: TestFailoverCleanup",
+                                              "Clean up the test failover first: dr.asr.test_failover with state=absent"]),
+    (failover.FailoverCommit, {}, "protected", ["Cannot commit the failover: web-01 is protected (replicating to Azure)",
+                                                "There is no failover to commit: fail over first (dr.asr.failover)"]),
+    (failover.FailoverCancel, {}, "failed_over", ["A failover to Azure cannot be canceled"]),
+    (reprotect.Reprotect, {"direction": "recovery_to_primary"}, "protected",
      ["It replicates to Azure: a reprotect to on-premises needs a failover to Azure first (dr.asr.failover)"]),
-    (actions.Failover, {}, "initial_replication", ["replicating to Azure, initial replication not finished",
-                                                   "allowed operations: DisableProtection",
-                                                   "Wait until initial replication has finished"]),
-    (actions.Failover, {"direction": "recovery_to_primary"}, "committed",
+    (failover.Failover, {}, "initial_replication", ["replicating to Azure, initial replication not finished",
+                                                    "allowed operations: DisableProtection",
+                                                    "Wait until initial replication has finished"]),
+    (failover.Failover, {"direction": "recovery_to_primary"}, "committed",
      ["failed over to Azure and committed, not reprotected", "Reprotect the VM to on-premises (dr.asr.reprotect)"]),
-    (actions.TestFailover, {}, "failed_over", ["failed over to Azure, commit pending", "Commit the failover"]),
+    (drill.TestFailover, {}, "failed_over", ["failed over to Azure, commit pending", "Commit the failover"]),
 ])
 def test_refusals_say_state_allowed_operations_and_what_to_do(action_class, kw, phase, words):
     with pytest.raises(DrAsrError) as err:
@@ -428,14 +427,14 @@ def test_refusals_say_state_allowed_operations_and_what_to_do(action_class, kw, 
 
 def test_every_target_is_checked_before_any_starts():
     with pytest.raises(DrAsrError) as err:
-        decide(actions.FailoverCommit, [item("web-01", "failed_over"), item("web-02", "protected"),
-                                        item("web-03", "test_failover")])
+        decide(failover.FailoverCommit, [item("web-01", "failed_over"), item("web-02", "protected"),
+                                         item("web-03", "test_failover")])
     assert "web-02" in err.value.message and "web-03" in err.value.message
     assert len(err.value.details["problems"]) == 2
 
 
 def test_busy_with_the_same_scenario_attaches():
-    run = decide(actions.TestFailover, [item("web-01", "protected", job="j1", scenario="TestFailover")])
+    run = decide(drill.TestFailover, [item("web-01", "protected", job="j1", scenario="TestFailover")])
     assert run.targets[0].action == "attach" and run.targets[0].job == "j1" and not run.targets[0].changed
     assert run.vault.jobs.reads == [["j1"]]
 
@@ -447,17 +446,17 @@ def test_a_running_reprotect_is_attached_by_its_names(scenario, expected, monkey
     """The reprotect's job is SwitchReplicationGroupProtection, the item's scenario SwitchProtection: a rerun attaches.
     Once its replication starts the item's scenario is EnableProtection [recorded for the failback item], an enable:
     the rerun waits for it and decides again (then done), it never starts a second reprotect."""
-    monkeypatch.setattr(actions.Run, "reprotect_inputs", lambda self, target, direction: None)
-    run = decide(actions.Reprotect, [item("web-01", "reprotecting", job="j1", scenario=scenario)])
+    monkeypatch.setattr(reprotect.Inputs, "resolve", lambda self, direction: None)
+    run = decide(reprotect.Reprotect, [item("web-01", "reprotecting", job="j1", scenario=scenario)])
     assert run.targets[0].action == expected and run.targets[0].job == "j1" and not run.targets[0].changed
 
 
 def test_a_failed_job_kept_as_current_scenario_makes_nothing_busy(monkeypatch):
     """ASR keeps a FAILED job as the item's currentScenario [recorded: EnablingFailed]: the named jobs are read once,
     and one that ended leaves the decision to allowedOperations."""
-    monkeypatch.setattr(actions.Run, "test_network", lambda self, target: None)
+    monkeypatch.setattr(drill, "test_network", lambda run, target: None)
     failed = item("web-01", "protected", job="j1", scenario="TestFailover", allowed=ALLOWED["protected"])
-    run = decide(actions.TestFailover, [failed, item("web-02", "protected", job="j2", scenario="TestFailover")],
+    run = decide(drill.TestFailover, [failed, item("web-02", "protected", job="j2", scenario="TestFailover")],
                  ended=("j1",))
     assert [t.action for t in run.targets] == ["start", "attach"]
     assert run.targets[0].changed and run.targets[0].job is None and run.targets[1].job == "j2"
@@ -467,29 +466,29 @@ def test_a_failed_job_kept_as_current_scenario_makes_nothing_busy(monkeypatch):
 
 def test_busy_with_another_job_waits_first_or_fails_without_wait():
     busy = item("web-01", "test_failover", job="j1", scenario="TestFailover")
-    run = decide(actions.TestFailover, [busy], state="absent")
+    run = decide(drill.TestFailover, [busy], state="absent")
     assert run.targets[0].action == "after_job" and run.targets[0].followup
     with pytest.raises(DrAsrError) as err:
-        decide(actions.TestFailover, [busy], state="absent", wait=False)
+        decide(drill.TestFailover, [busy], state="absent", wait=False)
     assert err.value.code == "Busy" and "wait=true" in err.value.recommended_action
 
 
 def test_wrong_reprotect_direction(monkeypatch):
-    monkeypatch.setattr(actions.Run, "reprotect_inputs", lambda self, target, direction: None)
+    monkeypatch.setattr(reprotect.Inputs, "resolve", lambda self, direction: None)
     with pytest.raises(DrAsrError) as err:
-        decide(actions.Reprotect, [item("web-01", "committed")], direction="primary_to_recovery")
+        decide(reprotect.Reprotect, [item("web-01", "committed")], direction="primary_to_recovery")
     assert err.value.code == "WrongDirection" and "recovery_to_primary" in err.value.recommended_action
 
 
 def test_unknown_and_repeated_items():
     vault = FakeVault([item("web-01"), item("web-02")])
     with pytest.raises(InputError) as err:
-        actions.resolve_items(vault, ["web-01", "web-0l"])
+        resolve.items(vault, ["web-01", "web-0l"])
     assert err.value.details["parameter"] == "items[1]" and "Close matches: " in err.value.message and "web-01" in err.value.message
     with pytest.raises(InputError) as err:
-        actions.resolve_items(vault, ["web-01", "item-web-01"])
+        resolve.items(vault, ["web-01", "item-web-01"])
     assert "same item" in err.value.message
-    assert [i["name"] for _p, i in actions.resolve_items(vault, ["WEB-02", C + "/replicationProtectedItems/item-web-01"])] \
+    assert [i["name"] for _p, i in resolve.items(vault, ["WEB-02", C + "/replicationProtectedItems/item-web-01"])] \
         == ["item-web-02", "item-web-01"]
 
 
@@ -512,31 +511,31 @@ def decide_plan(action_class, the_plan, members, **kw):
 
 
 def test_plan_busy_job_follows_the_status():
-    assert actions.plan_busy_job(plan([], [], "Suspended", "j1", "TestFailover")) == "j1"
-    assert actions.plan_busy_job(plan([], [], "Succeeded", "j1", "TestFailover")) is None
+    assert state.plan_busy_job(plan([], [], "Suspended", "j1", "TestFailover")) == "j1"
+    assert state.plan_busy_job(plan([], [], "Succeeded", "j1", "TestFailover")) is None
 
 
 def test_plan_decisions(monkeypatch):
-    monkeypatch.setattr(actions.Run, "test_network", lambda self, target: None)
+    monkeypatch.setattr(drill, "test_network", lambda run, target: None)
     drilled = [item("web-01", "test_failover"), item("web-02", "test_failover")]
-    assert decide_plan(actions.TestFailover, plan(drilled, ["TestFailoverCleanup"]), drilled).targets[0].action == "none"
+    assert decide_plan(drill.TestFailover, plan(drilled, ["TestFailoverCleanup"]), drilled).targets[0].action == "none"
     fresh = [item("web-01"), item("web-02")]
-    run = decide_plan(actions.TestFailover, plan(fresh, ["PlannedFailover", "UnplannedFailover", "TestFailover"]), fresh)
+    run = decide_plan(drill.TestFailover, plan(fresh, ["PlannedFailover", "UnplannedFailover", "TestFailover"]), fresh)
     assert run.targets[0].kind == "plan" and run.targets[0].action == "start"
     assert run.vault.client.replication_recovery_plans.gets == ["rp1"]     # the plan is read with a GET
-    run = decide_plan(actions.TestFailover, plan(fresh, [], "Suspended", "j1", "TestFailover"), fresh)
+    run = decide_plan(drill.TestFailover, plan(fresh, [], "Suspended", "j1", "TestFailover"), fresh)
     assert run.targets[0].action == "attach"
     mixed = [item("web-01", "test_failover"), item("web-02")]
     with pytest.raises(DrAsrError) as err:
-        decide_plan(actions.TestFailover, plan(mixed, []), mixed)
+        decide_plan(drill.TestFailover, plan(mixed, []), mixed)
     assert "Cannot start a test failover: recovery plan rp1 allows no operation now" in err.value.message
     assert "web-01 is in a test failover" in err.value.message and "web-02" not in err.value.message
 
 
 def test_plan_reprotect_runs_on_the_members(monkeypatch):
-    monkeypatch.setattr(actions.Run, "reprotect_inputs", lambda self, target, direction: None)
+    monkeypatch.setattr(reprotect.Inputs, "resolve", lambda self, direction: None)
     members = [item("web-01", "committed"), item("web-02", "committed")]
-    run = decide_plan(actions.Reprotect, plan(members, []), members)
+    run = decide_plan(reprotect.Reprotect, plan(members, []), members)
     assert run.batch_of_plan and [t.kind for t in run.targets] == ["item", "item"]
     assert [t.action for t in run.targets] == ["start", "start"]
     assert "cannot reprotect a recovery plan" in run.plan.reason
@@ -546,34 +545,34 @@ def test_plan_reprotect_runs_on_the_members(monkeypatch):
 
 
 def test_plan_takes_recovery_point_keywords_only():
-    run = FakeRun(FakeVault(), params(recovery_point="p-10"), actions.Failover(params()))
+    run = FakeRun(FakeVault(), params(recovery_point="p-10"), failover.Failover(params()))
     with pytest.raises(InputError) as err:
-        run.choice(plan=True)
+        run.points.choice(plan=True)
     assert "for a recovery plan" in err.value.message
 
 
 # -- bodies ------------------------------------------------------------------------------------------------------
 
 def test_item_bodies():
-    run = FakeRun(FakeVault(), params(), actions.Failover(params()))
-    target = actions.Target("item", item("web-01"), "web-01", "items[0]")
+    run = FakeRun(FakeVault(), params(), failover.Failover(params()))
+    target = base.Target("item", item("web-01"), "web-01", "items[0]")
     target.extra["point"] = {"id": "rp-id", "name": "rp"}
-    body = actions.Failover(params()).item_body(run, target)
+    body = failover.Failover(params()).item_body(run, target)
     assert body == {"properties": {"failoverDirection": "PrimaryToRecovery", "sourceSiteOperations": "Required",
                                    "providerSpecificDetails": {"instanceType": "InMageRcm", "performShutdown": "true",
                                                                "recoveryPointId": "rp-id"}}}
     back = params(direction="recovery_to_primary", recovery_point="LatestApplicationConsistent")
-    run = FakeRun(FakeVault(), back, actions.Failover(back))
+    run = FakeRun(FakeVault(), back, failover.Failover(back))
     # the failback goes without failoverDirection [recorded: TestV2ARCMFailback#12]
-    assert actions.Failover(back).item_body(run, target) == {"properties": {"providerSpecificDetails": {
+    assert failover.Failover(back).item_body(run, target) == {"properties": {"providerSpecificDetails": {
         "instanceType": "InMageRcmFailback", "recoveryPointType": "ApplicationConsistent"}}}
     cleanup = params(state="absent", comments="ok")
-    assert actions.TestFailover(cleanup).item_body(run, target) == {"properties": {"comments": "ok"}}
+    assert drill.TestFailover(cleanup).item_body(run, target) == {"properties": {"comments": "ok"}}
 
 
 def test_failback_refuses_a_given_point():
     with pytest.raises(InputError) as err:
-        decide(actions.Failover, [item("web-01", "reprotected")], direction="recovery_to_primary", recovery_point="p-10")
+        decide(failover.Failover, [item("web-01", "reprotected")], direction="recovery_to_primary", recovery_point="p-10")
     assert "recovery point type for a failback" in err.value.message
 
 
@@ -606,26 +605,27 @@ def test_failover_options(kw, parameter):
     ("InProgress", ["Cancel"], "wait", False, None),
 ])
 def test_job_decision(state, allowed, action, changed, why):
-    decided, reason = actions.job_decision({"name": "j1", "state": state, "allowed_actions": allowed}, action)
+    decided, reason = jobcontrol.job_decision({"name": "j1", "state": state, "allowed_actions": allowed}, action)
     assert decided == changed
     assert (why in reason) if why else reason is None
 
 
 def test_job_outcome():
     suspended = {"job": {"name": "j1", "state": "Suspended", "tasks": [{"state": "Suspended", "friendly_name": "Check"}]}}
-    assert "(Check)" in actions.job_outcome(suspended, "wait", True)[1]
+    assert "(Check)" in jobcontrol.job_outcome(suspended, "wait", True)[1]
     failed = {"job": {"name": "j1", "state": "Failed", "errors": [{"code": "9", "message": "boom"}]}}
-    error, _warning = actions.job_outcome(failed, "wait", True)
+    error, _warning = jobcontrol.job_outcome(failed, "wait", True)
     assert error.code == "9" and "boom" in error.message
-    assert actions.job_outcome({"job": {"name": "j1", "state": "Cancelled"}}, "cancel", True) == (None, None)
-    assert actions.job_outcome(failed, "wait", False) == (None, None)
+    assert jobcontrol.job_outcome({"job": {"name": "j1", "state": "Cancelled"}}, "cancel", True) == (None, None)
+    assert jobcontrol.job_outcome(failed, "wait", False) == (None, None)
 
 
 class CountingJobs(object):
     """vault.jobs that counts its reads (read() is the real Jobs.read over these get/list)."""
 
-    read = actions.jobs.Jobs.read
-    complete = actions.jobs.Jobs.complete
+    read = jobs.Jobs.read
+    complete = jobs.Jobs.complete
+    probe = jobs.Jobs.probe
 
     def __init__(self):
         self.gets, self.lists = [], []
@@ -645,12 +645,12 @@ def test_a_look_at_started_jobs_reads_one_job_once(jobs, gets, lists):
     # time), one list filtered by the first job's start time for several
     vault = FakeVault([item("web-%02d" % i) for i in range(len(jobs))])
     vault.jobs = CountingJobs()
-    run = FakeRun(vault, params(items=["web-%02d" % i for i in range(len(jobs))], wait=False), actions.TestFailover(params()))
-    run.targets = [actions.Target("item", vault.items[i], "web-%02d" % i, "items") for i in range(len(jobs))]
+    run = FakeRun(vault, params(items=["web-%02d" % i for i in range(len(jobs))], wait=False), drill.TestFailover(params()))
+    run.targets = [base.Target("item", vault.items[i], "web-%02d" % i, "items") for i in range(len(jobs))]
     for target, job in zip(run.targets, jobs):
         target.job, target.action = job, "start"
-    run._started = jobs[0]
-    run.look_jobs()
+    run.tracker.first_started = jobs[0]
+    run.look()
     assert [t.job_facts["name"] for t in run.targets] == jobs
     assert len(vault.jobs.lists) == lists
     assert len(vault.jobs.gets) == gets
@@ -681,17 +681,22 @@ class PolicyVault(FakeVault):
                  "properties": {"policyId": p["id"]}} for p in self._policies]
 
 
+def failback_policy(run, item):
+    target = base.Target("item", item, "web-01", "items[0]")
+    return reprotect.Inputs(run, target).policy(item, rcm.FAILBACK_INSTANCE_TYPE, None)
+
+
 def test_the_reprotect_takes_the_failback_policy_paired_with_the_items_policy():
     committed = item("web-01", "committed")
     committed["properties"]["policyFriendlyName"] = "pol-24h"
     mine = PolicyVault([policy("pol-24h", "InMageRcm"), policy("pol-24h-failback", "InMageRcmFailback")])
-    run = FakeRun(mine, params(), actions.Reprotect(params()))
-    assert run._policy(committed, rcm.FAILBACK_INSTANCE_TYPE, None).endswith("/pol-24h-failback")
+    run = FakeRun(mine, params(), reprotect.Reprotect(params()))
+    assert failback_policy(run, committed).endswith("/pol-24h-failback")
     # only the vault's two default failback policies: which one is the user's choice
-    run = FakeRun(PolicyVault(), params(), actions.Reprotect(params()))
+    run = FakeRun(PolicyVault(), params(), reprotect.Reprotect(params()))
     with pytest.raises(InputError) as err:
-        run._policy(committed, rcm.FAILBACK_INSTANCE_TYPE, None)
+        failback_policy(run, committed)
     assert err.value.details["parameter"] == "policy"
     assert "crashconsistency-policy-failback" in err.value.message and "appconsistency-policy-failback" in err.value.message
-    chosen = FakeRun(PolicyVault(), params(policy="appconsistency-policy-failback"), actions.Reprotect(params()))
-    assert chosen._policy(committed, rcm.FAILBACK_INSTANCE_TYPE, None).endswith("/appconsistency-policy-failback")
+    chosen = FakeRun(PolicyVault(), params(policy="appconsistency-policy-failback"), reprotect.Reprotect(params()))
+    assert failback_policy(chosen, committed).endswith("/appconsistency-policy-failback")

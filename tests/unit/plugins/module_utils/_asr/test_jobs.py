@@ -83,7 +83,7 @@ def test_probe_lists_once_for_many_jobs_and_gets_once_for_one():
     ops = FakeJobsOps({"a": "InProgress", "b": "Succeeded", "c": "Failed", "x": "InProgress"})
     j = jobs.Jobs(FakeClients(ops), "rg", "v")
     probe = j.probe(["a", "b", "c"])()
-    assert not probe.done and probe.progress == "2 of 3 jobs finished"
+    assert not probe.done and probe.progress == "2 of 3 jobs ended"
     assert (ops.lists, ops.gets) == (1, 0)
     ops.states["a"] = "Succeeded"
     probe = j.probe(["a", "b", "c"])()

@@ -18,7 +18,8 @@ import copy
 import pytest
 
 from ansible_collections.dr.asr.plugins.module_utils._errors import DrAsrError
-from ansible_collections.dr.asr.plugins.module_utils._asr import actions
+from ansible_collections.dr.asr.plugins.module_utils._asr import jobs, state as asr_state
+from ansible_collections.dr.asr.plugins.module_utils._asr.actions import base, drill, failover, reprotect, run as run_module
 from ansible_collections.dr.asr.plugins.module_utils._asr.providers import inmagercm_item as rcm
 from ansible_collections.dr.asr.plugins.module_utils._asr.providers import inmagercm_policy as rcm_policy
 from ansible_collections.dr.asr.tests.recorded import facts
@@ -112,7 +113,7 @@ class FakeJobs(object):
         self._ended = set(ended)
 
     def ended(self, resources):
-        return set(n for n in (actions.jobs.scenario_job_name(r) for r in resources) if n in self._ended)
+        return set(n for n in (jobs.scenario_job_name(r) for r in resources) if n in self._ended)
 
 
 class FakeVault(object):
@@ -156,20 +157,20 @@ def params(**kw):
 
 
 def action_of(name):
-    return {"test_failover": (actions.TestFailover, {}), "cleanup": (actions.TestFailover, {"state": "absent"}),
-            "failover": (actions.Failover, {}),
-            "failback": (actions.Failover, {"direction": "recovery_to_primary"}),
-            "commit": (actions.FailoverCommit, {}), "cancel": (actions.FailoverCancel, {}),
-            "reprotect": (actions.Reprotect, {})}[name]
+    return {"test_failover": (drill.TestFailover, {}), "cleanup": (drill.TestFailover, {"state": "absent"}),
+            "failover": (failover.Failover, {}),
+            "failback": (failover.Failover, {"direction": "recovery_to_primary"}),
+            "commit": (failover.FailoverCommit, {}), "cancel": (failover.FailoverCancel, {}),
+            "reprotect": (reprotect.Reprotect, {})}[name]
 
 
 def decision(key, name, monkeypatch):
-    monkeypatch.setattr(actions.Run, "reprotect_inputs", lambda self, target, direction: None)
-    monkeypatch.setattr(actions.Run, "test_network", lambda self, target: None)
+    monkeypatch.setattr(reprotect.Inputs, "resolve", lambda self, direction: None)
+    monkeypatch.setattr(drill, "test_network", lambda run, target: None)
     cls, kw = action_of(name)
     item = item_of(key)
     vault = FakeVault([item], ended=() if key[6] else ("job-1",))
-    run = actions.Run(vault, params(items=["web-01"], **kw), cls(params(**kw)))
+    run = run_module.Run(vault, params(items=["web-01"], **kw), cls(params(**kw)))
     run.resolve()
     try:
         run.decide()
@@ -189,7 +190,7 @@ def test_every_recorded_state_has_a_decision():
 def test_recorded_state_phase(key):
     item = item_of(key)
     ended = () if key[6] else ("job-1",)
-    assert actions.item_phase(item, ended) == EXPECTED[key][0]
+    assert asr_state.phase(item, ended) == EXPECTED[key][0]
 
 
 @pytest.mark.parametrize("key", sorted(EXPECTED, key=str), ids=lambda k: "-".join(map(str, k[:4])))
@@ -211,7 +212,7 @@ def test_recorded_state_decision(key, name, monkeypatch):
 ])
 def test_a_state_never_seen(state, ops, phase, failover, monkeypatch):
     key = ("InMageRcm", "Primary", state, "None", ops, "None", False)
-    assert actions.item_phase(item_of(key)) == phase
+    assert asr_state.phase(item_of(key)) == phase
     got, err = decision(key, "failover", monkeypatch)
     assert got == failover
     if err is not None:
@@ -220,7 +221,7 @@ def test_a_state_never_seen(state, ops, phase, failover, monkeypatch):
 
 def test_a_state_with_nothing_allowed_and_a_running_job_means_wait(monkeypatch):
     key = ("InMageRcm", "Recovery", "SomeTransitionState", "None", (), "CommitFailover", True)
-    assert actions.item_phase(item_of(key)) == "failed_over"
+    assert asr_state.phase(item_of(key)) == "failed_over"
     assert decision(key, "commit", monkeypatch)[0] == "attach"
     assert decision(key, "reprotect", monkeypatch)[0] == "after_job"
 
@@ -260,9 +261,9 @@ def test_failback_body_has_no_direction():
 
 
 def test_failover_body():
-    action = actions.Failover(params(shutdown_source=False))
-    target = actions.Target("item", item_of(("InMageRcm", "Primary", "Protected", "None", (), "None", False)),
-                            "web-01", "items[0]")
+    action = failover.Failover(params(shutdown_source=False))
+    target = base.Target("item", item_of(("InMageRcm", "Primary", "Protected", "None", (), "None", False)),
+                         "web-01", "items[0]")
     body = action.item_body(None, target)
     recorded = recorded_body("TestV2ARCMFailover#12")
     # ASR takes "False" and "false" [recorded "False"; the SDK documents the lower case]
@@ -273,27 +274,30 @@ def test_failover_body():
 def test_test_failover_body():
     recorded = recorded_body("TestV2ARCMTestFailover#12")
     network = recorded["properties"]["networkId"]
-    action = actions.TestFailover(params())
-    target = actions.Target("item", item_of(("InMageRcm", "Primary", "Protected", "None", (), "None", False)),
-                            "web-01", "items[0]")
+    action = drill.TestFailover(params())
+    target = base.Target("item", item_of(("InMageRcm", "Primary", "Protected", "None", (), "None", False)),
+                         "web-01", "items[0]")
     target.extra["network"] = network
     assert action.item_body(None, target) == recorded
 
 
 def test_test_failover_cleanup_body():
-    action = actions.TestFailover(params(state="absent", comments=""))
+    action = drill.TestFailover(params(state="absent", comments=""))
     assert action.item_body(None, None) == {"properties": {}}
     # the recorded cleanup sent an empty comment; an empty comment is left out (ASR takes both)
     assert recorded_body("TestV2ARCMTestFailover#1083") == {"properties": {"comments": ""}}
 
 
 def test_plan_test_failover_without_a_network_is_no_network_attach():
-    class Run(object):
+    class Points(object):
         @staticmethod
         def choice(plan=False):
             return None
-    target = actions.Target("plan", {"id": V + "/replicationRecoveryPlans/p", "name": "p"}, "p", "recovery_plan")
-    body = actions.TestFailover(params()).plan_body(Run(), target)
+
+    class Run(object):
+        points = Points()
+    target = base.Target("plan", {"id": V + "/replicationRecoveryPlans/p", "name": "p"}, "p", "recovery_plan")
+    body = drill.TestFailover(params()).plan_body(Run(), target)
     assert body["properties"]["networkType"] == "NoNetworkAttachAsInput" and "networkId" not in body["properties"]
 
 
