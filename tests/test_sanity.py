@@ -32,7 +32,8 @@ def collection_copy():
 
 def run(cmd, cwd, timeout=1800, env=None):
     env = dict(os.environ, PATH=BIN + os.pathsep + os.environ.get("PATH", ""), ANSIBLE_FORCE_COLOR="0", **(env or {}))
-    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False,
+                            stdin=subprocess.DEVNULL)   # ansible refuses a non-blocking stdin (a CI runner's)
     return result.returncode, result.stdout + result.stderr
 
 

@@ -71,7 +71,7 @@ class Lifecycle(object):
 
     def run(self, name, extra=None, *args, ok=True):
         result = subprocess.run(self.command(name, extra or {}, *args), env=self.playbook.env(), capture_output=True,
-                                text=True, timeout=900, check=False)
+                                text=True, timeout=900, check=False, stdin=subprocess.DEVNULL)
         output = result.stdout + result.stderr
         if ok:
             assert result.returncode == 0, output[-12000:]
@@ -102,7 +102,7 @@ class Lifecycle(object):
         names of those jobs (still running when it was killed)."""
         self.clock(SLOW)
         proc = subprocess.Popen(self.command(name, extra), env=self.playbook.env(), stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                                stderr=subprocess.STDOUT, text=True, start_new_session=True, stdin=subprocess.DEVNULL)
         try:
             deadline = time.monotonic() + 300
             while time.monotonic() < deadline:

@@ -81,7 +81,9 @@ class Playbook(object):
 
     def run_playbook(self, path, *args, timeout=1200):
         cmd = [os.path.join(ROOT, ".venv", "bin", "ansible-playbook"), "-i", self.inventory, str(path)] + list(args)
-        return subprocess.run(cmd, env=self.env(), capture_output=True, text=True, timeout=timeout, check=False)
+        # stdin from /dev/null: ansible refuses a non-blocking stdin (as a CI runner may hand down)
+        return subprocess.run(cmd, env=self.env(), capture_output=True, text=True, timeout=timeout, check=False,
+                              stdin=subprocess.DEVNULL)
 
     def run(self, target, tmp_path, *args):
         play = tmp_path / ("run-%s.yml" % target)
