@@ -356,9 +356,9 @@ def attach(tracker, plan, name):
 def apply_present(tracker, params, plan):
     name = plan["plan"]["name"] if plan["plan"] else params["name"]
     if plan["write"] == "create":
-        job = plans.start_create(tracker, name, plans.create_body(plan["fabric_id"], plan["groups"]))
+        job = plans.start(tracker, "create", name, plans.create_body(plan["fabric_id"], plan["groups"]))
     else:
-        job = plans.start_update(tracker, name, plans.update_body(plan["groups"]))
+        job = plans.start(tracker, "update", name, plans.update_body(plan["groups"]))
     jobs = [job] if job else []
     if params["wait"]:
         verb = "creation" if plan["write"] == "create" else "update"
@@ -407,7 +407,7 @@ def ensure_absent(module, tracker, params):
         return dict(changed=False, recovery_plan={}, jobs=jobs, diff=dict(before={}, after={}))
     before = plans.view(plan["name"], plan["properties"].get("groups"), index)
     if not module.check_mode:
-        job = plans.start_delete(tracker, plan["name"])
+        job = plans.start(tracker, "delete", plan["name"])
         if job:
             jobs.append(job)
             if params["wait"]:

@@ -368,13 +368,13 @@ def apply_present(tracker, provider, params, plan):
     started, waited = [], []
     policy_id = plan["policy"]["id"] if plan["policy"] else None
     if plan["write"] == "create":
-        started.append(policies.start_create(tracker, name, provider.policy.create_body(plan["settings"], failback)))
+        started.append(policies.start(tracker, "create", name, provider.policy.create_body(plan["settings"], failback)))
         if params["wait"] or plan["add"]:   # ASR creates the policy when its job ends; a mapping needs its id
             waited = [j for j in started if j]
             tracker.wait_names(waited, "creation of replication policy %s" % name)
             policy_id = created_id(vault, name)
     elif plan["write"] == "update":
-        started.append(policies.start_update(tracker, name, provider.policy.update_body(plan["settings"], failback)))
+        started.append(policies.start(tracker, "update", name, provider.policy.update_body(plan["settings"], failback)))
     for mapping in plan["remove"]:
         started.append(policies.start_dissociate(tracker, mapping, provider.policy.removal_body()))
     if plan["add"]:
@@ -434,7 +434,7 @@ def ensure_absent(module, tracker, provider, params):
         removals = [j for j in removals if j]
         tracker.wait_names(removals, "removal of the associations of replication policy %s" % name)
         jobs += removals
-        deletion = policies.start_delete(tracker, name)
+        deletion = policies.start(tracker, "delete", name)
         if deletion:
             jobs.append(deletion)
             if params["wait"]:

@@ -17,7 +17,7 @@ comparison is in the user's terms, never list positions:
     want = resolve(params, plan, vault.protected_items(), vault)   # InputError for every problem, no write
     parts = changes(plan, want)                                    # ["groups", "shutdown_group", ...]
     body = body_groups(plan, want)                                 # the groups PUT/PATCH sends
-    job = start_update(tracker, name, body)                        # the UpdateRecoveryPlan job's name
+    job = start(tracker, "update", name, body)                     # the SaveRecoveryPlan job's name
 
 Reads are the vault's cached lists (AsrVault: plans, protected items, fabrics), writes start one ASR job
 each through the run's JobTracker (no SDK poller).
@@ -592,19 +592,9 @@ def not_listed(name):
                       code="RecoveryPlanNotListed", recommended_action="Run the task again.")
 
 
-def start_create(tracker, name, body):
+def start(tracker, verb, name, body=None):
+    """Create, update or delete the recovery plan `name` (verb: create | update | delete)."""
     vault = tracker.vault
-    return tracker.start_write(vault.client.replication_recovery_plans.begin_create, "Creating recovery plan %s" % name,
-                               vault.resource_group, vault.name, name, body, target=(name, TARGET_TYPE))
-
-
-def start_update(tracker, name, body):
-    vault = tracker.vault
-    return tracker.start_write(vault.client.replication_recovery_plans.begin_update, "Updating recovery plan %s" % name,
-                               vault.resource_group, vault.name, name, body, target=(name, TARGET_TYPE))
-
-
-def start_delete(tracker, name):
-    vault = tracker.vault
-    return tracker.start_write(vault.client.replication_recovery_plans.begin_delete, "Deleting recovery plan %s" % name,
-                               vault.resource_group, vault.name, name, target=(name, TARGET_TYPE))
+    return tracker.start_write(getattr(vault.client.replication_recovery_plans, "begin_" + verb),
+                               "%s recovery plan %s" % (tracker.VERBS[verb], name), vault.resource_group, vault.name,
+                               name, *([body] if body is not None else []), target=(name, TARGET_TYPE))

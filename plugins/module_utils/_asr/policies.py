@@ -90,22 +90,12 @@ def check_kind(provider, policy, params):
 
 # -- writes (each starts one job through the run's JobTracker and returns its name) ----------------------------
 
-def start_create(tracker, name, body):
+def start(tracker, verb, name, body=None):
+    """Create, update or delete the policy `name` (verb: create | update | delete)."""
     vault = tracker.vault
-    return tracker.start_write(vault.client.replication_policies.begin_create, "Creating replication policy %s" % name,
-                               vault.resource_group, vault.name, name, body, target=(name, POLICY_TARGET_TYPE))
-
-
-def start_update(tracker, name, body):
-    vault = tracker.vault
-    return tracker.start_write(vault.client.replication_policies.begin_update, "Updating replication policy %s" % name,
-                               vault.resource_group, vault.name, name, body, target=(name, POLICY_TARGET_TYPE))
-
-
-def start_delete(tracker, name):
-    vault = tracker.vault
-    return tracker.start_write(vault.client.replication_policies.begin_delete, "Deleting replication policy %s" % name,
-                               vault.resource_group, vault.name, name, target=(name, POLICY_TARGET_TYPE))
+    return tracker.start_write(getattr(vault.client.replication_policies, "begin_" + verb),
+                               "%s replication policy %s" % (tracker.VERBS[verb], name), vault.resource_group,
+                               vault.name, name, *([body] if body is not None else []), target=(name, POLICY_TARGET_TYPE))
 
 
 def start_associate(tracker, container, mapping_name, body):

@@ -68,6 +68,9 @@ class Entry(object):
 class JobTracker(object):
     """The jobs of one module run (see the module docstring)."""
 
+    #: how a write's errors name what it did
+    VERBS = {"create": "Creating", "update": "Updating", "delete": "Deleting"}
+
     def __init__(self, vault, params, warn=None):
         self.vault = vault
         self.params = params
