@@ -5,7 +5,8 @@ import os
 import pytest
 
 from ansible_collections.dr.asr.plugins.module_utils._errors import InputError
-from ansible_collections.dr.asr.plugins.modules import drill_report, recovered_vm_info as rvi, virtual_network_info as vni
+from ansible_collections.dr.asr.plugins.module_utils._asr import recovered as rvi
+from ansible_collections.dr.asr.plugins.modules import drill_report, virtual_network_info as vni
 from ansible_collections.dr.asr.tests.unit.plugins.module_utils.drill_facts import facts
 from ansible_collections.dr.asr.tests.unit.plugins.modules.utils import patch_exit_json, run_module, set_module_args
 
@@ -55,6 +56,26 @@ def test_asr_names():
         "disks": ["web-01-OSdisk-00-test", "web-01-DataDisk-01-test", "logs-test"]}
     assert rvi.expected_names(dict(DETAILS, vmNics=[], protectedDisks=[]), "")["nics"] == ["nic-web-01-00"]
     assert rvi.expected_names({}, "") is None
+
+
+def test_the_names_come_from_the_items_get_not_their_list():
+    """A list of items has vmNics and protectedDisks empty [recorded]: the names of a second NIC or a data disk
+    would be missed, and a cleanup that left them behind would pass. The items are read with a GET first."""
+    listed = {"id": "/x/replicationProtectedItems/item-1", "name": "item-1", "properties": {
+        "friendlyName": "web-01", "providerSpecificDetails": dict(DETAILS, vmNics=[], protectedDisks=[])}}
+    full = dict(listed, properties=dict(listed["properties"], providerSpecificDetails=DETAILS))
+
+    class Vault(object):
+        gets = []
+
+        def get_items(self, items):
+            self.gets.extend(i["name"] for i in items)
+            return {"/x/replicationprotecteditems/item-1": full}
+    vault = Vault()
+    [item] = rvi.full_items(vault, [listed])
+    assert vault.gets == ["item-1"]
+    assert rvi.expected_names(item["properties"]["providerSpecificDetails"], "-test")["disks"] == [
+        "web-01-OSdisk-00-test", "web-01-DataDisk-01-test", "logs-test"]
 
 
 class FakeReader(object):
