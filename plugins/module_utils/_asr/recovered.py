@@ -15,6 +15,7 @@ from __future__ import annotations
 from ansible_collections.dr.asr.plugins.module_utils._azure.models import parse_resource_id
 from ansible_collections.dr.asr.plugins.module_utils._asr import lookup
 
+
 def _props(resource):
     return (resource or {}).get("properties") or {}
 
