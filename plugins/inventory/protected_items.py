@@ -96,7 +96,7 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 
 from ansible_collections.dr.asr.plugins.module_utils._errors import DrAsrError
 from ansible_collections.dr.asr.plugins.module_utils._azure.argspec import azure_argument_spec
-from ansible_collections.dr.asr.plugins.module_utils._asr import inventory
+from ansible_collections.dr.asr.plugins.module_utils._asr import inventory as protected_items
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -132,7 +132,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 update = True
         if hosts is None:
             try:
-                hosts = inventory.read(self.azure_params(), self.get_option("vault_resource_group"),
+                hosts = protected_items.read(self.azure_params(), self.get_option("vault_resource_group"),
                                        self.get_option("vault_name"), self.get_option("recovered_addresses"))
             except DrAsrError as err:
                 raise AnsibleError("dr.asr.protected_items: %s" % err.summary())
@@ -150,7 +150,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             name = host["item"]["vm_name"] if naming == "vm_name" else host["item"]["name"]
             name = name or host["item"]["name"]
             self.inventory.add_host(name)
-            for group in inventory.groups_of(host):
+            for group in protected_items.groups_of(host):
                 group = self.inventory.add_group(self._sanitize_group_name(group))
                 self.inventory.add_child(group, name)
             self.inventory.set_variable(name, "dr_asr", host)
