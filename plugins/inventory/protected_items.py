@@ -133,7 +133,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if hosts is None:
             try:
                 hosts = protected_items.read(self.azure_params(), self.get_option("vault_resource_group"),
-                                       self.get_option("vault_name"), self.get_option("recovered_addresses"))
+                                             self.get_option("vault_name"), self.get_option("recovered_addresses"))
             except DrAsrError as err:
                 raise AnsibleError("dr.asr.protected_items: %s" % err.summary())
         if update:
