@@ -97,3 +97,24 @@ def ensure_server_cert(ca_dir, name, hosts=("127.0.0.1", "localhost")):
     chain = cert.public_bytes(serialization.Encoding.PEM) + ca_cert.public_bytes(serialization.Encoding.PEM)
     _write(cert_path, chain, mode=0o644)
     return cert_path, key_path
+
+
+def ensure_client_certificate(path, common_name="dr.asr lab service principal"):
+    """Create (once) the lab app's certificate credential: an RSA key and its self-signed certificate in one
+    PEM file (key first, then the certificate: the layout azure.azcollection's x509_certificate_path and
+    azure-identity's CertificateCredential read). Returns the certificate (cryptography x509.Certificate)."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    if not os.path.exists(path):
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "dr.asr lab"),
+                          x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+        now = datetime.datetime.now(datetime.timezone.utc)
+        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + _VALIDITY)
+                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+                .sign(key, hashes.SHA256()))
+        _write(path, _key_pem(key) + cert.public_bytes(serialization.Encoding.PEM))
+    with open(path, "rb") as f:
+        return x509.load_pem_x509_certificate(f.read())

@@ -24,6 +24,14 @@ class Settings:
     subscription_id: str = "8d5b1c2e-0000-4000-8000-0000000000a1"
     client_id: str = "0c0ffee0-0000-4000-8000-000000000c1d"
     client_secret: str = field(default_factory=lambda: _env("AZURE_SECRET", "lab-client-secret"))
+    # The managed identity of the lab's "controller" (system-assigned; a user-assigned one is asked for by this
+    # client id), and the secret header of its App Service style endpoint (IDENTITY_HEADER). Lab-only values.
+    managed_identity_client_id: str = "0c0ffee0-0000-4000-8000-0000000000a1"
+    identity_header: str = "lab-identity-header"
+    # The workload identity federation of the lab's app: assertions the lab's own OIDC issuer signs
+    # (<azure_url>/_lab/oidc) for this subject and audience are accepted for client_id.
+    federated_subject: str = "system:serviceaccount:dr-asr:ansible"
+    federated_audience: str = "api://AzureADTokenExchange"
     vcenter_user: str = "administrator@vsphere.local"
     vcenter_password: str = field(default_factory=lambda: _env("VCENTER_PASSWORD", "lab-Passw0rd!"))
     vcenter_inventory: str = field(default_factory=lambda: _env(
@@ -40,6 +48,12 @@ class Settings:
     @property
     def ca_pem(self):
         return os.path.join(self.ca_dir, "ca.pem")
+
+    @property
+    def client_certificate(self):
+        """The app's certificate credential: private key and certificate in one PEM (as azure.azcollection
+        and azure-identity take it); the lab accepts client assertions signed with it."""
+        return os.path.join(self.state_dir, "azure", "client-cert.pem")
 
     @property
     def azure_url(self):

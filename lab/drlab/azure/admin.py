@@ -24,6 +24,9 @@
     POST   /_lab/token                      {"lifetime_seconds": -60, "audience": ..., "tenant_id": ...} a
                                             token as the token endpoint would issue it (e.g. an expired
                                             one, or one of another tenant)
+    POST   /_lab/identity/federated-token   {"subject", "audience", "lifetime_seconds", "issuer"} an assertion of
+                                            the lab's OIDC issuer for workload identity federation (what a
+                                            Kubernetes service account token file holds)
     DELETE /_lab/token                      revoke every token issued so far: ARM answers them 401
                                             ExpiredAuthenticationToken (clients still think them valid);
                                             short-lived tokens: PATCH /_lab/config token_lifetime_seconds
@@ -175,6 +178,11 @@ class Admin:
             lifetime = int(body.get("lifetime_seconds", app.config["token_lifetime_seconds"]))
             return Response(200, {"access_token": app.identity.issue(aud, lifetime, tenant_id=body.get("tenant_id")),
                                   "token_type": "Bearer", "expires_on": int(time.time()) + lifetime})
+        if name == "identity/federated-token" and m == "POST":
+            body = self._body(req)
+            return Response(200, {"token": app.identity.federated_token(
+                subject=body.get("subject"), audience=body.get("audience"),
+                lifetime=int(body.get("lifetime_seconds", 3600)), issuer=body.get("issuer"))})
         if name == "token" and m == "DELETE":
             return Response(200, {"revoked": True, "generation": app.identity.revoke()})
         if name == "reset" and m == "POST":

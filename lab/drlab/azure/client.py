@@ -120,6 +120,10 @@ class AdminClient:
             body["audience"] = audience
         return self.call("POST", "token", body)["access_token"]
 
+    def federated_token(self, **body):
+        """A workload identity assertion of the lab's OIDC issuer (subject=, audience=, lifetime_seconds=, issuer=)."""
+        return self.call("POST", "identity/federated-token", body)["token"]
+
     def reset(self, all=False):
         return self.call("POST", "reset", {"all": bool(all)})
 

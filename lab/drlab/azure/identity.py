@@ -5,6 +5,17 @@
   `<audience>/.default` scope; `POST /{tenant}/oauth2/token` (v1, `resource=`)
 * `GET /common/discovery/instance` (MSAL's instance discovery, when not disabled)
 * `GET /{tenant}/discovery/v2.0/keys`
+* client credentials of three kinds for the lab's app (settings.client_id): the client secret; a client
+  assertion signed with the app's certificate (`.lab/azure/client-cert.pem`, RS256 with `x5t` or PS256 with
+  `x5t#S256`, the signature verified against that certificate's public key, `aud` the token endpoint,
+  `iss` = `sub` = client id, time window); a federated assertion (workload identity federation): a JWT of
+  the lab's own OIDC issuer (`<base>/_lab/oidc`, `POST /_lab/identity/federated-token` hands one out; HS256
+  with the lab key, verified) whose issuer, subject and audience match the app's federated credential
+* managed identity, as a host offers it: the IMDS protocol (`GET /metadata/identity/oauth2/token`, header
+  `Metadata: true`; clients reach it through AZURE_POD_IDENTITY_AUTHORITY_HOST=<base>) and the App Service
+  protocol (`GET /msi/token`, header `X-IDENTITY-HEADER`; IDENTITY_ENDPOINT=<base>/msi/token,
+  IDENTITY_HEADER=settings.identity_header). The identity is settings.managed_identity_client_id (system
+  assigned, or asked for by that client id); any other client id is "not found".
 
 `{tenant}` is the lab tenant id, `organizations` or `common`. Tokens are JWTs signed with a key
 kept in the state database (so they stay valid across restarts); ARM requests are checked for
@@ -24,13 +35,17 @@ import hmac
 import json
 import re
 import secrets
+import os
 import time
 import uuid
-from urllib.parse import unquote_plus
+from urllib.parse import unquote_plus, urlsplit
 
 from drlab.azure.rp import ArmError
 from drlab.azure.wire import Response
 
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+OIDC_PATH = "/_lab/oidc"
+CLOCK_SKEW = 300
 GUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 _TENANT_ALIASES = ("organizations", "common")
 
@@ -64,6 +79,51 @@ class Identity:
             app.store.meta_set("token_key", key)
         self._key = _unb64(key)
         self._generation = self._revoked_at = None
+        self._client_cert = None
+        self.client_certificate       # the app's certificate credential exists with the lab's state
+
+    @property
+    def client_certificate_path(self):
+        return os.path.join(os.path.dirname(self.app.store.path), "client-cert.pem")
+
+    @property
+    def client_certificate(self):
+        """The certificate registered on the lab's app (created with the lab's state)."""
+        if self._client_cert is None:
+            from drlab.ca import ensure_client_certificate
+            self._client_cert = ensure_client_certificate(self.client_certificate_path)
+        return self._client_cert
+
+    @property
+    def oidc_issuer(self):
+        return self.app.base_url + OIDC_PATH
+
+    def public(self):
+        """What a client needs to use each credential kind (GET /_lab/config: identity)."""
+        from cryptography.hazmat.primitives import hashes
+        return {"client_certificate": self.client_certificate_path,
+                "client_certificate_thumbprint": self.client_certificate.fingerprint(hashes.SHA1()).hex().upper(),
+                "managed_identity_client_id": self.settings.managed_identity_client_id,
+                "identity_endpoint": self.app.base_url + "/msi/token",
+                "identity_header": self.settings.identity_header,
+                "imds_authority_host": self.app.base_url,
+                "federated_issuer": self.oidc_issuer, "federated_subject": self.settings.federated_subject,
+                "federated_audience": self.settings.federated_audience}
+
+    def federated_token(self, subject=None, audience=None, lifetime=3600, issuer=None, now=None):
+        """A workload's assertion from the lab's OIDC issuer (what Kubernetes writes to AZURE_FEDERATED_TOKEN_FILE)."""
+        now = int(time.time() if now is None else now)
+        header = {"typ": "JWT", "alg": "HS256", "kid": "drlab-oidc"}
+        claims = {"iss": issuer or self.oidc_issuer, "sub": subject or self.settings.federated_subject,
+                  "aud": [audience or self.settings.federated_audience], "iat": now, "nbf": now,
+                  "exp": now + int(lifetime), "jti": str(uuid.uuid4())}
+        return self._sign_hs256(header, claims)
+
+    def _sign_hs256(self, header, claims):
+        signing_input = _b64(json.dumps(header, separators=(",", ":")).encode()) + "." + \
+            _b64(json.dumps(claims, separators=(",", ":")).encode())
+        sig = hmac.new(self._key, signing_input.encode("ascii"), hashlib.sha256).digest()
+        return signing_input + "." + _b64(sig)
 
     # -- revocation -----------------------------------------------------------------------------
     @property
@@ -112,6 +172,12 @@ class Identity:
         if low[:3] == ["common", "discovery", "instance"] and req.method == "GET":
             req.resource_type = "identity/instance-discovery"
             return self._instance_discovery(req)
+        if req.method == "GET" and low == ["metadata", "identity", "oauth2", "token"]:
+            req.resource_type = "identity/imds-token"
+            return self._managed_identity(req, imds=True)
+        if req.method == "GET" and low == ["msi", "token"]:
+            req.resource_type = "identity/msi-token"
+            return self._managed_identity(req, imds=False)
         tenant = segs[0]
         if low[0] in ("subscriptions", "providers", "metadata", "_lab"):
             return None
@@ -225,14 +291,14 @@ class Identity:
                                    "tenant or consented to by any user in the tenant. You may have sent your "
                                    "authentication request to the wrong tenant." % (client_id, self.tenant_id), corr)
         if form.get("client_assertion"):
-            return self._aad_error(401, "invalid_client", 700027,
-                                   "The certificate with identifier used to sign the client assertion is not "
-                                   "registered on application.", corr)
-        if not secret:
+            refused = self._check_assertion(req, form, client_id, corr)
+            if refused is not None:
+                return refused
+        elif not secret:
             return self._aad_error(401, "invalid_client", 7000218,
                                    "The request body must contain the following parameter: 'client_assertion' or "
                                    "'client_secret'.", corr)
-        if not hmac.compare_digest(secret.encode("utf-8"), self.settings.client_secret.encode("utf-8")):
+        elif not hmac.compare_digest(secret.encode("utf-8"), self.settings.client_secret.encode("utf-8")):
             return self._aad_error(401, "invalid_client", 7000215,
                                    "Invalid client secret provided. Ensure the secret being sent in the request is the "
                                    "client secret value, not the client secret ID, for a secret added to app '%s'."
@@ -266,25 +332,171 @@ class Identity:
                          "expires_in": str(lifetime), "ext_expires_in": str(lifetime)})
         return Response(200, body, headers={"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"})
 
+    # -- client assertions ------------------------------------------------------------------------
+    def _check_assertion(self, req, form, client_id, corr):
+        """None when the client assertion (certificate or federated) proves the app, else the AAD error."""
+        if form.get("client_assertion_type") != JWT_BEARER:
+            return self._aad_error(400, "invalid_request", 50027,
+                                   "Invalid client_assertion_type '%s'; expected '%s'."
+                                   % (form.get("client_assertion_type") or "", JWT_BEARER), corr)
+        malformed = self._aad_error(400, "invalid_request", 50027,
+                                    "Invalid JWT token. The token is not in a valid format.", corr)
+        parts = form["client_assertion"].split(".")
+        if len(parts) != 3:
+            return malformed
+        try:
+            header = json.loads(_unb64(parts[0]))
+            claims = json.loads(_unb64(parts[1]))
+            signature = _unb64(parts[2])
+        except (ValueError, UnicodeError):
+            return malformed
+        if not isinstance(header, dict) or not isinstance(claims, dict):
+            return malformed
+        now = time.time()
+        try:
+            exp, nbf = float(claims.get("exp", 0)), float(claims.get("nbf", claims.get("iat", 0)))
+        except (TypeError, ValueError):
+            return malformed
+        if exp + CLOCK_SKEW < now or nbf - CLOCK_SKEW > now:
+            return self._aad_error(400, "invalid_client", 700024,
+                                   "Client assertion is not within its valid time range. Current time: %s, "
+                                   "assertion valid from %s, expiry time of assertion %s."
+                                   % (_dotnet_time(now), _dotnet_time(nbf), _dotnet_time(exp)), corr)
+        signing_input = (parts[0] + "." + parts[1]).encode("ascii")
+        if str(claims.get("iss", "")) == str(claims.get("sub", "")) == client_id:
+            return self._check_certificate_assertion(req, header, claims, signing_input, signature, corr)
+        return self._check_federated_assertion(header, claims, signing_input, signature, corr)
+
+    def _check_certificate_assertion(self, req, header, claims, signing_input, signature, corr):
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+        cert = self.client_certificate
+        expected = {"x5t": _b64(cert.fingerprint(hashes.SHA1())), "x5t#S256": _b64(cert.fingerprint(hashes.SHA256()))}
+        named = [k for k in expected if header.get(k)]
+        # base64url of the digest; msal keeps the padding, others drop it
+        if not named or any(str(header[k]).rstrip("=") != expected[k] for k in named):
+            return self._aad_error(401, "invalid_client", 700027,
+                                   "The certificate with identifier used to sign the client assertion is not "
+                                   "registered on application. [Reason - The key was not found., Thumbprint of key "
+                                   "used by client: '%s']" % (header.get("x5t#S256") or header.get("x5t") or ""), corr)
+        alg = header.get("alg")
+        if alg == "RS256":
+            pad = padding.PKCS1v15()
+        elif alg == "PS256":
+            pad = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.AUTO)
+        else:
+            return self._aad_error(401, "invalid_client", 5002738,
+                                   "Invalid JWT token. '%s' is not a supported signature algorithm." % alg, corr)
+        try:
+            cert.public_key().verify(signature, signing_input, pad, hashes.SHA256())
+        except InvalidSignature:
+            return self._aad_error(401, "invalid_client", 700027,
+                                   "Client assertion failed signature validation.", corr)
+        if not self._is_token_endpoint(claims.get("aud"), req):
+            return self._aad_error(401, "invalid_client", 700021,
+                                   "Client assertion audience claim does not match Realm issuer. Review the "
+                                   "documentation at https://aka.ms/certCredentials. Audience: '%s'."
+                                   % claims.get("aud"), corr)
+        if not claims.get("jti"):
+            return self._aad_error(401, "invalid_client", 700022, "The client assertion has no 'jti' claim.", corr)
+        return None
+
+    def _is_token_endpoint(self, aud, req):
+        if not isinstance(aud, str):
+            return False
+        url = urlsplit(aud)
+        base = urlsplit(self.app.base_url)
+        if (url.scheme, url.netloc.lower()) != (base.scheme, base.netloc.lower()):
+            return False
+        segs = [s.lower() for s in url.path.split("/") if s]
+        return len(segs) >= 3 and self.known_tenant(segs[0]) and segs[1:] in (
+            ["oauth2", "v2.0", "token"], ["oauth2", "token"])
+
+    def _check_federated_assertion(self, header, claims, signing_input, signature, corr):
+        issuer = str(claims.get("iss", ""))
+        if issuer.rstrip("/") != self.oidc_issuer:
+            return self._aad_error(400, "invalid_request", 700211,
+                                   "No matching federated identity record found for presented assertion issuer "
+                                   "'%s'. Please check your federated identity credential Subject, Audience and "
+                                   "Issuer against the presented assertion." % issuer, corr)
+        expected = hmac.new(self._key, signing_input, hashlib.sha256).digest()
+        if header.get("alg") != "HS256" or not hmac.compare_digest(expected, signature):
+            return self._aad_error(400, "invalid_client", 50013,
+                                   "Assertion failed signature validation. [Reason - The key was not found.]", corr)
+        if claims.get("sub") != self.settings.federated_subject:
+            return self._aad_error(400, "invalid_request", 700213,
+                                   "No matching federated identity record found for presented assertion subject "
+                                   "'%s'. Please check your federated identity credential Subject, Audience and "
+                                   "Issuer against the presented assertion." % claims.get("sub"), corr)
+        auds = claims.get("aud")
+        auds = auds if isinstance(auds, list) else [auds]
+        if self.settings.federated_audience not in auds:
+            return self._aad_error(400, "invalid_request", 700212,
+                                   "No matching federated identity record found for presented assertion audience "
+                                   "'%s'." % ",".join(str(a) for a in auds), corr)
+        return None
+
+    # -- managed identity ---------------------------------------------------------------------------
+    def _managed_identity(self, req, imds):
+        """A managed identity token, as IMDS (imds=True) or an App Service identity endpoint answers."""
+        req.kind = "identity"
+        q = req.query
+        if imds and (req.headers.get("Metadata") or "").lower() != "true":
+            return Response(400, {"error": "invalid_request",
+                                  "error_description": "Required metadata header not specified"})
+        if not imds and req.headers.get("X-IDENTITY-HEADER") != self.settings.identity_header:
+            return Response(401, {"statusCode": 401, "message": "Unauthorized request: the X-IDENTITY-HEADER "
+                                  "header is missing or wrong."})
+        asked = q.get("client_id") or q.get("clientid")
+        if (asked and asked.lower() != self.settings.managed_identity_client_id.lower()) \
+                or q.get("object_id") or q.get("msi_res_id") or q.get("mi_res_id"):
+            if imds:
+                return Response(400, {"error": "invalid_request", "error_description": "Identity not found"})
+            return Response(400, {"statusCode": 400, "message": "No managed identity found for the specified "
+                                  "ClientId/ResourceId/PrincipalId."})
+        resource = q.get("resource") or ""
+        known = {_norm_aud(a): a for a in self.audiences()}
+        if _norm_aud(resource) not in known:
+            if imds:
+                return Response(400, {"error": "invalid_resource", "error_description":
+                                      "AADSTS500011: The resource principal named %s was not found in the tenant "
+                                      "named %s." % (resource, self.tenant_id)})
+            return Response(500, {"statusCode": 500, "message": "An unexpected error occurred while fetching the "
+                                  "AAD Token. AADSTS500011: The resource principal named %s was not found." % resource})
+        lifetime = int(self.app.config["token_lifetime_seconds"])
+        now = int(time.time())
+        client_id = self.settings.managed_identity_client_id
+        token = self.issue(known[_norm_aud(resource)], lifetime, now=now, client_id=client_id)
+        body = {"access_token": token, "client_id": client_id, "expires_on": str(now + lifetime),
+                "not_before": str(now), "resource": resource, "token_type": "Bearer"}
+        if imds:
+            body.update({"expires_in": str(lifetime), "ext_expires_in": str(lifetime)})
+        return Response(200, body, headers={"Cache-Control": "no-store, no-cache"})
+
     # -- tokens ---------------------------------------------------------------------------------
-    def issue(self, audience, lifetime, now=None, tenant_id=None):
+    def issue(self, audience, lifetime, now=None, tenant_id=None, client_id=None):
         now = int(time.time() if now is None else now)
         tenant_id = tenant_id or self.tenant_id
+        client_id = client_id or self.settings.client_id
+        oid = self.object_id_of(client_id)
         header = {"typ": "JWT", "alg": "HS256", "kid": "drlab"}
         claims = {"aud": audience, "iss": "https://sts.windows.net/%s/" % tenant_id, "iat": now, "nbf": now,
-                  "exp": now + int(lifetime), "aio": _b64(secrets.token_bytes(12)), "appid": self.settings.client_id,
-                  "appidacr": "1", "idp": "https://sts.windows.net/%s/" % tenant_id, "idtyp": "app",
-                  "oid": self.object_id, "sub": self.object_id, "tid": tenant_id,
+                  "exp": now + int(lifetime), "aio": _b64(secrets.token_bytes(12)), "appid": client_id,
+                  "appidacr": "1" if client_id == self.settings.client_id else "2",
+                  "idp": "https://sts.windows.net/%s/" % tenant_id, "idtyp": "app",
+                  "oid": oid, "sub": oid, "tid": tenant_id,
                   "uti": _b64(secrets.token_bytes(16)), "ver": "1.0", "xms_drlab_gen": self.generation}
-        signing_input = _b64(json.dumps(header, separators=(",", ":")).encode()) + "." + \
-            _b64(json.dumps(claims, separators=(",", ":")).encode())
-        sig = hmac.new(self._key, signing_input.encode("ascii"), hashlib.sha256).digest()
-        return signing_input + "." + _b64(sig)
+        return self._sign_hs256(header, claims)
 
     @property
     def object_id(self):
-        # a stable object id for the lab's service principal, derived from its client id
-        return str(uuid.uuid5(uuid.NAMESPACE_URL, "drlab-sp:" + self.settings.client_id))
+        return self.object_id_of(self.settings.client_id)
+
+    @staticmethod
+    def object_id_of(client_id):
+        # a stable object id for a lab principal, derived from its client id
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, "drlab-sp:" + client_id))
 
     def _challenge(self, code, message, description=None):
         desc = (description or message).replace('"', "'")

@@ -51,6 +51,8 @@ def classify(path):
         return "admin"
     if segs[:2] == ["metadata", "endpoints"]:
         return "metadata"
+    if segs in (["metadata", "identity", "oauth2", "token"], ["msi", "token"]):
+        return "identity"      # managed identity: IMDS and the App Service identity endpoint
     if segs[0] in ("subscriptions", "providers", "tenants"):
         return "arm"
     if len(segs) >= 2 and segs[1] in ("v2.0", ".well-known", "oauth2", "discovery"):
@@ -102,6 +104,7 @@ class App:
         out["identity"] = {"tenant_id": self.settings.tenant_id, "client_id": self.settings.client_id,
                            "subscription_ids": sorted(self.engine.subscriptions),
                            "authority": self.base_url, "audiences": self.identity.audiences()}
+        out["identity"].update(self.identity.public())
         out["locations"] = self.engine.locations
         out["state_db"] = self.store.path
         return out

@@ -7,7 +7,17 @@
     vaults = clients.client("recoveryservices").vaults
 
 Authentication follows azure.azcollection: `auth_source` auto|env|credential_file|cli|msi, the
-AZURE_* variables, `~/.azure/credentials` profiles. Credentials are azure-identity objects.
+AZURE_* variables, `~/.azure/credentials` profiles. Credentials are azure-identity objects, one kind per
+source (`_resolve_settings`):
+
+    secret        service principal with a client secret             ClientSecretCredential
+    certificate   service principal with a certificate (PEM/PKCS12)  CertificateCredential
+    workload      workload identity federation (a token file)        WorkloadIdentityCredential
+    cli           the Azure CLI login                                AzureCliCredential
+    msi           a managed identity (IMDS or the host's endpoint)   ManagedIdentityCredential
+
+TLS: `verify` is the CA bundle of _tls.resolve_ca_bundle (ca_bundle, AZURE_CA_BUNDLE, REQUESTS_CA_BUNDLE,
+SSL_CERT_FILE) for ARM, the identity endpoints and the cloud metadata alike.
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ import shutil
 import subprocess
 
 from ansible_collections.dr.asr.plugins.module_utils._errors import AzureError, InputError
+from ansible_collections.dr.asr.plugins.module_utils._tls import resolve_ca_bundle
 from ansible_collections.dr.asr.plugins.module_utils._azure.cloud import resolve_cloud
 from ansible_collections.dr.asr.plugins.module_utils._azure.policies import RETRY, FreshTokenPolicy, ResendUnsentPolicy
 from ansible_collections.dr.asr.plugins.module_utils._azure.models import as_dict
@@ -46,6 +57,48 @@ REQUIRED_LIBRARIES = {
 }
 
 CREDENTIAL_FILE = os.path.join("~", ".azure", "credentials")
+
+# the options (and credential file keys) that describe a service principal, in the order of precedence of
+# their credential: a secret, then a certificate, then a federated token file
+SP_KEYS = ("subscription_id", "client_id", "secret", "tenant", "x509_certificate_path", "x509_certificate_password",
+           "thumbprint", "federated_token_file")
+SP_CREDENTIALS = (("secret", "secret"), ("x509_certificate_path", "certificate"), ("federated_token_file", "workload"))
+ENV_NAMES = {"client_id": "AZURE_CLIENT_ID", "tenant": "AZURE_TENANT", "secret": "AZURE_SECRET",
+             "x509_certificate_path": "AZURE_X509_CERTIFICATE_PATH", "federated_token_file": "AZURE_FEDERATED_TOKEN_FILE"}
+
+
+def service_principal(values, where="the options"):
+    """The settings of the service principal `values` describe (kind secret|certificate|workload), None when
+    they name no client credential; an InputError naming the missing option when they name one incompletely."""
+    kind = None
+    for key, candidate in SP_CREDENTIALS:
+        if values.get(key):
+            kind = candidate
+            break
+    if kind is None:
+        return None
+    used = [key for key, candidate in SP_CREDENTIALS if candidate == kind][0]
+    for needed in ("client_id", "tenant"):
+        if not values.get(needed):
+            raise InputError(needed, None, "the %s of the service principal whose %s is given (in %s), or %s"
+                             % ("application (client) id" if needed == "client_id" else "Microsoft Entra tenant id",
+                                used, where, ENV_NAMES[needed]),
+                             hint="A service principal needs client_id and tenant with its %s." % used)
+    return dict(((k, values.get(k)) for k in SP_KEYS if values.get(k)), kind=kind)
+
+
+def certificate_thumbprint(path, password=None):
+    """SHA-1 thumbprint (hex, upper case) of the certificate in a PEM or PKCS12 file."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    with open(path, "rb") as f:
+        data = f.read()
+    if b"-----BEGIN CERTIFICATE-----" in data:
+        cert = x509.load_pem_x509_certificate(data[data.index(b"-----BEGIN CERTIFICATE-----"):])
+    else:
+        cert = pkcs12.load_key_and_certificates(data, password.encode("utf-8") if password else None)[1]
+    return cert.fingerprint(hashes.SHA1()).hex().upper()  # nosec: a thumbprint is an identifier, as Azure names it
 
 
 def missing_library(module_name):
@@ -91,9 +144,11 @@ class AzureClients(object):
     # -- TLS ---------------------------------------------------------------------------------
     @property
     def verify(self):
+        """False (cert_validation_mode=ignore), the CA bundle path (_tls.resolve_ca_bundle), or True."""
         if self._params.get("cert_validation_mode") == "ignore":
             return False
-        return self._params.get("ca_bundle") or True
+        path = resolve_ca_bundle(self._params)[0]
+        return path or True
 
     # -- auth -------------------------------------------------------------------------------
     def _resolve_settings(self):
@@ -102,17 +157,20 @@ class AzureClients(object):
             return self._settings
         p = self._params
         source = p.get("auth_source") or "auto"
-        explicit = dict((k, p.get(k)) for k in ("subscription_id", "client_id", "secret", "tenant") if p.get(k))
+        explicit = dict((k, p.get(k)) for k in SP_KEYS if p.get(k))
         settings = None
-        if source in ("auto", "env") and explicit.get("client_id") and explicit.get("secret"):
-            settings = dict(explicit, kind="secret")
-        elif source == "env":
-            raise AzureError("auth_source=env needs client_id, secret and tenant (or AZURE_CLIENT_ID, AZURE_SECRET, AZURE_TENANT).",
-                             code="CredentialUnavailable")
+        if source in ("auto", "env"):
+            settings = service_principal(explicit)
+            if settings is None and source == "env":
+                raise AzureError("auth_source=env needs a service principal: client_id and tenant with secret, "
+                                 "x509_certificate_path or federated_token_file (or AZURE_CLIENT_ID, AZURE_TENANT and "
+                                 "AZURE_SECRET, AZURE_X509_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE).",
+                                 code="CredentialUnavailable")
         if settings is None and source in ("auto", "credential_file"):
             from_file = read_credential_file(p.get("profile"))
             if from_file:
-                settings = dict(from_file, kind="secret" if from_file.get("secret") else "msi")
+                where = "profile %s of %s" % (p.get("profile") or "default", CREDENTIAL_FILE)
+                settings = service_principal(from_file, where) or dict(from_file, kind="msi")
                 settings.update(dict((k, v) for k, v in explicit.items() if k == "subscription_id"))
                 if from_file.get("cloud_environment") and p.get("cloud_environment") in (None, "AzureCloud"):
                     self._params["cloud_environment"] = from_file["cloud_environment"]
@@ -152,11 +210,20 @@ class AzureClients(object):
             common["disable_instance_discovery"] = True
         kind = settings["kind"]
         if kind == "secret":
-            if not settings.get("tenant"):
-                raise InputError("tenant", None, "the Azure AD tenant id of the service principal (or AZURE_TENANT)")
             self._credential = identity.ClientSecretCredential(settings["tenant"], settings["client_id"],
                                                                settings["secret"], **common)
+        elif kind == "certificate":
+            self._credential = self._certificate_credential(identity, settings, common)
+        elif kind == "workload":
+            path = settings["federated_token_file"]
+            if not os.path.isfile(path):
+                raise InputError("federated_token_file", path, "the path of a readable file holding the federated "
+                                 "token (a Kubernetes service account token; AZURE_FEDERATED_TOKEN_FILE)")
+            self._credential = identity.WorkloadIdentityCredential(tenant_id=settings["tenant"],
+                                                                   client_id=settings["client_id"],
+                                                                   token_file_path=path, **common)
         elif kind == "cli":
+            # `az` runs in its own process with its own TLS settings (REQUESTS_CA_BUNDLE in its environment)
             self._credential = identity.AzureCliCredential(tenant_id=settings.get("tenant"))
         else:
             msi = dict(self._transport_kwargs())
@@ -164,6 +231,34 @@ class AzureClients(object):
                 msi["client_id"] = settings["client_id"]
             self._credential = identity.ManagedIdentityCredential(**msi)
         return self._credential
+
+    @staticmethod
+    def _certificate_credential(identity, settings, common):
+        path = settings["x509_certificate_path"]
+        password = settings.get("x509_certificate_password")
+        if not os.path.isfile(path):
+            raise InputError("x509_certificate_path", path, "the path of a readable PEM (private key and certificate) "
+                             "or PKCS12 file")
+        if settings.get("thumbprint"):
+            try:
+                actual = certificate_thumbprint(path, password)
+            except (ValueError, TypeError, IndexError):
+                actual = None       # the credential below says what is wrong with the file
+            wanted = settings["thumbprint"].replace(":", "").replace(" ", "").upper()
+            if actual is not None and actual != wanted:
+                raise InputError("thumbprint", settings["thumbprint"], "the SHA-1 thumbprint of the certificate in "
+                                 "x509_certificate_path (%s)" % actual,
+                                 hint="thumbprint is optional: azure-identity computes it from the certificate.")
+        try:
+            return identity.CertificateCredential(settings["tenant"], settings["client_id"], certificate_path=path,
+                                                  password=password, **common)
+        except (ValueError, TypeError) as exc:
+            expected = "a PEM file with the private key and the certificate, or a PKCS12 file"
+            if password or "password" in str(exc).lower() or "encrypted" in str(exc).lower():
+                raise InputError("x509_certificate_password", "(hidden)", "the password of the private key in "
+                                 "x509_certificate_path (or AZURE_CLIENT_CERTIFICATE_PASSWORD)",
+                                 hint=str(exc)) from None
+            raise InputError("x509_certificate_path", path, expected, hint=str(exc)) from None
 
     @property
     def subscription_id(self):

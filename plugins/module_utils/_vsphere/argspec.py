@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.dr.asr.plugins.module_utils._tls import CA_BUNDLE_SPEC
+
 
 def vsphere_argument_spec():
     return dict(
@@ -16,4 +18,5 @@ def vsphere_argument_spec():
         port=dict(type="int", default=443, fallback=(env_fallback, ["VMWARE_PORT"])),
         validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["VMWARE_VALIDATE_CERTS"])),
         ca_path=dict(type="path", fallback=(env_fallback, ["VMWARE_CA_PATH"])),
+        ca_bundle=dict(CA_BUNDLE_SPEC),
     )

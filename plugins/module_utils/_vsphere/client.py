@@ -15,6 +15,7 @@ Nothing outside `_vsphere` sees a pyvmomi exception: `vsphere_errors` turns `vmo
 from __future__ import annotations
 
 import http.client
+import os
 import socket
 import ssl
 from contextlib import contextmanager
@@ -34,6 +35,7 @@ RELOGINS = 4
 RELOGIN_DELAY = 0.5
 
 from ansible_collections.dr.asr.plugins.module_utils._errors import DrAsrError, InputError, VSphereError
+from ansible_collections.dr.asr.plugins.module_utils._tls import resolve_ca_bundle
 
 # Objects per page of RetrievePropertiesEx; the server may return fewer (and a continuation token).
 PAGE_SIZE = 500
@@ -150,14 +152,19 @@ def vsphere_errors(action, endpoint=None):
 
 
 def ssl_context(params):
-    """Default verification; ca_path adds that CA file; validate_certs false: no verification."""
+    """Verification against the CA bundle of _tls.resolve_ca_bundle (ca_path, ca_bundle, AZURE_CA_BUNDLE,
+    REQUESTS_CA_BUNDLE, SSL_CERT_FILE) or the system trust store; validate_certs false: no verification."""
     if not params.get("validate_certs", True):
         return ssl._create_unverified_context()  # pylint: disable=protected-access  # user asked for it
-    ca_path = params.get("ca_path")
+    path, source = resolve_ca_bundle(params, own_option="ca_path")
+    if path is None:
+        return ssl.create_default_context()
     try:
-        return ssl.create_default_context(cafile=ca_path) if ca_path else ssl.create_default_context()
+        if os.path.isdir(path):
+            return ssl.create_default_context(capath=path)
+        return ssl.create_default_context(cafile=path)
     except (OSError, ssl.SSLError) as error:
-        raise InputError("ca_path", ca_path, "a readable PEM file of CA certificates", hint=str(error)) from None
+        raise InputError(source, path, "a readable PEM file of CA certificates", hint=str(error)) from None
 
 
 def _require(params, name, expected):
@@ -168,15 +175,63 @@ def _require(params, name, expected):
     return value
 
 
+def _valid_port(name, value):
+    try:
+        port = int(value)
+    except (TypeError, ValueError):
+        port = None
+    if port is None or not 0 < port < 65536:
+        raise InputError(name, value, "a TCP port between 1 and 65535")
+    return port
+
+
+def split_host_port(hostname, port=None):
+    """(host, port) of `hostname`, which may carry a port: vcenter.example.com:8443, 10.0.0.5:443,
+    [2001:db8::5]:443. A bare IPv6 address (2001:db8::5) has none. The port of `hostname` must agree
+    with the `port` option unless that is the default (443); an invalid one is an InputError naming hostname."""
+    host, embedded = hostname, None
+    if hostname.startswith("["):
+        end = hostname.find("]")
+        rest = hostname[end + 1:] if end > 0 else None
+        if end < 0 or (rest and not rest.startswith(":")):
+            raise InputError("hostname", hostname, "a host name or address, optionally with :port ([IPv6]:port)")
+        host = hostname[1:end]
+        embedded = rest[1:] if rest else None
+    elif hostname.count(":") == 1:
+        host, embedded = hostname.split(":")
+    if embedded is not None:
+        if not embedded.isdigit() or not 0 < int(embedded) < 65536:
+            raise InputError("hostname", hostname, "a host name or address, optionally with a port between 1 and "
+                             "65535 (host:port)")
+        embedded = int(embedded)
+    if not host:
+        raise InputError("hostname", hostname, "a host name or address, optionally with :port")
+    port = _valid_port("port", port) if port not in (None, "") else None
+    if embedded is not None:
+        if port not in (None, 443, embedded):
+            raise InputError("hostname", hostname, "no port, or the same port as the port option (%d)" % port,
+                             hint="Give the port once: in hostname (host:port) or in port.")
+        port = embedded
+    return host, port or 443
+
+
 def connection_settings(params):
-    """(hostname, port, username, password) from the shared options, checked: one place for SOAP and REST."""
-    hostname = _require(params, "hostname", "the vCenter host name or address (VMWARE_HOST)")
+    """(hostname, port, username, password) from the shared options, checked: one place for SOAP and REST.
+
+    hostname may carry the port (host:port, [IPv6]:port), as VMWARE_HOST often does."""
+    hostname = _require(params, "hostname", "the vCenter host name or address (VMWARE_HOST)").strip()
     if "://" in hostname or "/" in hostname:
         raise InputError("hostname", hostname, "a host name or address without scheme or path",
                          hint="For example vcenter.example.com, not https://vcenter.example.com/sdk.")
+    host, port = split_host_port(hostname, params.get("port"))
     username = _require(params, "username", "the vSphere user name (VMWARE_USER)")
     password = _require(params, "password", "the vSphere password (VMWARE_PASSWORD)")
-    return hostname, params.get("port") or 443, username, password
+    return host, port, username, password
+
+
+def endpoint_host(host):
+    """host as it goes into a URL: an IPv6 address in brackets."""
+    return "[%s]" % host if ":" in host else host
 
 
 def connect(host, port, user, pwd, sslContext):  # pylint: disable=invalid-name  # SmartConnect's keywords
@@ -200,7 +255,7 @@ class VSphereSession(object):
 
     def __init__(self, params):
         self.hostname, self.port, self.username, password = connection_settings(params)
-        self.endpoint = "https://%s:%s/sdk" % (self.hostname, self.port)
+        self.endpoint = "https://%s:%s/sdk" % (endpoint_host(self.hostname), self.port)
         self._si = self._connect(password, ssl_context(params))
         try:
             with self.errors("reading the service content"):

@@ -10,7 +10,8 @@
     rest.close()                                         # logs out
 
 Same connection settings as the SOAP session (hostname, port, username, password) and the same TLS
-verification (client.ssl_context: validate_certs, ca_path). Transport and TLS errors go through
+verification (client.ssl_context: validate_certs, ca_path, ca_bundle and the CA variables of _tls). Transport
+and TLS errors go through
 client.vsphere_errors; HTTP errors become VSphereError with the vAPI error type as code.
 
 Two dialects of the same API; the first one that serves the login is used for the whole run:
@@ -35,7 +36,7 @@ from ansible.module_utils.urls import Request
 
 from ansible_collections.dr.asr.plugins.module_utils._errors import InputError, VSphereError
 from ansible_collections.dr.asr.plugins.module_utils._vsphere.client import (
-    FAULT_HINTS, connection_settings, ssl_context, vsphere_errors)
+    FAULT_HINTS, connection_settings, endpoint_host, ssl_context, vsphere_errors)
 
 SESSION_HEADER = "vmware-api-session-id"
 TIMEOUT = 60
@@ -124,7 +125,7 @@ class VSphereRest(object):
 
     def __init__(self, params):
         self.hostname, self.port, self.username, password = connection_settings(params)
-        self.base_url = "https://%s:%s" % (self.hostname, self.port)
+        self.base_url = "https://%s:%s" % (endpoint_host(self.hostname), self.port)
         self.endpoint = self.base_url
         self.dialect = None
         self._token = None

@@ -7,8 +7,9 @@ from ansible_collections.dr.asr.plugins.module_utils._azure.client import AzureC
 
 def params(**kw):
     base = dict(auth_source="auto", profile=None, subscription_id=None, client_id=None, secret=None, tenant=None,
-                cloud_environment="AzureCloud", ca_bundle=None, cert_validation_mode="validate",
-                disable_instance_discovery=False)
+                x509_certificate_path=None, x509_certificate_password=None, thumbprint=None,
+                federated_token_file=None, cloud_environment="AzureCloud", ca_bundle=None,
+                cert_validation_mode="validate", disable_instance_discovery=False)
     base.update(kw)
     return base
 
@@ -17,6 +18,8 @@ def params(**kw):
 def no_real_files(tmp_path, monkeypatch):
     monkeypatch.setenv("AZURE_CREDENTIAL_FILE", str(tmp_path / "credentials"))
     monkeypatch.setenv("PATH", str(tmp_path))  # no `az` on PATH
+    for name in ("AZURE_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
+        monkeypatch.delenv(name, raising=False)
     return tmp_path / "credentials"
 
 
@@ -56,7 +59,9 @@ def test_missing_subscription_names_the_parameter():
     assert info.value.parameter == "subscription_id"
 
 
-def test_tls_verification_defaults_on_and_takes_the_ca_bundle():
+def test_tls_verification_defaults_on_and_takes_the_ca_bundle(tmp_path):
+    ca = tmp_path / "ca.pem"
+    ca.write_text("pem")
     assert AzureClients(params()).verify is True
-    assert AzureClients(params(ca_bundle="/etc/ca.pem")).verify == "/etc/ca.pem"
-    assert AzureClients(params(cert_validation_mode="ignore")).verify is False
+    assert AzureClients(params(ca_bundle=str(ca))).verify == str(ca)
+    assert AzureClients(params(cert_validation_mode="ignore", ca_bundle=str(ca))).verify is False

@@ -230,3 +230,51 @@ def test_retrieve_follows_continuation_tokens(monkeypatch):
     assert fake.calls["RetrievePropertiesEx"] == 1
     assert fake.calls["ContinueRetrievePropertiesEx"] == 2
     assert fake.calls["DestroyView"] == 1
+
+
+# -- host:port in hostname (VMWARE_HOST) ------------------------------------------------------------------
+@pytest.mark.parametrize("hostname,port,expected", [
+    ("vcenter.lab.local", 443, ("vcenter.lab.local", 443)),
+    ("vcenter.lab.local:8443", 443, ("vcenter.lab.local", 8443)),
+    ("vcenter.lab.local:8443", 8443, ("vcenter.lab.local", 8443)),
+    ("vcenter.lab.local:8443", None, ("vcenter.lab.local", 8443)),
+    ("10.0.0.5:18989", 443, ("10.0.0.5", 18989)),
+    ("[2001:db8::5]:443", 443, ("2001:db8::5", 443)),
+    ("[2001:db8::5]", 8443, ("2001:db8::5", 8443)),
+    ("2001:db8::5", 443, ("2001:db8::5", 443)),
+])
+def test_hostname_may_carry_the_port(hostname, port, expected):
+    assert client.split_host_port(hostname, port) == expected
+
+
+def test_session_connects_to_the_port_in_hostname(fake):
+    session = VSphereSession(fake.params(hostname="vcenter.lab.local:18989", port=443))
+    assert (fake.connect_kwargs["host"], fake.connect_kwargs["port"]) == ("vcenter.lab.local", 18989)
+    assert session.endpoint == "https://vcenter.lab.local:18989/sdk"
+
+
+@pytest.mark.parametrize("hostname,port", [("vcenter:0", 443), ("vcenter:70000", 443), ("vcenter:https", 443),
+                                           ("vcenter:", 443), ("[2001:db8::5", 443), ("[2001:db8::5]x", 443),
+                                           (":443", 443), ("vcenter:8443", 9443)])
+def test_bad_port_in_hostname_names_hostname(fake, hostname, port):
+    with pytest.raises(InputError) as raised:
+        VSphereSession(fake.params(hostname=hostname, port=port))
+    assert raised.value.parameter == "hostname" and hostname in raised.value.message
+    assert fake.calls["SmartConnect"] == 0
+
+
+@pytest.mark.parametrize("port", [0, 65536, -1])
+def test_bad_port_option_names_port(fake, port):
+    with pytest.raises(InputError) as raised:
+        VSphereSession(fake.params(port=port))
+    assert raised.value.parameter == "port"
+
+
+def test_ca_bundle_option_verifies_vcenter_too(fake, tmp_path, monkeypatch):
+    from drlab.ca import ensure_ca
+    for name in ("AZURE_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    ca = ensure_ca(str(tmp_path / "ca"))
+    VSphereSession(fake.params(ca_path=None, ca_bundle=ca))
+    context = fake.connect_kwargs["sslContext"]
+    assert any(("commonName", "dr.asr lab CA") in rdn for cert in context.get_ca_certs() for rdn in cert["subject"])
