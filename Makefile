@@ -7,7 +7,7 @@ PY    := $(VENV)/bin/python
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.lab/collections
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: setup demo test unit lab-tests integration sanity lint lab-up lab-down clean bench
+.PHONY: setup demo test unit lab-tests oldest-sdks integration sanity lint lab-up lab-down clean bench
 setup:
 	@scripts/setup
 
@@ -25,6 +25,11 @@ unit: setup
 
 lab-tests: setup
 	$(PY) -m pytest -p no:cacheprovider tests/lab
+
+# the unit and lab tests again with the oldest supported SDKs (tests/constraints-oldest.txt) in .venv-oldest;
+# `make test` runs it too (tests/test_oldest_sdks.py)
+oldest-sdks: setup
+	@scripts/oldest-sdks
 
 integration: setup
 	$(PY) -m pytest -p no:cacheprovider tests/integration

@@ -22,7 +22,7 @@ author:
 options:
   name:
     description:
-      - The job, by name (a GUID, as RV(dr.asr.test_failover#module:protected_items[].job.name) returns it) or id.
+      - The job, by name (a GUID, as RV(dr.asr.test_failover#module:protected_items[].job) returns it) or id.
       - One of O(name), O(item) and O(recovery_plan) is required.
     type: str
   item:

@@ -1,20 +1,46 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, dr.asr contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""SDK models -> plain data, and ARM resource ids."""
+"""SDK models -> plain data, and ARM resource ids.
+
+The one place that knows the two generations of azure-mgmt-* models (requirements.txt's range spans both):
+
+* the TypeSpec-generated models of the current SDKs (azure-mgmt-compute 39, -recoveryservicessiterecovery 2,
+  ...): MutableMappings over the REST body; ``as_dict()`` gives REST camelCase keys; built from a dict;
+* the AutoRest/msrest models of older releases (azure-mgmt-compute 33, -network 28, -resource 23,
+  -recoveryservices 3, -recoveryservicessiterecovery 1, ...): plain objects whose ``as_dict()`` gives
+  snake_case attribute names; ``serialize(keep_readonly=True)`` gives the REST body; built with ``deserialize``.
+
+Everything above _azure works on REST dicts (as_dict) and never sees which generation answered.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 
 def as_dict(model):
-    """A plain dict (REST camelCase keys) of an SDK model, dict, or None."""
+    """A plain dict (REST camelCase keys) of an SDK model (either generation), dict, or None."""
     if model is None:
         return None
+    if isinstance(model, Mapping):
+        # a dict, or a TypeSpec model (whose as_dict() is the REST body)
+        return model.as_dict() if hasattr(model, "as_dict") else dict(model)
+    if hasattr(model, "serialize"):
+        # an msrest model: as_dict() would give attribute names; serialize() gives the REST body, read-only
+        # properties (provisioningState, ...) kept
+        return model.serialize(keep_readonly=True)
     if hasattr(model, "as_dict"):
         return model.as_dict()
     return dict(model)
+
+
+def from_rest(model_class, body):
+    """An SDK model of `model_class` (either generation) from a REST body (camelCase dict)."""
+    if hasattr(model_class, "deserialize"):
+        return model_class.deserialize(body)      # msrest model
+    return model_class(body)                      # TypeSpec model
 
 
 _FIRST = re.compile(r"(.)([A-Z][a-z]+)")

@@ -11,6 +11,7 @@ from azure.mgmt.compute.models import ResourceSku
 
 from ansible_collections.dr.asr.plugins.module_utils._errors import AzureError, InputError
 from ansible_collections.dr.asr.plugins.module_utils._azure import skus
+from ansible_collections.dr.asr.plugins.module_utils._azure.models import from_rest
 
 
 def sku(name, location="westeurope", nics=2, disks=4, generations="V1,V2", restricted=None, resource_type="virtualMachines"):
@@ -21,7 +22,7 @@ def sku(name, location="westeurope", nics=2, disks=4, generations="V1,V2", restr
     elif restricted == "zone":
         restrictions.append({"type": "Zone", "values": [location], "reasonCode": "NotAvailableForSubscription",
                              "restrictionInfo": {"locations": [location], "zones": ["3"]}})
-    return ResourceSku({
+    return from_rest(ResourceSku, {
         "resourceType": resource_type, "name": name, "tier": "Standard", "size": name.split("_", 1)[1],
         "locations": [location], "restrictions": restrictions,
         "capabilities": [{"name": "MaxNetworkInterfaces", "value": str(nics)},
