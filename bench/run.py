@@ -202,8 +202,6 @@ class Run(object):
             extra = {"protect_vms": self.vms}
             if self.subnet:
                 extra.update(protect_target_subnet=self.subnet, protect_test_subnet=self.subnet)
-            if self.args.protect_batch_size:
-                extra["protect_batch_size"] = self.args.protect_batch_size
             return extra
         if not self.args.roles:
             return self.bench_vars()
@@ -311,8 +309,6 @@ def parse_args(argv):
     parser.add_argument("--subnet", default="auto",
                         help="subnet for the replicas and test VMs, made as a /20 in the lab's networks (auto: 'bench' "
                              "above 200 VMs, else the seed's /24 'app'; '' for never)")
-    parser.add_argument("--protect-batch-size", type=int, default=None,
-                        help="protect_batch_size for playbooks/protect.yml (default: the role's, 10)")
     parser.add_argument("--step-timeout", type=float, default=7200.0)
     parser.add_argument("--out", default=os.path.join(BENCH, "results"), help="results directory")
     parser.add_argument("--name", default=None, help="results file name (default: today's date)")
@@ -392,7 +388,7 @@ def main(argv=None):
     workroot = args.workdir or tempfile.mkdtemp(prefix="drasr-bench-")
     settings = {"time_scale": args.time_scale, "latency_ms": list(args.latency) if args.latency else None,
                 "initial_replication_per_gb": args.ir_per_gb, "wait_sleep": args.wait_sleep,
-                "baseline_poll": args.poll, "protect_batch_size": args.protect_batch_size,
+                "baseline_poll": args.poll,
                 "playbooks": "roles" if args.roles else "bench", "subnet": args.subnet,
                 "scenarios": args.scenarios, "baseline": not args.no_baseline}
     failed = False

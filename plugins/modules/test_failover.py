@@ -33,7 +33,10 @@ options:
       - The isolated virtual network (name, or id) the test VMs come up in. A name is looked up in the item's target
         resource group. Defaults to the item's test network (O(dr.asr.protected_item#module:test_network)); for a
         recovery plan, to each member's test network.
-      - Must exist, and must not be the item's recovery network.
+      - Must exist, must not be the item's recovery network and must not be peered with it (a peering on either
+        network, in any state) - test VMs start with production's names and addresses. Checked for every item (of a
+        plan, every member, also for their own test networks when O(network) is not given) before anything starts;
+        each item's problem is in RV(ignore:error.details) (C(vm), C(problem)).
     type: str
   subnet:
     description:
@@ -64,6 +67,20 @@ options:
   comments:
     description: Comments recorded with the cleanup (O(state=absent)); the drill's findings, for example.
     type: str
+  resume_cleanup:
+    description:
+      - With O(state=present) - when every target is being cleaned up (its C(TestFailoverCleanup) job runs, for
+        example after a drill that was interrupted during its cleanup), wait for those cleanups and start nothing
+        (RV(protected_items[].action) V(attach), RV(protected_items[].job) the cleanup job).
+      - V(false) (or a target that is not being cleaned up) - a running cleanup is waited for, then the test failover
+        starts (RV(protected_items[].action) V(after_job)).
+    type: bool
+    default: false
+  wait_resume:
+    description:
+      - Set by the waiting action (O(wait_round)) on the rounds after the first, never by hand - the cleanup jobs an
+        earlier round attached to with O(resume_cleanup); the later rounds only wait for them.
+    type: dict
 extends_documentation_fragment:
   - dr.asr.azure
   - dr.asr.asr_vault
@@ -88,7 +105,8 @@ notes:
     drill is up, a failover, a disable or a second drill is refused - clean up first."
   - A job that waits at a manual action of a recovery plan is reported with a warning; resume it with M(dr.asr.job).
   - Call budget per run - the vault's protected items (and recovery plans with O(recovery_plan)) listed once, each
-    distinct network read once, one recovery point list per item when a point is chosen by type, time or name; one
+    distinct test network read once (a recovery network too, for the peerings on its side, unless the test network has
+    a peering to it), one recovery point list per item when a point is chosen by type, time or name; one
     POST per item (or one for the plan); per poll one job list (one job GET when there is a single job).
 seealso:
   - module: dr.asr.recovery_point_info
@@ -230,8 +248,8 @@ protected_items:
       description:
         - The job the run started or attached to, null when none - name, id, scenario, state (V(Succeeded),
           V(InProgress) with O(wait=false), V(Suspended) at a manual action), start and end time, its tasks
-          (name, friendly_name, state, start_time, end_time) and errors. After a wait timeout it holds the tasks
-          seen last.
+          (name, friendly_name, state, start_time, end_time) and errors, its friendly_name and custom_details (the
+          recovery point each item used, as ASR reports it). After a wait timeout it holds the tasks seen last.
       type: dict
     error:
       description: Why the item failed (code, message, possible causes, recommended action), null when it did not.
@@ -241,6 +259,9 @@ protected_items:
       type: dict
       sample: {before: {phase: protected, test_failover_state: None}, after: {phase: test_failover,
                test_failover_state: WaitingForCompletion}}
+    test_network_id:
+      description: The network the item's test VM comes up in (O(network), else the item's test network).
+      type: str
     recovery_point:
       description: The recovery point the run chose for the item (name, id, time, type, age_seconds,
         multi_vm_sync_point), when it chose one (a point given by name, time or type).
@@ -260,8 +281,8 @@ protected_items:
 recovery_plan:
   description:
     - With O(recovery_plan) - the plan (name, id, kind V(recovery_plan), allowed_operations, current_scenario,
-      current_scenario_status, its members as RV(protected_items)) and what the run did (action, changed, reason, job, error,
-      diff); null otherwise.
+      current_scenario_status, its members as RV(protected_items), its boot groups in order as C(groups) - C(group)
+      number and C(vms) names) and what the run did (action, changed, reason, job, error, diff); null otherwise.
   returned: always
   type: dict
 diff:
@@ -297,7 +318,9 @@ rounds:
   sample: 1
 '''
 
+from ansible_collections.dr.asr.plugins.module_utils._errors import WaitTimeout
 from ansible_collections.dr.asr.plugins.module_utils._module import DrAsrModule
+from ansible_collections.dr.asr.plugins.module_utils._asr import pipeline
 from ansible_collections.dr.asr.plugins.module_utils._asr.actions import base, drill, run
 
 ARGUMENT_SPEC = dict(
@@ -308,12 +331,26 @@ ARGUMENT_SPEC = dict(
     recovery_point_time=dict(type="str"),
     multi_vm_sync_point=dict(type="bool"),
     comments=dict(type="str"),
+    resume_cleanup=dict(type="bool", default=False),
+    wait_resume=dict(type="dict"),
     **base.TARGET_SPEC
 )
 
 
 def run_module(module):
-    return run.run_action(module, drill.TestFailover(module.params))
+    params = module.params
+    work = drill.DrillRun(module.asr_vault(), params, drill.TestFailover(params), module.warn)
+    try:
+        result = pipeline.run(work, module.check_mode, params["wait"])
+    except WaitTimeout as err:
+        drill.drill_facts(work, err.partial)
+        if isinstance(err.partial, dict) and work.resume_state():
+            err.partial["wait_resume"] = work.resume_state()
+        raise
+    result = drill.drill_facts(work, result)
+    if isinstance(result, dict) and work.resume_state():
+        result["wait_resume"] = work.resume_state()
+    return result
 
 
 def main():

@@ -39,6 +39,9 @@ WRITES = re.compile(r"^(PUT|PATCH|DELETE|POST) Microsoft\.")
 JOB_TYPE = "Microsoft.RecoveryServices/vaults/replicationJobs"
 REPROTECT = "SwitchReplicationGroupProtection"      # the reprotect's job [recorded]
 FAST, SLOW = 600, 60
+#: lab time of an interruption that freezes the clock once the job is under way (a cleanup of two VMs takes ~300 lab
+#: seconds: ~30 real seconds to see a task done before it ends, on a loaded machine too)
+CRAWL = 10
 # the manual action after the first boot group (failover to Azure only)
 CHECK_DB = {"name": "check-db", "type": "manual", "description": "Check the database", "failover_types": ["UnplannedFailover"]}
 
@@ -96,18 +99,23 @@ class Lifecycle(object):
         assert (result.returncode == 0) == ok, output[-8000:]
         return output
 
-    def interrupted(self, name, extra, scenario, count, speed_up=True):
+    def interrupted(self, name, extra, scenario, count, speed_up=True, freeze=False):
         """Start the playbook with lab time slowed, kill it once the vault has `count` jobs of `scenario`, then
-        speed lab time up again (unless not `speed_up`: the rerun then finds the job still running). Returns the
-        names of those jobs (still running when it was killed)."""
-        self.clock(SLOW)
+        speed lab time up again (unless not `speed_up`). With `freeze`, lab time stops as soon as the jobs are
+        there (before the kill) and stays stopped: the jobs still run whatever the machine's load, until the rerun
+        has found them (`rerun_found`). Returns the names of those jobs (still running when it was killed)."""
+        self.clock(CRAWL if freeze else SLOW)
         proc = subprocess.Popen(self.command(name, extra), env=self.playbook.env(), stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, start_new_session=True, stdin=subprocess.DEVNULL)
         try:
             deadline = time.monotonic() + 300
             while time.monotonic() < deadline:
                 jobs = self.jobs(scenario)
-                if len(jobs) >= count:
+                if len(jobs) >= count and freeze and not self.under_way(scenario):
+                    pass                # frozen only once a task of the job is done: the items show the job
+                elif len(jobs) >= count:
+                    if freeze:
+                        self.clock(0)
                     time.sleep(1)      # inside the wait: the role is polling the job now
                     break
                 if proc.poll() is not None:
@@ -123,10 +131,43 @@ class Lifecycle(object):
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.stdout.close()
-            if speed_up:
+            if speed_up and not freeze:
                 self.clock(FAST)
         assert running, "the %s job had ended before the interruption" % scenario
         return [j["name"] for j in self.jobs(scenario)]
+
+    def rerun_found(self, name, extra, jobs):
+        """Run the playbook again while lab time stands still (after `interrupted` with `freeze`): once it waits for
+        one of `jobs` (the jobs the interrupted run left running: it has read them three times), lab time runs again
+        and the rerun finishes. Returns its output."""
+        pattern = "replicationJobs/(%s)" % "|".join(re.escape(j) for j in jobs)
+        # the killed run's module process outlives the kill until its round ends (it polls the job meanwhile):
+        # start once nothing has read the jobs for 3 s
+        seen = len(self.admin.requests(method="GET", path_regex=pattern))
+        for _attempt in range(20):
+            time.sleep(3)
+            now = len(self.admin.requests(method="GET", path_regex=pattern))
+            if now == seen:
+                break
+            seen = now
+        proc = subprocess.Popen(self.command(name, extra), env=self.playbook.env(), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, start_new_session=True, stdin=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 300
+            # the rerun reads the job once to decide, then polls it while it waits: three reads, it is waiting
+            while len(self.admin.requests(method="GET", path_regex=pattern)) < seen + 3:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    break
+                time.sleep(0.3)
+        finally:
+            self.clock(FAST)
+        try:
+            output = proc.communicate(timeout=900)[0]
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+        assert proc.returncode == 0, output[-12000:]
+        return output
 
     # -- the lab -----------------------------------------------------------------------------------------------
     def clock(self, scale):
@@ -140,6 +181,22 @@ class Lifecycle(object):
             if marker in r["id"].lower() and props.get("scenarioName") == scenario:
                 out.append({"name": r["body"]["name"], "state": props.get("state"), "target": props.get("targetObjectName")})
         return out
+
+    def under_way(self, scenario):
+        """Whether every running job of `scenario` has a task done (it has changed its items) and none has ended."""
+        marker = "/vaults/%s/replicationjobs/" % self.vault.lower()
+        found = False
+        for r in self.admin.resources(type=JOB_TYPE):
+            props = r["body"].get("properties") or {}
+            if marker not in r["id"].lower() or props.get("scenarioName") != scenario:
+                continue
+            if props.get("state") not in ("InProgress", "NotStarted"):
+                return False
+            found = True
+            tasks = (r["body"].get("_lab") or {}).get("tasks") or []        # the lab's own record of the tasks
+            if not any(t.get("done") for t in tasks):
+                return False
+        return found
 
     def writes(self):
         return sum(v for k, v in self.admin.summary()["by_operation"].items() if WRITES.match(k))
@@ -217,11 +274,8 @@ def test_lifecycle_through_the_playbooks(lifecycle):
     assert life.writes() == writes, "the refused failover wrote"
     # the rerun of the drill picks the drill that is up: validates, reports, cleans up (interrupted, then rerun),
     # starts no second one
-    cleanups = life.interrupted("drill.yml", drill, "TestFailoverCleanup", 1, speed_up=False)
-    try:
-        out = life.run("drill.yml", drill)
-    finally:
-        life.clock(FAST)
+    cleanups = life.interrupted("drill.yml", drill, "TestFailoverCleanup", 1, freeze=True)
+    out = life.rerun_found("drill.yml", drill, cleanups)
     assert "Resuming the interrupted cleanup of the drill of plan %s" % PLAN in out, out[-6000:]
     assert len(life.jobs("TestFailover")) == 1, life.jobs("TestFailover")
     assert [j["name"] for j in life.jobs("TestFailoverCleanup")] == cleanups, out[-6000:]

@@ -584,6 +584,8 @@ class FakeAsr(object):
         details = props.get("providerSpecificDetails") or {}
         job = self._job_of(item)
         running = job is not None and job["properties"]["state"] in RUNNING_STATES
+        if job is not None:         # the plan's last job, as it is now [lab: plans.render_plan]
+            props["currentScenarioStatus"] = job["properties"]["state"]
         props["allowedOperations"] = words.operations(
             details.get("instanceType"), props.get("activeLocation"), props.get("protectionState"),
             props.get("testFailoverState") or "None", details, running=running)
@@ -812,6 +814,8 @@ class FakeAsr(object):
         props = out["properties"]
         job = self.jobs.get((props.get("currentScenario") or {}).get("jobId", "").rsplit("/", 1)[-1])
         running = job is not None and job["properties"]["state"] in RUNNING_STATES
+        if job is not None:         # the plan's last job, as it is now [lab: plans.render_plan]
+            props["currentScenarioStatus"] = job["properties"]["state"]
         props["allowedOperations"] = [] if running else list(PLAN_OPERATIONS)
         props["replicationProviders"] = [words.RCM] if any(g["replicationProtectedItems"]
                                                            for g in props["groups"]) else []

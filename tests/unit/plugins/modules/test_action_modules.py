@@ -167,3 +167,37 @@ def test_a_lost_answer_is_not_repeated_when_its_job_has_ended(arm):
     assert result["changed"] and entry["error"] is None, entry
     assert entry["job"]["scenario"] == "TestFailoverCleanup" and "answer was lost" in entry["reason"]
     assert [b[0] for b in fake.bodies] == ["testfailovercleanup"]    # sent once, not again
+
+
+def test_resume_cleanup_finishes_the_cleanup_an_interrupted_drill_left_running(arm):
+    """A drill interrupted during its cleanup: the plan's TestFailoverCleanup job still runs. With resume_cleanup the
+    rerun waits for that job as its own and starts no second test failover; without it, it waits, then drills."""
+    fake = arm(["web-01", "web-02"])
+    fake.add_plan("rp-shop", [["web-01"], ["web-02"]])
+    job_name = fake.busy_plan("rp-shop", scenario="TestFailoverCleanup", state="InProgress")
+    fake.end_after(job_name, 2)
+    result = run(test_failover, dict(recovery_plan="rp-shop", resume_cleanup=True))
+    assert fake.count("POST") == 0, fake.bodies
+    assert result["recovery_plan"]["action"] == "attach" and result["recovery_plan"]["job"]["name"] == job_name
+    assert not result["changed"]
+
+
+def test_a_later_round_of_a_resumed_cleanup_starts_no_drill(arm):
+    """The waiting action runs the module in rounds: the round that attached to the interrupted drill's cleanup hands
+    its job over (wait_resume); the next round, after that cleanup ended, waits for it only - a round that decided
+    afresh would find no drill up and start one."""
+    fake = arm(["web-01", "web-02"])
+    fake.add_plan("rp-shop", [["web-01"], ["web-02"]])
+    job_name = fake.busy_plan("rp-shop", scenario="TestFailoverCleanup", state="InProgress")
+    fake.end_after(job_name, 5)
+    first = fail(test_failover, dict(recovery_plan="rp-shop", resume_cleanup=True, wait_timeout=0))
+    resume = first["partial"]["wait_resume"]
+    assert resume == dict(cleanups={first["partial"]["recovery_plan"]["id"].lower(): job_name})
+    fake.finish(job_name, "Succeeded")
+    second = run(test_failover, dict(recovery_plan="rp-shop", resume_cleanup=True, wait_resume=resume))
+    assert fake.count("POST") == 0, fake.bodies
+    assert second["recovery_plan"]["action"] == "attach" and second["recovery_plan"]["job"]["name"] == job_name
+    assert second["recovery_plan"]["job"]["state"] == "Succeeded"
+    # a run of its own (no wait_resume) finds no drill up and starts one (the fake has no plan action: its POST fails)
+    fresh = fail(test_failover, dict(recovery_plan="rp-shop", resume_cleanup=True, wait=False))
+    assert fresh["recovery_plan"]["action"] == "start" and fake.count("POST") == 1
