@@ -46,6 +46,33 @@ CRAWL = 10
 CHECK_DB = {"name": "check-db", "type": "manual", "description": "Check the database", "failover_types": ["UnplannedFailover"]}
 
 
+def kill_tree(pid):
+    """SIGKILL a process and every process below it: ansible's workers and the modules they run leave the
+    playbook's process group, and a worker left alive would go on waiting (and polling the lab) after the kill."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as handle:
+                    parents[int(entry)] = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(child for child, parent in parents.items() if parent == current)
+    for member in tree:
+        try:
+            os.kill(member, signal.SIGKILL)
+        except OSError:
+            pass
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
 class Lifecycle(object):
     def __init__(self, settings, playbook, tmp_path):
         from drlab.azure.client import AdminClient
@@ -122,14 +149,15 @@ class Lifecycle(object):
                     pytest.fail("%s ended before a %s job started: %s" % (name, scenario, proc.stdout.read()[-8000:]))
                 time.sleep(0.3)
             else:
-                pytest.fail("no %s job within 300 s" % scenario)
+                os.killpg(proc.pid, signal.SIGKILL)
+                pytest.fail("no %s job within 300 s: %s" % (scenario, proc.communicate(timeout=30)[0][-12000:]))
             assert proc.poll() is None, "%s ended before it could be interrupted" % name
             running = [j for j in self.jobs(scenario) if j["state"] in ("InProgress", "NotStarted", "Suspended")]
-            os.killpg(proc.pid, signal.SIGKILL)
+            kill_tree(proc.pid)
             proc.wait(30)
         finally:
             if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
+                kill_tree(proc.pid)
             proc.stdout.close()
             if speed_up and not freeze:
                 self.clock(FAST)
