@@ -41,7 +41,7 @@ import re
 import traceback
 
 from drlab.azure import metadata
-from drlab.azure.providers.siterecovery import common, errors, vcenter, vocabulary
+from drlab.azure.providers.siterecovery import common, errors, vocabulary
 from drlab.azure.providers.siterecovery.common import EVENT, JOB, VAULT_PATH, private
 from drlab.azure.rp import ArmError, ResourceType
 
@@ -363,29 +363,6 @@ def _apply(ctx, job, event):
         _run_task(ctx, job, task, when)
 
 
-def _session_lost(err):
-    """Whether a task failed because the appliance's vCenter session was gone (terminated by an administrator, or by
-    the fault suite): vcsim answers NotAuthenticated, or NoPermission on System.View, for a dead session."""
-    text = "%r %s" % (err, err)
-    return "NotAuthenticated" in text or ("NoPermission" in text and "System.View" in text)
-
-
-def _call_with_session(fn, ctx, job, task, attempts=3):
-    """Run a task's callback; when the appliance's vCenter session was lost meanwhile, log in again and run it again,
-    as a real appliance does (its effects find the VM first, so a second run repeats nothing that happened)."""
-    if fn is None:
-        return None
-    for attempt in range(attempts):
-        try:
-            return fn(ctx, job, task)
-        except Exception as err:  # pylint: disable=broad-except
-            if attempt + 1 >= attempts or not _session_lost(err):
-                raise
-            LOG.warning("job %s task %s: the vCenter session was lost; logging in again", job["name"], task["name"])
-            vcenter.reset()
-    return None
-
-
 def _run_task(ctx, job, task, when):
     task["end"] = when
     fn = callback(task["callback"])
@@ -396,7 +373,8 @@ def _run_task(ctx, job, task, when):
         return
     outcome = None
     try:
-        outcome = _call_with_session(fn, _job_ctx(ctx, job), job, task)
+        if fn is not None:
+            outcome = fn(_job_ctx(ctx, job), job, task)
     except ArmError as err:
         _fail(ctx, ctx.get(job["id"]) or job, task["taskId"], errors.as_asr(err), when)
         return
