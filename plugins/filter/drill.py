@@ -477,10 +477,11 @@ def _with_jobs(entries, jobs):
 
 def drill_report_facts(drill, title, started, ended, vault_name, vault_resource_group, test_network=None,
                        check_mode=False, cleanups=None, test_vms=None, smoke=None, left=None, jobs=None, comments=None,
-                       error=None, rto_target_seconds=0, rpo_target_seconds=0):
+                       error=None, rto_target_seconds=0, rpo_target_seconds=0, hooks=None):
     """The facts dr.asr.drill_report measures and writes: per plan its groups, job and cleanup; per VM its test VM,
     recovery point, smoke checks, cleanup and what was left behind (`left`: dr.asr.recovered_vm_info's VMs after the
-    cleanup, None when not verified); `jobs` (dr.asr.job_info's) replace the facts runs returned for the same job."""
+    cleanup, None when not verified); `jobs` (dr.asr.job_info's) replace the facts runs returned for the same job;
+    `hooks`: the results of drill_hooks (runbook_record), each with its plan."""
     drill = drill or {}
     known = dict((j.get("name"), j) for j in jobs or [] if isinstance(j, dict) and j.get("name"))
     targets = dict(("%s/%s" % (t["kind"], t["name"]), t) for t in _with_jobs(drill.get("targets"), known))
@@ -496,7 +497,8 @@ def drill_report_facts(drill, title, started, ended, vault_name, vault_resource_
     for plan in drill.get("plans") or []:
         t = targets.get("plan/" + plan["name"]) or {}
         plans.append(dict(name=plan["name"], groups=plan["groups"], action=t.get("action"), job=t.get("facts"),
-                          error=t.get("error"), cleanup=cleanup("plan/" + plan["name"])))
+                          error=t.get("error"), cleanup=cleanup("plan/" + plan["name"]),
+                          hooks=[h for h in hooks or [] if h.get("plan") == plan["name"]]))
     vms = []
     for vm in drill.get("vms") or []:
         t = targets.get("item/" + vm["name"]) or {}

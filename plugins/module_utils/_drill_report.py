@@ -12,7 +12,8 @@ Facts (what the drill role collects; jobs as dr.asr.job_info returns them):
 
     title, started, ended, vault {name, resource_group}, test_network, check_mode, error,
     rto_target_seconds, rpo_target_seconds,
-    plans: [{name, groups: [{group, vms}], action, job, cleanup: {action, job, error}, error}]
+    plans: [{name, groups: [{group, vms}], action, job, cleanup: {action, job, error}, error,
+             hooks: [{name, tasks, group, at, action, job, hosts, status, message, started, ended}]}]
     vms:   [{name, item_name, plan, action, job, recovery_point {name, time, type},
              test_network_id, test_vm (a dr.asr.recovered_vm_info entry, read while the drill was up),
              left_behind (ids still there after the cleanup, or None when not verified),
@@ -34,6 +35,7 @@ import json
 import re
 from xml.sax.saxutils import escape as _xml_escape, quoteattr as _xml_attr
 
+from ansible_collections.dr.asr.plugins.module_utils._errors import InputError
 from ansible_collections.dr.asr.plugins.module_utils._time import UTC, from_iso
 
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
@@ -75,6 +77,92 @@ def duration_text(seconds):
 
 def _iso(dt):
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if dt else None
+
+
+# -- the facts' shape -----------------------------------------------------------------------------------
+# Each known key's type: "str", "int", "bool", "any", a dict (its keys), or [item] (a list of them). Unknown keys are
+# kept as they are (and ignored); None stands for a missing value. Scalars are converted the way survey answers and
+# -e values need it ("600" -> 600, "true" -> True, 42 -> "42"); anything else is an InputError naming the field.
+
+_JOB_SHAPE = {"name": "str", "id": "str", "scenario": "str", "friendly_name": "str", "state": "str",
+              "start_time": "str", "end_time": "str", "errors": "any",
+              "tasks": [{"name": "str", "friendly_name": "str", "state": "str", "start_time": "str", "end_time": "str"}],
+              "custom_details": {"protectedItemDetails": [{"friendlyName": "str", "name": "str", "recoveryPointId": "str",
+                                                           "recoveryPointTime": "str"}]}}
+_CLEANUP_SHAPE = {"action": "str", "job": _JOB_SHAPE, "error": "any", "comments": "str"}
+_FACTS_SHAPE = {
+    "title": "str", "started": "str", "ended": "str", "vault": {"name": "str", "resource_group": "str"},
+    "test_network": "str", "check_mode": "bool", "resumed_cleanup": "bool", "error": "any",
+    "rto_target_seconds": "int", "rpo_target_seconds": "int",
+    "plans": [{"name": "str", "groups": [{"group": "int", "vms": ["str"]}], "action": "str", "job": _JOB_SHAPE,
+               "cleanup": _CLEANUP_SHAPE, "error": "any",
+               "hooks": [{"name": "str", "status": "str", "message": "str"}]}],
+    "vms": [{"name": "str", "item_name": "str", "plan": "str", "action": "str", "job": _JOB_SHAPE,
+             "recovery_point": {"name": "str", "time": "str", "type": "str"}, "test_network_id": "str",
+             "test_vm": {"exists": "bool", "vm_name": "str", "vm_id": "str", "power_state": "str", "vm_size": "str",
+                         "resource_group": "str",
+                         "nics": [{"attached": "bool", "name": "str", "network": "str", "subnet": "str",
+                                   "network_id": "str", "private_ip": "str"}]},
+             "left_behind": ["str"],
+             "smoke": [{"name": "str", "host": "str", "rc": "int", "stdout": "str", "stderr": "str", "passed": "bool",
+                        "message": "str", "skipped": "bool"}],
+             "cleanup": _CLEANUP_SHAPE, "error": "any"}],
+}
+_TRUE, _FALSE = ("true", "yes", "on", "1", "y"), ("false", "no", "off", "0", "n", "")
+_EXPECTED = {"str": "a string", "int": "a whole number (or its digits as text)",
+             "bool": "true or false (or yes/no, on/off, 1/0)"}
+
+
+def _refused(where, value, expected):
+    """The InputError of a wrong field: where, the value (cut at 120 characters) and what it should be."""
+    shown = value if len(repr(value)) <= 120 else repr(value)[:117] + "..."
+    kind = ("a dictionary" if isinstance(value, dict) else "a list" if isinstance(value, (list, tuple)) else
+            "a boolean" if isinstance(value, bool) else "a number" if isinstance(value, (int, float)) else
+            "a string" if isinstance(value, str) else "a %s" % type(value).__name__)
+    return InputError(where, shown, "%s, not %s" % (expected, kind))
+
+
+def _checked(value, shape, where):
+    if value is None or shape == "any":
+        return value
+    if isinstance(shape, dict):
+        if not isinstance(value, dict):
+            raise _refused(where, value, "a dictionary (keys %s)" % ", ".join(sorted(shape)))
+        out = dict(value)
+        for key, sub in shape.items():
+            if key in value:
+                out[key] = _checked(value[key], sub, "%s.%s" % (where, key))
+        return out
+    if isinstance(shape, list):
+        if not isinstance(value, (list, tuple)):
+            plural = {"str": "strings", "int": "whole numbers", "bool": "booleans"}
+            expected = "a list of %s" % ("dictionaries" if isinstance(shape[0], dict) else plural.get(shape[0], "values"))
+            raise _refused(where, value, expected)
+        return [_checked(item, shape[0], "%s[%d]" % (where, index)) for index, item in enumerate(value)]
+    if shape == "str":
+        if isinstance(value, str):
+            return value
+        if isinstance(value, (bool, int, float)):
+            return str(value)
+    elif shape == "int":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str) and re.match(r"^\s*[-+]?\d+\s*$", value):
+            return int(value)
+    elif shape == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, (int, str)) and str(value).strip().lower() in _TRUE + _FALSE:
+            return str(value).strip().lower() in _TRUE
+    raise _refused(where, value, _EXPECTED[shape])
+
+
+def check_facts(facts):
+    """The facts, each known field checked and converted (see _FACTS_SHAPE); an InputError names the first wrong
+    one (`facts.vms[1].smoke[0].rc`), its value and what would be valid - never a traceback later."""
+    return _checked(facts if facts is not None else {}, _FACTS_SHAPE, "facts")
 
 
 # -- building ------------------------------------------------------------------------------------------
@@ -231,8 +319,8 @@ def _vm_checks(vm, test_vm, rto, rpo, facts, skip_reason=None):
 
 
 def build(facts):
-    """The report (a dict, JSON-ready) from the drill's facts."""
-    facts = facts or {}
+    """The report (a dict, JSON-ready) from the drill's facts (checked first: check_facts)."""
+    facts = check_facts(facts)
     plans_in = facts.get("plans") or []
     plan_of_vm = {}
     plans = []
@@ -263,6 +351,11 @@ def build(facts):
             target = int(facts["rto_target_seconds"])
             checks.append(_check("RTO", PASSED if rto <= target else FAILED,
                                  "%s (target %s)" % (duration_text(rto), duration_text(target)), plan.get("name"), "plan"))
+        for hook in plan.get("hooks") or []:
+            checks.append(_check("hook: %s" % hook.get("name"), PASSED if hook.get("status") == PASSED else FAILED,
+                                 hook.get("message") or hook.get("status") or "", plan.get("name"), "plan",
+                                 dict((k, hook.get(k)) for k in ("group", "at", "action", "job", "hosts", "tasks",
+                                                                 "started", "ended"))))
         checks.append(_cleanup_check(plan.get("cleanup") or {}, [], plan.get("name"), "plan"))
         plans.append(dict(name=plan.get("name"), action=plan.get("action"), job=job_summary(job), timeline=timeline(job),
                           groups=groups, rto_seconds=rto, cleanup=_cleanup_view(plan.get("cleanup")),

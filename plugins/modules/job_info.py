@@ -152,7 +152,10 @@ jobs:
       type: str
       sample: ProtectionProfile
     tasks:
-      description: The job's tasks (name, friendly_name, state, start_time, end_time).
+      description:
+        - The job's tasks (name, friendly_name, state, start_time, end_time, manual_action).
+        - C(manual_action) is, for a recovery plan's manual action, C({name, instructions}) with the action's name as
+          the plan defines it (a suspended one is the action the job waits at); null for every other task.
       type: list
       elements: dict
       sample: [{name: ProtectionProfileTask, friendly_name: Create replication policy, state: Succeeded,

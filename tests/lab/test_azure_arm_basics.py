@@ -326,14 +326,16 @@ def test_metadata_sends_no_client_to_azure(azure_sim, resource_group, azure_clie
         assert key in doc
     assert doc["suffixes"]["storage"] == "core.drlab.test" == storage_provider.STORAGE_SUFFIX
     assert set(legacy) == {"galleryEndpoint", "graphEndpoint", "portalEndpoint", "authentication"}
-    # a storage account answers with endpoints under that suffix
+    # a storage account answers with endpoints under that suffix - but its Blob service, which the lab serves
+    # itself, path-style (drlab/azure/blob.py)
     rg = resource_group(_name("rg-meta"))
     storage = azure_clients(StorageManagementClient)
     name = "drlabmeta" + uuid.uuid4().hex[:10]
     account = storage.storage_accounts.begin_create(rg, name, {"location": LOCATION, "sku": {"name": "Standard_LRS"},
                                                                "kind": "StorageV2"}).result()
     endpoints = account.properties.primary_endpoints
-    for url in (endpoints.blob, endpoints.file, endpoints.queue, endpoints.table, endpoints.dfs, endpoints.web):
+    assert endpoints.blob == "%s/%s/" % (azure_sim.url, name) and urlparse(endpoints.blob).hostname == lab_host
+    for url in (endpoints.file, endpoints.queue, endpoints.table, endpoints.dfs, endpoints.web):
         assert urlparse(url).hostname.endswith("." + doc["suffixes"]["storage"])
 
 

@@ -36,7 +36,7 @@ def _params(sku="Standard_LRS", kind="StorageV2", location=LOCATION, **extra):
     return dict({"location": location, "sku": {"name": sku}, "kind": kind}, **extra)
 
 
-def test_account_lifecycle(storage, rg):
+def test_account_lifecycle(storage, rg, azure_sim):
     name = _account_name()
     seen = []
     poller = storage.storage_accounts.begin_create(
@@ -52,7 +52,8 @@ def test_account_lifecycle(storage, rg):
     p = account.properties
     assert p.provisioning_state == "Succeeded"
     assert p.primary_location == LOCATION and p.status_of_primary == "available"
-    assert p.primary_endpoints.blob == "https://%s.blob.core.drlab.test/" % name
+    assert p.primary_endpoints.blob == "%s/%s/" % (azure_sim.url, name)      # the lab's Blob service (blob.py)
+    assert p.primary_endpoints.queue == "https://%s.queue.core.drlab.test/" % name
     assert "windows.net" not in p.primary_endpoints.blob
     assert p.access_tier == "Hot" and p.minimum_tls_version == "TLS1_2"
     assert p.enable_https_traffic_only is True

@@ -5,7 +5,7 @@ A rule (all keys optional):
     {"name": "flaky-gets",
      "match": {"method": "GET",                # or a list; default: any method
                "path_regex": "/resourcegroups/",  # re.search, case-insensitive, on the URL path
-               "kinds": ["arm"]},              # arm (default), identity, metadata
+               "kinds": ["arm"]},              # arm (default), identity, metadata, blob
      "probability": 1.0,                       # chance the rule fires on a matching request
      "count": 2,                               # fire at most N times, then the rule is spent
      "latency_ms": [50, 200],                  # sleep before answering (a number or [min, max])

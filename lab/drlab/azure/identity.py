@@ -17,6 +17,10 @@
   IDENTITY_HEADER=settings.identity_header). The identity is settings.managed_identity_client_id (system
   assigned, or asked for by that client id); any other client id is "not found".
 
+Tokens are issued for ARM's audiences and for the data planes' (`DATA_PLANE_AUDIENCES`: Azure Storage,
+`https://storage.azure.com/`, which blob.py checks and ARM refuses); `verify()` checks a token's signature and
+lifetime for both, each answering audience and tenant its own way.
+
 `{tenant}` is the lab tenant id, `organizations` or `common`. Tokens are JWTs signed with a key
 kept in the state database (so they stay valid across restarts); ARM requests are checked for
 signature, expiry (real time), audience and tenant, and answered 401 exactly like ARM otherwise:
@@ -48,6 +52,8 @@ OIDC_PATH = "/_lab/oidc"
 CLOCK_SKEW = 300
 GUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 _TENANT_ALIASES = ("organizations", "common")
+#: audiences of the data planes the lab serves (tokens for them are issued; ARM refuses them)
+DATA_PLANE_AUDIENCES = ("https://storage.azure.com/",)
 
 
 def _b64(data):
@@ -153,9 +159,15 @@ class Identity:
         return self.settings.tenant_id
 
     def audiences(self):
+        """The audiences ARM accepts (configuration `audiences`, and the simulator's own URL)."""
         auds = list(self.app.config["audiences"])
         auds.append(self.app.base_url + "/")
         return auds
+
+    def token_audiences(self):
+        """The audiences the token endpoints issue tokens for: ARM's, and the data planes' (Azure Storage,
+        `https://storage.azure.com/`, drlab/azure/blob.py) - which ARM refuses, as ARM does."""
+        return self.audiences() + list(DATA_PLANE_AUDIENCES)
 
     def known_tenant(self, tenant):
         t = tenant.lower()
@@ -315,7 +327,7 @@ class Identity:
             resource = resources[0]
         else:
             resource = form.get("resource") or ""
-        known = {_norm_aud(a): a for a in self.audiences()}
+        known = {_norm_aud(a): a for a in self.token_audiences()}
         if _norm_aud(resource) not in known:
             return self._aad_error(400, "invalid_resource", 500011,
                                    "The resource principal named %s was not found in the tenant named %s. This can "
@@ -456,7 +468,7 @@ class Identity:
             return Response(400, {"statusCode": 400, "message": "No managed identity found for the specified "
                                   "ClientId/ResourceId/PrincipalId."})
         resource = q.get("resource") or ""
-        known = {_norm_aud(a): a for a in self.audiences()}
+        known = {_norm_aud(a): a for a in self.token_audiences()}
         if _norm_aud(resource) not in known:
             if imds:
                 return Response(400, {"error": "invalid_resource", "error_description":
@@ -504,6 +516,32 @@ class Identity:
             self.app.base_url, self.tenant_id, desc)
         return ArmError(401, code, message, headers={"WWW-Authenticate": header})
 
+    def verify(self, token):
+        """The claims of a token the lab issued, checked for format, signature, expiry (real time), revocation
+        and not-before; raises TokenProblem (kind: format, signature, expired, revoked, not_yet_valid).
+        Audience and tenant are the caller's to check (ARM and the data planes answer them differently)."""
+        parts = token.split(".")
+        if len(parts) != 3:
+            raise TokenProblem("format")
+        try:
+            expected = hmac.new(self._key, (parts[0] + "." + parts[1]).encode("ascii"), hashlib.sha256).digest()
+            if not hmac.compare_digest(expected, _unb64(parts[2])):
+                raise TokenProblem("signature")
+            claims = json.loads(_unb64(parts[1]))
+        except (ValueError, UnicodeError):
+            raise TokenProblem("format")
+        if not isinstance(claims, dict):
+            raise TokenProblem("format")
+        now = time.time()
+        exp = float(claims.get("exp", 0))
+        if exp <= now:
+            raise TokenProblem("expired", exp, now)
+        if int(claims.get("xms_drlab_gen", 0)) < self.generation:
+            raise TokenProblem("revoked", float(self._revoked_at or now), now)
+        if float(claims.get("nbf", 0)) > now + 300:
+            raise TokenProblem("not_yet_valid", float(claims.get("nbf", 0)), now)
+        return claims
+
     def authenticate(self, req):
         """The principal of an ARM request ({tenant_id, client_id, object_id}); raises ArmError 401."""
         auth = req.headers.get("Authorization")
@@ -514,31 +552,14 @@ class Identity:
         if scheme.lower() != "bearer" or not token.strip():
             raise self._challenge("AuthenticationFailed",
                                   "Authentication failed. The 'Authorization' header is provided in an invalid format.")
-        token = token.strip()
-        invalid = self._challenge("InvalidAuthenticationToken", "The access token is invalid.")
-        parts = token.split(".")
-        if len(parts) != 3:
-            raise invalid
         try:
-            expected = hmac.new(self._key, (parts[0] + "." + parts[1]).encode("ascii"), hashlib.sha256).digest()
-            if not hmac.compare_digest(expected, _unb64(parts[2])):
-                raise invalid
-            claims = json.loads(_unb64(parts[1]))
-        except (ValueError, UnicodeError):
-            raise invalid
-        now = time.time()
-        exp = float(claims.get("exp", 0))
-        if exp <= now:
-            raise self._challenge("ExpiredAuthenticationToken",
-                                  "The access token expiry UTC time '%s' is earlier than current UTC time '%s'."
-                                  % (_dotnet_time(exp), _dotnet_time(now)))
-        if int(claims.get("xms_drlab_gen", 0)) < self.generation:
-            revoked = float(self._revoked_at or now)
-            raise self._challenge("ExpiredAuthenticationToken",
-                                  "The access token expiry UTC time '%s' is earlier than current UTC time '%s'."
-                                  % (_dotnet_time(revoked), _dotnet_time(now)))
-        if float(claims.get("nbf", 0)) > now + 300:
-            raise invalid
+            claims = self.verify(token.strip())
+        except TokenProblem as problem:
+            if problem.kind in ("expired", "revoked"):
+                raise self._challenge("ExpiredAuthenticationToken",
+                                      "The access token expiry UTC time '%s' is earlier than current UTC time '%s'."
+                                      % (_dotnet_time(problem.when), _dotnet_time(problem.now)))
+            raise self._challenge("InvalidAuthenticationToken", "The access token is invalid.")
         allowed = self.audiences()
         if _norm_aud(str(claims.get("aud", ""))) not in {_norm_aud(a) for a in allowed}:
             listed = ",".join("'%s','%s'" % (a, a.rstrip("/")) for a in allowed)
@@ -557,3 +578,14 @@ class Identity:
                 % (tid, self.tenant_id, self.app.base_url, self.tenant_id),
                 "The access token is from the wrong issuer.")
         return {"tenant_id": claims.get("tid"), "client_id": claims.get("appid"), "object_id": claims.get("oid")}
+
+
+class TokenProblem(Exception):
+    """Why a bearer token is refused (Identity.verify): kind, and for expired/revoked/not_yet_valid tokens the time
+    that decided it (`when`) and the current time (`now`), epoch seconds."""
+
+    def __init__(self, kind, when=None, now=None):
+        super().__init__(kind)
+        self.kind = kind
+        self.when = when
+        self.now = now

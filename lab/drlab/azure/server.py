@@ -1,6 +1,8 @@
 """The HTTPS server of the Azure simulator and the request pipeline around the ARM engine.
 
     request -> /_lab admin (not logged)
+            -> a storage account's Blob service (path /{account}/...: drlab/azure/blob.py): fault injection
+               (rules of kind "blob"), its own authorization and errors (Azure Storage's XML), request log
             -> fault injection (latency, 5xx, throttle storm, dropped connection)
             -> identity (AAD) | metadata endpoint | ARM:
                  authentication (401) -> throttling (429) -> engine: api-version (400: missing, or
@@ -29,6 +31,7 @@ from drlab import ca
 from drlab.azure import config as configmod
 from drlab.azure import metadata
 from drlab.azure.admin import Admin
+from drlab.azure.blob import BlobService
 from drlab.azure.clock import LabClock, iso
 from drlab.azure.engine import Engine
 from drlab.azure.faults import FaultInjector
@@ -82,6 +85,7 @@ class App:
         self.reqlog = RequestLog(config["request_log"]["max_entries"])
         self.engine = Engine(self)
         self.admin = Admin(self)
+        self.blob = BlobService(self)
 
     def _save_clock(self, clock):
         self.store.meta_set("clock", {"anchor_real": clock.anchor_real, "anchor_lab": clock.anchor_lab,
@@ -117,6 +121,9 @@ class App:
         kind = classify(req.path)
         if kind == "admin":
             return self.admin.handle(req)
+        account = self.blob.account_for(req)
+        if account is not None:
+            return self._blob(req, account)
         req.kind = kind
         started = time.monotonic()
         request_id = str(uuid.uuid4())
@@ -149,6 +156,26 @@ class App:
         if resp is not Response.DROP and req.kind not in ("identity",):
             self._arm_headers(req, resp, request_id, correlation)
         self._log(req, resp, started, request_id, correlation)
+        return resp
+
+    def _blob(self, req, account):
+        """A request for a storage account's Blob service: faults of kind "blob", the service, the request log."""
+        req.kind = "blob"
+        started = time.monotonic()
+        request_id = str(uuid.uuid4())
+        resp = self._faulted(req, "blob", (request_id, request_id))
+        drop_response = resp is Response.DROP and req.fault == "drop_response"
+        if resp is not None and not drop_response and resp is not Response.DROP:
+            resp = self.blob.fault_response(req, resp, request_id)
+        elif resp is None or drop_response:
+            try:
+                resp = self.blob.handle(req, account, request_id)
+            except Exception:
+                LOG.error("unhandled error on %s %s:\n%s", req.method, req.path, traceback.format_exc())
+                resp = self.blob.internal_error(req, request_id)
+            if drop_response:
+                resp = Response.DROP
+        self._log(req, resp, started, request_id, req.headers.get("x-ms-client-request-id") or request_id)
         return resp
 
     def _faulted(self, req, kind, tracking):
@@ -234,7 +261,7 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "drlab-azure/1.0"
 
     def version_string(self):
-        return self.server_version
+        return getattr(self, "_server_name", None) or self.server_version
     timeout = 120   # idle keep-alive connections
 
     def _read_body(self):
@@ -270,12 +297,14 @@ class Handler(BaseHTTPRequestHandler):
                 pass
             return
         payload = resp.payload()
+        self._server_name = getattr(resp, "server", None)      # the Blob service answers as Azure Storage
         self.send_response(resp.status)
         for k, v in resp.headers.items():
             self.send_header(k, str(v))
-        if payload:
+        if payload and "Content-Type" not in resp.headers:
             self.send_header("Content-Type", resp.content_type)
-        self.send_header("Content-Length", "0" if self.command == "HEAD" else str(len(payload)))
+        if "Content-Length" not in resp.headers:        # a HEAD of a blob says its size
+            self.send_header("Content-Length", "0" if self.command == "HEAD" else str(len(payload)))
         self.end_headers()
         if payload and self.command != "HEAD":
             self.wfile.write(payload)

@@ -4,6 +4,8 @@ Tables:
 * resources   every stored ARM resource (resource groups included), keyed by lower-cased id
 * operations  long-running operations (pending ones complete after a restart when lab time passes)
 * meta        small key/value items: the lab clock anchors, the token signing key
+* blob_containers, blobs   the Blob service data of the storage accounts (drlab/azure/blob.py), keyed by
+              the account's lower-cased resource id; blobs hold their bytes and properties
 
 One connection, serialised by a re-entrant lock: the engine holds `store.lock` for a whole ARM
 request and wraps it in `store.transaction()`, so every request is atomic.
@@ -60,6 +62,20 @@ CREATE INDEX IF NOT EXISTS operations_resource ON operations (resource_key);
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS blob_containers (
+    account_key TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    props       TEXT NOT NULL,
+    PRIMARY KEY (account_key, name)
+);
+CREATE TABLE IF NOT EXISTS blobs (
+    account_key TEXT NOT NULL,
+    container   TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    data        BLOB NOT NULL,
+    props       TEXT NOT NULL,
+    PRIMARY KEY (account_key, container, name)
 );
 """
 
@@ -211,6 +227,77 @@ class Store:
         with self.lock:
             self._db.execute("DELETE FROM resources")
             self._db.execute("DELETE FROM operations")
+            self._db.execute("DELETE FROM blobs")
+            self._db.execute("DELETE FROM blob_containers")
+
+    # -- the Blob service's data (drlab/azure/blob.py) --------------------------------------------
+    def container_get(self, account_key, name):
+        """The properties of a container (dict), or None."""
+        with self.lock:
+            row = self._db.execute("SELECT props FROM blob_containers WHERE account_key = ? AND name = ?",
+                                   (account_key, name)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def container_put(self, account_key, name, props):
+        with self.lock:
+            self._db.execute("INSERT INTO blob_containers (account_key, name, props) VALUES (?, ?, ?) "
+                             "ON CONFLICT(account_key, name) DO UPDATE SET props = excluded.props",
+                             (account_key, name, json.dumps(props)))
+
+    def container_delete(self, account_key, name):
+        """Delete a container and its blobs."""
+        with self.lock:
+            self._db.execute("DELETE FROM blobs WHERE account_key = ? AND container = ?", (account_key, name))
+            self._db.execute("DELETE FROM blob_containers WHERE account_key = ? AND name = ?", (account_key, name))
+
+    def containers(self, account_key, prefix=""):
+        """[(name, props)] of an account's containers, in name order."""
+        with self.lock:
+            rows = self._db.execute("SELECT name, props FROM blob_containers WHERE account_key = ? AND "
+                                    "substr(name, 1, ?) = ? ORDER BY name", (account_key, len(prefix), prefix)).fetchall()
+        return [(r[0], json.loads(r[1])) for r in rows]
+
+    def blob_get(self, account_key, container, name, data=True):
+        """(bytes or None, properties) of a blob, or None."""
+        column = "data" if data else "NULL"
+        with self.lock:
+            row = self._db.execute("SELECT %s, props FROM blobs WHERE account_key = ? AND container = ? AND name = ?"
+                                   % column, (account_key, container, name)).fetchone()
+        return (bytes(row[0]) if row[0] is not None else None, json.loads(row[1])) if row else None
+
+    def blob_put(self, account_key, container, name, data, props):
+        with self.lock:
+            self._db.execute("INSERT INTO blobs (account_key, container, name, data, props) VALUES (?, ?, ?, ?, ?) "
+                             "ON CONFLICT(account_key, container, name) DO UPDATE SET data = excluded.data, "
+                             "props = excluded.props", (account_key, container, name, sqlite3.Binary(data),
+                                                        json.dumps(props)))
+
+    def blob_delete(self, account_key, container, name):
+        with self.lock:
+            self._db.execute("DELETE FROM blobs WHERE account_key = ? AND container = ? AND name = ?",
+                             (account_key, container, name))
+
+    def blobs(self, account_key, container, prefix="", after=None, limit=None):
+        """[(name, properties)] of a container's blobs whose name starts with `prefix`, in name order, those after
+        `after` only (a list's marker); at most `limit`."""
+        sql = ("SELECT name, props FROM blobs WHERE account_key = ? AND container = ? AND substr(name, 1, ?) = ?")
+        args = [account_key, container, len(prefix), prefix]
+        if after is not None:
+            sql += " AND name > ?"
+            args.append(after)
+        sql += " ORDER BY name"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(int(limit))
+        with self.lock:
+            rows = self._db.execute(sql, args).fetchall()
+        return [(r[0], json.loads(r[1])) for r in rows]
+
+    def blob_delete_account(self, account_key):
+        """Forget the Blob service data of an account (deleted, or created again under the same id)."""
+        with self.lock:
+            self._db.execute("DELETE FROM blobs WHERE account_key = ?", (account_key,))
+            self._db.execute("DELETE FROM blob_containers WHERE account_key = ?", (account_key,))
 
     # -- operations -----------------------------------------------------------------------------
     @staticmethod

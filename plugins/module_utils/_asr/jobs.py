@@ -128,6 +128,15 @@ def _details(error):
                 recommended_action=service.get("recommendedAction") or provider.get("recommendedAction"))
 
 
+def _manual_action(task):
+    """The recovery plan action a task of a plan job is (ManualActionTaskDetails {name, instructions, observation}:
+    the action's name as the plan defines it), or None for any other task."""
+    details = task.get("customDetails") or {}
+    if details.get("instanceType") != "ManualActionTaskDetails":
+        return None
+    return dict(name=details.get("name"), instructions=details.get("instructions"))
+
+
 def job_facts(job):
     """A job as the modules return it (snake_case)."""
     props = (job or {}).get("properties") or {}
@@ -139,7 +148,7 @@ def job_facts(job):
         target_object_id=props.get("targetObjectId"), target_object_name=props.get("targetObjectName"),
         target_instance_type=props.get("targetInstanceType"),
         tasks=[dict(name=t.get("name"), friendly_name=t.get("friendlyName"), state=t.get("state"),
-                    start_time=t.get("startTime"), end_time=t.get("endTime"))
+                    start_time=t.get("startTime"), end_time=t.get("endTime"), manual_action=_manual_action(t))
                for t in props.get("tasks") or []],
         errors=[_details(e) for e in props.get("errors") or []],
         custom_details=props.get("customDetails") or {},

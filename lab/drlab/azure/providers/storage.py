@@ -10,8 +10,18 @@ Behaves like the Storage resource provider for azure-mgmt-storage 25.3.0 (api-ve
   `StorageAccountAlreadyTaken` when another subscription has it.
   `POST /subscriptions/{s}/providers/Microsoft.Storage/checkNameAvailability` answers
   `{nameAvailable, reason: AccountNameInvalid|AlreadyExists, message}`.
-* `primaryEndpoints` use the lab's storage suffix (`core.drlab.test`, never a real Azure host):
-  `https://{name}.blob.core.drlab.test/`. Nothing answers there: the lab has no data plane.
+* `primaryEndpoints.blob` is the lab's Blob service of the account, path-style on the simulator's own address:
+  `https://127.0.0.1:PORT/{name}/` (drlab/azure/blob.py: containers and block blobs, bearer tokens for
+  `https://storage.azure.com/` and SAS); rendered with the simulator's current URL, so a restart on another port
+  keeps it right. The other endpoints use the lab's storage suffix (`core.drlab.test`, never a real Azure host):
+  `https://{name}.dfs.core.drlab.test/`, ... - nothing answers there. The names the Blob service cannot tell from
+  the simulator's other endpoints (blob.RESERVED: subscriptions, providers, tenants, metadata, msi, common,
+  organizations) are "already taken" (409 StorageAccountAlreadyTaken; checkNameAvailability: AlreadyExists).
+* The Blob service's data goes with the account: deleting it (or its group) deletes its containers and blobs.
+* `PUT /_lab/storage/data-access {"account": name, "access": "write"|"read"|"none"}` (admin API): what a bearer
+  token's principal may do in the account's Blob service - the lab's stand-in for the data roles Storage Blob
+  Data Contributor (`write`, the default) and Reader (`read`) on the account; `none`: 403
+  AuthorizationPermissionMismatch for everything.
 * `listKeys` / `regenerateKey` return FAKE keys, derived from the account id and a counter. They
   look like Azure keys (64 random-looking bytes, base64) and open nothing anywhere.
 """
@@ -19,7 +29,7 @@ import base64
 import hashlib
 import re
 
-from drlab.azure import metadata
+from drlab.azure import blob, metadata
 from drlab.azure.rp import ArmError, LroStyle, ResourceType, bad_request
 from drlab.azure.providers import catalog
 from drlab.azure.providers import network as net
@@ -56,10 +66,18 @@ def accounts_named(ctx, name):
     return [acc for acc in ctx.list(STORAGE_ACCOUNT) or [] if acc.get("name", "").lower() == name.lower()]
 
 
-def endpoints(name, secondary=False):
+def endpoints(name, secondary=False, base_url=None):
+    """The account's endpoints; with `base_url` (the simulator's), `blob` is the lab's Blob service of the account."""
     suffix = "-secondary" if secondary else ""
-    return {service: "https://%s%s.%s.%s/" % (name, suffix, service, STORAGE_SUFFIX)
-            for service in ("dfs", "web", "blob", "queue", "table", "file")}
+    out = {service: "https://%s%s.%s.%s/" % (name, suffix, service, STORAGE_SUFFIX)
+           for service in ("dfs", "web", "blob", "queue", "table", "file")}
+    if base_url and not secondary:
+        out["blob"] = "%s/%s/" % (base_url.rstrip("/"), name)
+    return out
+
+
+def _reserved(name):
+    return name.lower() in blob.RESERVED
 
 
 def fake_key(account_id, key_name, generation):
@@ -87,6 +105,10 @@ class StorageAccount(ResourceType):
         if not NAME_RE.match(name):
             raise bad_request("AccountNameInvalid", invalid_name_message(name))
         if existing is None:
+            if _reserved(name):
+                raise ArmError(409, "StorageAccountAlreadyTaken",
+                               "The storage account named %s is already taken." % name)
+            ctx.engine.store.blob_delete_account(rid.key)     # nothing of an earlier account of that id
             sub = parse_id(account_id)["sub"]
             for other in accounts_named(ctx, name):
                 if net.same_id(other["id"], account_id):
@@ -137,7 +159,7 @@ class StorageAccount(ResourceType):
                 "keySource": "Microsoft.Storage",
             },
             "provisioningState": "Creating" if existing is None else "Succeeded",
-            "primaryEndpoints": endpoints(name),
+            "primaryEndpoints": endpoints(name, base_url=ctx.base_url),
             "primaryLocation": base["location"],
             "statusOfPrimary": "available",
             "creationTime": created,
@@ -175,7 +197,16 @@ class StorageAccount(ResourceType):
         return out
 
     def render(self, ctx, stored):
-        return strip_lab(stored)
+        out = strip_lab(stored)
+        p = out.get("properties")
+        if isinstance(p, dict) and isinstance(p.get("primaryEndpoints"), dict):
+            out["properties"] = p = dict(p)
+            blob_endpoint = endpoints(out.get("name") or "", base_url=ctx.base_url)["blob"]
+            p["primaryEndpoints"] = dict(p["primaryEndpoints"], blob=blob_endpoint)
+        return out
+
+    def on_deleted(self, ctx, rid, existing):
+        ctx.engine.store.blob_delete_account(rid.key)
 
     def operation_paths(self, ctx, rid, operation_id, verb):
         """Storage's polling URL: .../providers/Microsoft.Storage/locations/{loc}/asyncoperations/{id}."""
@@ -224,7 +255,7 @@ def check_name_availability(ctx, match, query, body):
                           "Values for request parameters are invalid: type '%s'." % rtype)
     if not NAME_RE.match(name):
         return 200, {"nameAvailable": False, "reason": "AccountNameInvalid", "message": invalid_name_message(name)}
-    if accounts_named(ctx, name):
+    if accounts_named(ctx, name) or _reserved(name):
         return 200, {"nameAvailable": False, "reason": "AlreadyExists",
                      "message": "The storage account named %s is already taken." % name}
     return 200, {"nameAvailable": True}
@@ -253,5 +284,24 @@ ROUTES = [
     ("POST", _SUB + r"/providers/Microsoft\.Storage/checkNameAvailability", check_name_availability),
     ("GET", _SUB + r"/providers/Microsoft\.Storage/skus", storage_skus),
 ]
+
+
+def set_data_access(ctx, match, body):
+    """PUT /_lab/storage/data-access {"account": name, "access": write|read|none}: the data role of bearer principals
+    in the account's Blob service (blob.py)."""
+    body = body or {}
+    access = body.get("access")
+    if access not in blob.DATA_ROLES:
+        raise bad_request("BadRequest", "access must be one of %s." % ", ".join(sorted(blob.DATA_ROLES)))
+    found = accounts_named(ctx, str(body.get("account") or "").rsplit("/", 1)[-1])
+    if not found:
+        raise ArmError(404, "NotFound", "No storage account named %r in the lab." % body.get("account"))
+    account = dict(ctx.get(found[0]["id"]))
+    account[LAB] = dict(account.get(LAB) or {}, data_access=access)
+    ctx.put(account["id"], account)
+    return 200, {"account": account["name"], "access": access}
+
+
+ADMIN_ROUTES = [("PUT", r"storage/data-access", set_data_access)]
 
 RESOURCE_TYPES = [StorageAccount]

@@ -28,7 +28,7 @@ def test_report_written_once(monkeypatch, tmp_path):
     assert first["changed"] and first["result"] == "passed"
     assert sorted(os.listdir(where)) == ["drill-1.html", "drill-1.json", "drill-1.xml"]
     assert first["files"]["junit"] == os.path.join(where, "drill-1.xml")
-    assert oct(os.stat(first["files"]["html"]).st_mode & 0o777) == "0o644"
+    assert oct(os.stat(first["files"]["html"]).st_mode & 0o777) == "0o600"      # reports are private by default
     with set_module_args(args):
         again = run_module(drill_report.main)
     assert not again["changed"]
