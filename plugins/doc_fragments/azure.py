@@ -107,6 +107,7 @@ options:
     description:
       - V(validate) verifies TLS certificates (the default). V(ignore) disables verification; do not use it
         outside throw-away tests. Falls back to E(AZURE_CERT_VALIDATION_MODE).
+      - While verification is off, every module run (and the C(dr.asr.protected_items) inventory) warns.
     type: str
     choices: [validate, ignore]
     default: validate

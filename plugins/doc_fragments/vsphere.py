@@ -27,13 +27,15 @@ options:
     aliases: [pass, pwd]
   port:
     description:
-      - The HTTPS port of the vSphere API. Falls back to E(VMWARE_PORT). A port in O(hostname) wins over the default.
+      - The HTTPS port of the vSphere API, from 1 to 65535. Falls back to E(VMWARE_PORT). A port in O(hostname) wins
+        over the default.
     type: int
     default: 443
   validate_certs:
     description:
       - Verify the server's TLS certificate. Falls back to E(VMWARE_VALIDATE_CERTS).
-      - Leave it on; use O(ca_path) or O(ca_bundle) for a vCenter signed by a private CA.
+      - Leave it on; use O(ca_path) or O(ca_bundle) for a vCenter signed by a private CA. While it is off, every module
+        run warns.
     type: bool
     default: true
   ca_path:

@@ -19,12 +19,13 @@ options:
     description:
       - How many seconds to wait at most. On timeout the module fails and returns what it saw last
         under RV(ignore:partial); running it again resumes waiting instead of repeating the request.
+      - V(0) or more (V(0) looks once). A negative number fails the module before it reads or writes anything.
     type: int
     default: 1800
   wait_sleep:
     description:
       - Seconds between polls when the service does not say when to poll again; a C(Retry-After)
-        from the service always takes precedence.
+        from the service always takes precedence. V(0) or more.
     type: int
     default: 10
 '''

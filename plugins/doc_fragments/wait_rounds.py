@@ -15,7 +15,8 @@ options:
         again after each round, until the work is done or O(wait_timeout) is spent)
         and prints one progress line per round, also as a job event under AWX. A round that ends early changes
         nothing; the next one finds the running jobs and waits on, it never starts an action twice.
-      - V(0) waits in one run, without progress lines.
+      - V(0) waits in one run, without progress lines. A negative number fails the module before it reads or writes
+        anything.
     type: int
     default: 60
 '''

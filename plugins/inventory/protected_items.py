@@ -93,10 +93,14 @@ import os
 
 from ansible.errors import AnsibleError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+from ansible.utils.display import Display
 
 from ansible_collections.dr.asr.plugins.module_utils._errors import DrAsrError
+from ansible_collections.dr.asr.plugins.module_utils._tls import unverified_warnings
 from ansible_collections.dr.asr.plugins.module_utils._azure.argspec import azure_argument_spec
 from ansible_collections.dr.asr.plugins.module_utils._asr import inventory as protected_items
+
+display = Display()
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -131,8 +135,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             except KeyError:
                 update = True
         if hosts is None:
+            params = self.azure_params()
+            for warning in unverified_warnings(params):     # every time verification is off, as the modules do
+                display.warning("dr.asr.protected_items: %s" % warning)
             try:
-                hosts = protected_items.read(self.azure_params(), self.get_option("vault_resource_group"),
+                hosts = protected_items.read(params, self.get_option("vault_resource_group"),
                                              self.get_option("vault_name"), self.get_option("recovered_addresses"))
             except DrAsrError as err:
                 raise AnsibleError("dr.asr.protected_items: %s" % err.summary())

@@ -76,6 +76,12 @@ class VSphereError(DrAsrError):
     kind = "vsphere"
 
 
+class UnexpectedError(DrAsrError):
+    """An exception no layer turned into a domain error (a bug): reported by DrAsrModule.guard, never as a traceback."""
+
+    kind = "internal"
+
+
 class WaitTimeout(DrAsrError):
     """Waiting ran out of time. `partial` holds what was known when it gave up."""
 

@@ -3,21 +3,69 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """DrAsrModule: wraps (does not inherit) AnsibleModule.
 
-It merges the shared argument specs a module declares it uses (azure, vsphere, wait), reports
-missing SDKs with missing_required_lib, hands out the client factories lazily, and turns a
-DrAsrError into fail_json with code, message, possible causes and recommended action.
+It merges the shared argument specs a module declares it uses (azure, vsphere, wait), checks the ranges of the
+numbers they and the module take (`bounds`) with the other arguments, warns while TLS verification is off, hides
+the secret parts of URL options (`secret_urls`), reports missing SDKs with missing_required_lib, hands out the
+client factories lazily, and turns a DrAsrError into fail_json with code, message, possible causes and recommended
+action.
+
+Every module's work runs inside `guard()` (run(), _asr.pipeline.finish and the modules with a main() of their own):
+an exception that is not a DrAsrError (a bug) becomes a clean failure, never a traceback, and every failure says
+what the run had written before it (`journal`: `changed` and `writes`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import traceback
+
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.dr.asr.plugins.module_utils._errors import DrAsrError, WaitTimeout
-from ansible_collections.dr.asr.plugins.module_utils._waiter import ROUND_ARGUMENT_SPEC, WAIT_ARGUMENT_SPEC, Waiter
+from ansible_collections.dr.asr.plugins.module_utils._errors import DrAsrError, InputError, UnexpectedError, WaitTimeout
+from ansible_collections.dr.asr.plugins.module_utils._journal import Journal
+from ansible_collections.dr.asr.plugins.module_utils._redact import url_secrets
+from ansible_collections.dr.asr.plugins.module_utils._tls import unverified_warnings
+from ansible_collections.dr.asr.plugins.module_utils._waiter import (
+    ROUND_ARGUMENT_SPEC, ROUND_BOUNDS, WAIT_ARGUMENT_SPEC, WAIT_BOUNDS, Waiter)
 from ansible_collections.dr.asr.plugins.module_utils._azure.argspec import azure_argument_spec
-from ansible_collections.dr.asr.plugins.module_utils._vsphere.argspec import vsphere_argument_spec
+from ansible_collections.dr.asr.plugins.module_utils._vsphere.argspec import VSPHERE_BOUNDS, vsphere_argument_spec
 from ansible_collections.dr.asr.plugins.module_utils._asr.argspec import asr_vault_argument_spec
 from ansible_collections.dr.asr.plugins.module_utils import _query
+
+
+def expected_range(bound):
+    """What a number option takes, in words: `bound` is dict(minimum=, maximum=, above=, unit=)."""
+    low, high, above = bound.get("minimum"), bound.get("maximum"), bound.get("above")
+    if above is not None:
+        text = "a number greater than %s" % above
+    elif low is not None and high is not None:
+        text = "a number from %s to %s" % (low, high)
+    elif low is not None:
+        text = "a number of %s or more" % low
+    else:
+        text = "a number of %s or less" % high
+    return text + (" (%s)" % bound["unit"] if bound.get("unit") else "")
+
+
+def _at(params, path):
+    value = params
+    for part in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def check_bounds(params, bounds):
+    """InputError for the first number outside its range. `bounds`: option (a.b for a suboption) -> bound."""
+    for path, bound in bounds.items():
+        value = _at(params, path)
+        if value is None or isinstance(value, bool):
+            continue
+        if ((bound.get("above") is not None and not value > bound["above"])
+                or (bound.get("minimum") is not None and value < bound["minimum"])
+                or (bound.get("maximum") is not None and value > bound["maximum"])):
+            raise InputError(path, value, expected_range(bound))
 
 
 class DrAsrModule(object):
@@ -26,10 +74,19 @@ class DrAsrModule(object):
     uses: iterable of "azure", "vsphere", "asr_vault", "wait", "rounds", "query" (shared option sets to merge;
           "asr_vault" implies "azure").
     azure_libraries: import names of the Azure SDK packages the module needs.
+    bounds: option (a.b for a suboption) -> dict(minimum=, maximum=, above=, unit=): the range of a number option,
+          checked with the arguments (the shared option sets bring theirs): a number out of range fails the module
+          before it reads or writes anything, naming the option, the value and the range.
+    secret_urls: options holding a URL that may carry a secret (a SAS token in its query, a password): no_log in
+          the spec, then only their secret parts stay hidden (redact.url_secrets), in results and logs alike.
     """
 
-    def __init__(self, argument_spec=None, uses=(), azure_libraries=(), supports_check_mode=True, **kwargs):
+    def __init__(self, argument_spec=None, uses=(), azure_libraries=(), supports_check_mode=True, bounds=None,
+                 secret_urls=(), **kwargs):
+        self.journal = Journal()     # what this run wrote (the Azure clients and the modules record into it)
+        self._reported = False
         spec = {}
+        all_bounds = {}
         if "asr_vault" in uses and "azure" not in uses:
             uses = tuple(uses) + ("azure",)
         if "azure" in uses:
@@ -40,17 +97,40 @@ class DrAsrModule(object):
             spec.update(asr_vault_argument_spec())
         if "wait" in uses:
             spec.update(WAIT_ARGUMENT_SPEC)
+            all_bounds.update(WAIT_BOUNDS)
         if "rounds" in uses:
             spec.update(ROUND_ARGUMENT_SPEC)
+            all_bounds.update(ROUND_BOUNDS)
         if "query" in uses:
             spec.update(_query.QUERY_ARGUMENT_SPEC)
         spec.update(argument_spec or {})
+        if "port" in spec and "hostname" in spec:      # the vsphere options (also merged by hand where optional)
+            all_bounds.update(VSPHERE_BOUNDS)
+        all_bounds.update(bounds or {})
+        for name in secret_urls:
+            spec[name] = dict(spec[name], no_log=True)  # never in the invocation log; narrowed to its secret below
         self._module = AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
         self._uses = tuple(uses)
         self._azure = None
         self._vsphere = None
         self._vsphere_rest = None
+        self._hide_url_secrets(secret_urls)
+        try:
+            check_bounds(self.params, all_bounds)
+        except InputError as error:
+            self.fail_from(error)
+        for warning in unverified_warnings(self.params):
+            self.warn(warning)
         self._check_libraries(azure_libraries)
+
+    def _hide_url_secrets(self, names):
+        """Keep only the secret parts of the URL options in the no_log values: the rest of the URL is shown."""
+        for name in names:
+            url = self.params.get(name)
+            if not isinstance(url, str):
+                continue
+            self._module.no_log_values.discard(url)
+            self._module.no_log_values.update(url_secrets(url))
 
     def _check_libraries(self, azure_libraries):
         if "azure" in self._uses:
@@ -96,10 +176,16 @@ class DrAsrModule(object):
 
     def exit_json(self, **result):
         self.close()
+        self._reported = True
         self._module.exit_json(**result)
 
     def fail_json(self, msg, **result):
+        """Fail; after writes (the journal), also say so: `changed` (unless the caller knows better) and `writes`."""
         self.close()
+        if self.journal:
+            result.setdefault("changed", True)
+            result.setdefault("writes", list(self.journal.entries))
+        self._reported = True
         self._module.fail_json(msg=msg, **result)
 
     def fail_from(self, error, **result):
@@ -108,14 +194,37 @@ class DrAsrModule(object):
             result.setdefault("partial", error.partial)
         self.fail_json(msg=error.summary(), error=error.to_dict(), **result)
 
+    @contextlib.contextmanager
+    def guard(self):
+        """Around a module's work: a DrAsrError that escaped is reported as such; any other exception (a bug, e.g. a
+        ValueError from our own code) becomes a clean failure that names it and says what had been written before
+        it - never a traceback on the user's screen (the traceback is in `exception`, shown with -vvv)."""
+        try:
+            yield
+        except Exception as exc:  # pylint: disable=broad-except  # the one place: everything else becomes a failure
+            if self._reported:      # exit_json/fail_json under a test harness that raises instead of exiting
+                raise
+            if isinstance(exc, DrAsrError):
+                self.fail_from(exc)
+                return
+            error = UnexpectedError("Unexpected error (a bug in dr.asr; please report it): %s: %s. %s"
+                                    % (type(exc).__name__, exc, self.journal.summary()),
+                                    code="UnexpectedError", details={"exception_type": type(exc).__name__})
+            self.fail_from(error, changed=bool(self.journal), writes=list(self.journal.entries),
+                           exception=traceback.format_exc())
+
     # -- clients --------------------------------------------------------------------------------
     def azure(self):
-        """The AzureClients factory for this run (auth resolved on first use)."""
+        """The AzureClients factory for this run (auth resolved on first use); its writes go to the journal."""
         if self._azure is None:
-            from ansible_collections.dr.asr.plugins.module_utils._azure.client import AzureClients
-            wait_sleep = self.params.get("wait_sleep") if "wait" in self._uses else None
-            self._azure = AzureClients(self.params, wait_sleep=wait_sleep)
+            self._azure = self.new_azure_clients()
+            self._azure.journal = self.journal
         return self._azure
+
+    def new_azure_clients(self):
+        from ansible_collections.dr.asr.plugins.module_utils._azure.client import AzureClients
+        wait_sleep = self.params.get("wait_sleep") if "wait" in self._uses else None
+        return AzureClients(self.params, wait_sleep=wait_sleep)
 
     def vsphere(self):
         """The connected vSphere session for this run (connects on first use)."""
@@ -140,21 +249,22 @@ class DrAsrModule(object):
         return AsrVault(self.azure(), self.params["vault_resource_group"], self.params["vault_name"])
 
     def close(self):
-        if self._azure is not None:
-            self._azure.close()
-            self._azure = None
-        if self._vsphere_rest is not None:
-            self._vsphere_rest.close()
-            self._vsphere_rest = None
-        if self._vsphere is not None:
-            self._vsphere.close()
-            self._vsphere = None
+        """Close the sessions of this run, best effort: a failure to log out never hides the run's result."""
+        for name in ("_azure", "_vsphere_rest", "_vsphere"):
+            session = getattr(self, name)
+            setattr(self, name, None)
+            if session is not None:
+                try:
+                    session.close()
+                except Exception:  # pylint: disable=broad-except
+                    pass
 
 
 def run(module_factory, runner):
-    """The shape of every main(): build the module, run (its `query` applied), report the one domain error."""
+    """The shape of every main(): build the module, run (its `query` applied), report the one domain error - and,
+    through guard(), anything else."""
     module = module_factory()
-    try:
+    with module.guard():
         query = module.params.get("query") if "query" in module.uses else None
         if query:
             _query.compile_query(query)
@@ -162,5 +272,3 @@ def run(module_factory, runner):
         if query:
             result["query_result"] = _query.apply(result, query)
         module.exit_json(**result)
-    except DrAsrError as error:
-        module.fail_from(error)

@@ -13,6 +13,10 @@ The first of these that is set wins:
 
 A file or a directory of hashed certificates (c_rehash) is accepted; a path that does not exist is an
 InputError naming where it came from, never a silent fallback to the default trust.
+
+Verification turned off (Azure: cert_validation_mode=ignore / AZURE_CERT_VALIDATION_MODE; vSphere:
+validate_certs=false / VMWARE_VALIDATE_CERTS) is never silent: `unverified_warnings` are the warnings every module
+run (DrAsrModule) and the inventory plugin emit while it is off.
 """
 
 from __future__ import annotations
@@ -25,6 +29,33 @@ CA_BUNDLE_ENV = ("AZURE_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
 
 # The one definition of the shared option (in both the azure and the vsphere argument specs).
 CA_BUNDLE_SPEC = dict(type="path")
+
+AZURE_UNVERIFIED = ("TLS certificate verification is OFF for Azure (cert_validation_mode=ignore, or "
+                    "AZURE_CERT_VALIDATION_MODE=ignore): nothing proves that the endpoints are Azure's, and the "
+                    "credentials and tokens sent to them can be intercepted. Verify against your CA instead: point "
+                    "ca_bundle (or AZURE_CA_BUNDLE) at it.")
+VSPHERE_UNVERIFIED = ("TLS certificate verification is OFF for vSphere %s (validate_certs=false, or "
+                      "VMWARE_VALIDATE_CERTS=false): nothing proves that the server is your vCenter, and the vSphere "
+                      "password sent to it can be intercepted. Verify against your CA instead: point ca_path (or "
+                      "VMWARE_CA_PATH, ca_bundle) at the CA that signed vCenter's certificate.")
+
+
+def _off(value):
+    """Whether a validate_certs value (a bool, or text from the environment) turns verification off."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("false", "no", "off", "0", "n", "f")
+    return value is not None and not value
+
+
+def unverified_warnings(params):
+    """The warnings for the TLS verification `params` turn off: Azure (cert_validation_mode=ignore) and vSphere
+    (validate_certs false, with a vCenter to talk to), one each; [] when everything is verified."""
+    warnings = []
+    if str(params.get("cert_validation_mode") or "").strip().lower() == "ignore":
+        warnings.append(AZURE_UNVERIFIED)
+    if "validate_certs" in params and params.get("hostname") and _off(params.get("validate_certs")):
+        warnings.append(VSPHERE_UNVERIFIED % params["hostname"])
+    return warnings
 
 
 def resolve_ca_bundle(params, own_option=None, environ=None):

@@ -28,6 +28,15 @@ WAIT_ARGUMENT_SPEC = dict(
 ROUND_ARGUMENT_SPEC = dict(
     wait_round=dict(type="int", default=60),
 )
+#: the ranges of those numbers, checked when the module's arguments are (DrAsrModule), before anything is read or
+#: written
+WAIT_BOUNDS = dict(
+    wait_timeout=dict(minimum=0, unit="seconds; 0 looks once and does not wait"),
+    wait_sleep=dict(minimum=0, unit="seconds"),
+)
+ROUND_BOUNDS = dict(
+    wait_round=dict(minimum=0, unit="seconds; 0 waits in one run"),
+)
 
 
 class Probe(object):

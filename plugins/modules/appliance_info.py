@@ -34,12 +34,13 @@ options:
     suboptions:
       timeout:
         description:
-          - Seconds to wait at most. On timeout the module fails, with what it saw last under RV(ignore:partial).
+          - Seconds to wait at most, V(0) or more. On timeout the module fails, with what it saw last under
+            RV(ignore:partial).
         type: int
         default: 1800
       sleep:
         description:
-          - Seconds between looks.
+          - Seconds between looks, V(0) or more.
         type: int
         default: 15
 extends_documentation_fragment:
@@ -269,6 +270,8 @@ ARGUMENT_SPEC = dict(
         sleep=dict(type="int", default=15),
     )),
 )
+BOUNDS = {"wait_for_appliance.timeout": dict(minimum=0, unit="seconds"),
+          "wait_for_appliance.sleep": dict(minimum=0, unit="seconds")}
 
 
 def wait_for_registration(vault, params):
@@ -296,7 +299,7 @@ def run_module(module):
 
 
 def main():
-    run(lambda: DrAsrModule(ARGUMENT_SPEC, uses=("asr_vault", "query"),
+    run(lambda: DrAsrModule(ARGUMENT_SPEC, uses=("asr_vault", "query"), bounds=BOUNDS,
                             azure_libraries=("azure.mgmt.recoveryservices", "azure.mgmt.recoveryservicessiterecovery")),
         run_module)
 

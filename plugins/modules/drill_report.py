@@ -441,12 +441,13 @@ def main():
     module = DrAsrModule(spec, mutually_exclusive=MUTUALLY_EXCLUSIVE, required_together=REQUIRED_TOGETHER,
                          required_by=REQUIRED_BY)
     done = {}
-    try:
-        module.exit_json(**run_module(module, done))
-    except DrAsrError as error:
-        module.fail_from(error, **done)
-    except (IOError, OSError, ValueError) as exc:
-        module.fail_json(msg="Could not write the drill report to %s: %s" % (module.params["path"], exc), **done)
+    with module.guard():
+        try:
+            module.exit_json(**run_module(module, done))
+        except DrAsrError as error:
+            module.fail_from(error, **done)
+        except (IOError, OSError, ValueError) as exc:
+            module.fail_json(msg="Could not write the drill report to %s: %s" % (module.params["path"], exc), **done)
 
 
 if __name__ == "__main__":

@@ -178,6 +178,11 @@ def main():
     module = DrAsrModule(ARGUMENT_SPEC, uses=("asr_vault", "wait", "rounds"),
                          azure_libraries=("azure.mgmt.recoveryservicessiterecovery",),
                          mutually_exclusive=[WHICH], required_one_of=[WHICH])
+    with module.guard():
+        control(module)
+
+
+def control(module):
     try:
         result = jobcontrol.control_job(module)
     except WaitTimeout as err:

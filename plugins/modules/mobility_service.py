@@ -49,6 +49,9 @@ options:
         verified against O(installer_checksum) before it is used.
       - In check mode the version is taken from the package name when it follows Microsoft's naming, so nothing is
         downloaded; otherwise the package is downloaded to a temporary directory and read.
+      - An C(http://) or C(https://) URL. Its query (a storage SAS token, C(?sv=...&sig=...)) and a password in it
+        (C(https://user:password@host/...)) are never shown or logged - results, messages and the module's log show
+        them as C(********) - so a URL with a SAS token can be given as it is.
     type: str
   installer_checksum:
     description:
@@ -56,7 +59,7 @@ options:
     type: str
   validate_certs:
     description:
-      - Whether the TLS certificate of O(installer_url) is verified.
+      - Whether the TLS certificate of O(installer_url) is verified. While it is not, the module warns.
     type: bool
     default: true
   ca_path:
@@ -65,7 +68,7 @@ options:
     type: path
   download_timeout:
     description:
-      - Timeout in seconds of the connection that downloads O(installer_url).
+      - Timeout in seconds of the connection that downloads O(installer_url), V(1) or more.
     type: int
     default: 60
   install_dir:
@@ -103,7 +106,7 @@ options:
     type: str
   cs_port:
     description:
-      - Classic experience. HTTPS port of the configuration server.
+      - Classic experience. HTTPS port of the configuration server, from 1 to 65535.
     type: int
     default: 443
   passphrase_path:
@@ -238,6 +241,7 @@ from ansible.module_utils.urls import fetch_url
 
 from ansible_collections.dr.asr.plugins.module_utils._module import DrAsrModule, run
 from ansible_collections.dr.asr.plugins.module_utils._errors import DrAsrError, InputError
+from ansible_collections.dr.asr.plugins.module_utils._redact import redact_text, redact_url
 from ansible_collections.dr.asr.plugins.module_utils import _mobility as ms
 from ansible_collections.dr.asr.plugins.module_utils._mobility import MobilityError
 
@@ -246,7 +250,8 @@ CHECKSUM_RE = re.compile(r"^sha256:([0-9a-fA-F]{64})$")
 ARGUMENT_SPEC = dict(
     state=dict(type="str", choices=["present", "latest", "absent"], default="present"),
     installer_path=dict(type="path"),
-    installer_url=dict(type="str"),
+    # no_log: never in the invocation log; DrAsrModule(secret_urls) then hides only its query (a SAS token) and password
+    installer_url=dict(type="str", no_log=True),
     installer_checksum=dict(type="str"),
     validate_certs=dict(type="bool", default=True),
     ca_path=dict(type="path"),
@@ -260,6 +265,13 @@ ARGUMENT_SPEC = dict(
     passphrase_path=dict(type="path", no_log=False),
     passphrase=dict(type="str", no_log=True),
 )
+BOUNDS = dict(
+    download_timeout=dict(minimum=1, unit="seconds"),
+    cs_port=dict(minimum=1, maximum=65535, unit="a TCP port"),
+)
+UNVERIFIED_DOWNLOAD = ("TLS certificate verification is OFF for the installer download (validate_certs=false): nothing "
+                       "proves that the package comes from %s. Its sha256 is still checked; verify the server against "
+                       "your CA instead (ca_path).")
 
 
 def new_module():
@@ -269,10 +281,15 @@ def new_module():
                             ("passphrase_path", "passphrase"), ("config_json_path", "cs_endpoint"),
                             ("config_json_content", "cs_endpoint")],
         required_together=[("installer_url", "installer_checksum")],
+        bounds=BOUNDS,
+        secret_urls=("installer_url",),
     )
 
 
 def validate(params):
+    url = params["installer_url"]
+    if url is not None and not re.match(r"^https?://[^/?#\s]+", url, re.I):
+        raise InputError("installer_url", redact_url(url), "an http:// or https:// URL of the installer package")
     if not os.path.isabs(params["install_dir"]):
         raise InputError("install_dir", params["install_dir"], "an absolute path")
     if params["installer_checksum"] and not CHECKSUM_RE.match(params["installer_checksum"]):
@@ -329,15 +346,16 @@ class Installer(object):
 
 
 def download(module, url, checksum):
-    """Download url into the module's temporary directory, verify its sha256; returns the path."""
+    """Download url into the module's temporary directory, verify its sha256; returns the path. Messages show the URL
+    without its query (a SAS token) or password (_redact)."""
     expected = CHECKSUM_RE.match(checksum).group(1).lower()
-    name = os.path.basename(url.split("?")[0]) or "installer.tar.gz"
+    name = os.path.basename(url.split("?")[0].split("#")[0]) or "installer.tar.gz"
     dest = os.path.join(module.tmpdir, name)
     params = module.params
     response, info = fetch_url(module.ansible_module, url, timeout=params["download_timeout"], ca_path=params["ca_path"])
     if info.get("status") != 200 or response is None:
-        raise MobilityError("Downloading the installer from %s failed: HTTP %s %s" % (url, info.get("status"), info.get("msg")),
-                            code="DownloadFailed")
+        raise MobilityError("Downloading the installer from %s failed: HTTP %s %s" % (
+            redact_url(url), info.get("status"), redact_text(str(info.get("msg")), [url])), code="DownloadFailed")
     digest = hashlib.sha256()
     with open(dest, "wb") as f:
         while True:
@@ -349,7 +367,7 @@ def download(module, url, checksum):
     if digest.hexdigest() != expected:
         os.unlink(dest)
         raise MobilityError("The installer downloaded from %s has sha256 %s, not the expected %s; it was not used."
-                            % (url, digest.hexdigest(), expected), code="ChecksumMismatch",
+                            % (redact_url(url), digest.hexdigest(), expected), code="ChecksumMismatch",
                             recommended_action="Check installer_url and installer_checksum.")
     return dest
 
@@ -421,6 +439,7 @@ class Registration(object):
             argv = ms.configure_command(agent["vx_dir"], "CSLegacy", cs_endpoint=params["cs_endpoint"],
                                         cs_port=params["cs_port"], passphrase_file=os.path.abspath(passphrase_file),
                                         errors_file=errors_file)
+        self.module.journal.record("ran the configurator (register the agent)")
         rc, out, err = self.module.run_command(argv)
         if rc not in ms.SUCCESS_CODES:
             raise ms.step_error("Registering the agent (UnifiedAgentConfigurator.sh)", rc, ms.INSTALL_LOG,
@@ -476,6 +495,7 @@ def warning_text(rc, errors):
 # -- steps -----------------------------------------------------------------------------------------
 def run_installer(module, installer, argv):
     started = time.time()
+    module.journal.record("ran the installer (%s)" % " ".join(argv))
     rc, out, err = module.run_command(argv, cwd=installer.package_dir())
     errors_json = ms.local(ms.ERRORS_JSON)
     errors = ms.read_errors_file(errors_json) if _newer_than(errors_json, started) else []
@@ -527,6 +547,7 @@ def ensure_absent(module, before):
         if not os.path.exists(ms.local(argv[0])):
             raise MobilityError("The agent's uninstaller %s is missing." % argv[0], code="UninstallerNotFound",
                                 recommended_action="Reinstall the same version over it, then uninstall.")
+        module.journal.record("ran the uninstaller (%s)" % " ".join(argv))
         rc, out, err = module.run_command(argv)
         if rc != 0:
             raise ms.step_error("Uninstalling the agent (%s)" % " ".join(argv), rc, ms.UNINSTALL_LOG, (), out + err)
@@ -631,6 +652,8 @@ def ensure_present(module, before):
 
 def run_module(module):
     validate(module.params)
+    if module.params["installer_url"] and not module.params["validate_certs"]:
+        module.warn(UNVERIFIED_DOWNLOAD % redact_url(module.params["installer_url"]))
     before = ms.detect()
     if module.params["state"] == "absent":
         return ensure_absent(module, before)

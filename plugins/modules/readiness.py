@@ -83,21 +83,22 @@ options:
         default: 300
       days:
         description:
-          - How far back to look, in days (samples = days x 86400 / interval). Default 1.
+          - How far back to look, in days (samples = days x 86400 / interval), more than V(0). Default 1.
           - Mutually exclusive with O(churn.samples).
         type: float
       samples:
         description:
-          - How many of the most recent samples to read. Mutually exclusive with O(churn.days).
+          - How many of the most recent samples to read, V(1) or more. Mutually exclusive with O(churn.days).
         type: int
       percentile:
         description:
-          - The percentile of the samples compared with the limits (the Deployment Planner uses the 95th).
+          - The percentile of the samples compared with the limits (the Deployment Planner uses the 95th), from V(1)
+            to V(100).
         type: int
         default: 95
       growth_percent:
         description:
-          - Growth added to the measured churn before comparing (the Deployment Planner assumes 30%).
+          - Growth added to the measured churn before comparing (the Deployment Planner assumes 30%), V(0) or more.
         type: int
         default: 30
 notes:
@@ -452,7 +453,6 @@ churn:
 import math
 
 from ansible_collections.dr.asr.plugins.module_utils import _readiness as readiness
-from ansible_collections.dr.asr.plugins.module_utils._errors import InputError
 from ansible_collections.dr.asr.plugins.module_utils._module import DrAsrModule, run
 from ansible_collections.dr.asr.plugins.module_utils._vsphere.facts import collect_vm_facts
 
@@ -472,27 +472,25 @@ ARGUMENT_SPEC = dict(
         growth_percent=dict(type="int", default=30),
     )),
 )
+BOUNDS = {"churn.interval": dict(minimum=1, unit="seconds"), "churn.days": dict(above=0),
+          "churn.samples": dict(minimum=1), "churn.percentile": dict(minimum=1, maximum=100),
+          "churn.growth_percent": dict(minimum=0)}
 
 FILTERS = ("names", "folder", "cluster", "datacenter")
 
 
 def build_module():
     return DrAsrModule(argument_spec=ARGUMENT_SPEC, uses=("azure", "vsphere"), azure_libraries=("azure.mgmt.compute",),
+                       bounds=BOUNDS,
                        required_together=[("target_vm_size", "location")], supports_check_mode=True)
 
 
 def churn_options(value):
-    """The validated churn suboptions with max_sample, or None when churn is off."""
+    """The churn suboptions with max_sample, or None when churn is off (their ranges: BOUNDS, checked with the
+    arguments)."""
     if not value or not value.get("enabled"):
         return None
     options = dict(value)
-    for key in ("interval", "samples", "days"):
-        if options.get(key) is not None and options[key] <= 0:
-            raise InputError("churn.%s" % key, options[key], "a number greater than 0")
-    if not 1 <= options["percentile"] <= 100:
-        raise InputError("churn.percentile", options["percentile"], "a percentile from 1 to 100")
-    if options["growth_percent"] < 0:
-        raise InputError("churn.growth_percent", options["growth_percent"], "0 or more")
     days = options.get("days") or 1
     options["max_sample"] = options.get("samples") or max(1, int(math.ceil(days * 86400 / options["interval"])))
     return options

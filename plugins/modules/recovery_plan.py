@@ -38,6 +38,9 @@ options:
   name:
     description:
       - Name of the recovery plan in the vault (case-insensitive when looked up).
+      - With O(state=present), 1 to 260 characters, ASCII letters, digits, hyphens, underscores and dots, starting
+        with a letter or a digit and not ending with a dot; any other name (a space, a slash, a letter outside ASCII)
+        fails the module before it sends a request.
     type: str
     required: true
   groups:
@@ -311,7 +314,7 @@ rounds:
 '''
 
 from ansible_collections.dr.asr.plugins.module_utils._module import DrAsrModule, run
-from ansible_collections.dr.asr.plugins.module_utils._asr import lookup, plans
+from ansible_collections.dr.asr.plugins.module_utils._asr import common, lookup, plans
 from ansible_collections.dr.asr.plugins.module_utils._asr.tracker import JobTracker
 
 ARGUMENT_SPEC = plans.ARGUMENT_SPEC
@@ -418,6 +421,7 @@ def ensure_absent(module, tracker, params):
 def run_module(module):
     params = module.params
     if params["state"] == "present":
+        common.check_name("name", params["name"], "recovery plan")
         plans.check_limits(params)   # ASR's limits on the options alone: before any read
     tracker = JobTracker(module.asr_vault(), params, module.warn)
     if params["state"] == "absent":

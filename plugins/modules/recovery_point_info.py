@@ -34,7 +34,7 @@ options:
     description: Only multi-VM sync points (points shared by the VMs of a multi-VM group).
     type: bool
   limit:
-    description: At most this many points per item (the newest).
+    description: At most this many points per item (the newest), V(1) or more.
     type: int
 extends_documentation_fragment:
   - dr.asr.azure
@@ -159,6 +159,7 @@ ARGUMENT_SPEC = dict(
     limit=dict(type="int"),
     **base.TARGET_SPEC
 )
+BOUNDS = dict(limit=dict(minimum=1, unit="points per item"))
 
 
 def run_module(module):
@@ -166,7 +167,7 @@ def run_module(module):
 
 
 def main():
-    run(lambda: DrAsrModule(ARGUMENT_SPEC, uses=("asr_vault", "query"),
+    run(lambda: DrAsrModule(ARGUMENT_SPEC, uses=("asr_vault", "query"), bounds=BOUNDS,
                             azure_libraries=("azure.mgmt.recoveryservicessiterecovery",),
                             mutually_exclusive=base.TARGET_EXCLUSIVE, required_one_of=base.TARGET_EXCLUSIVE),
         run_module)

@@ -31,6 +31,9 @@ options:
   name:
     description:
       - Name of the replication policy in the vault.
+      - With O(state=present), 1 to 260 characters, ASCII letters, digits, hyphens, underscores and dots, starting
+        with a letter or a digit and not ending with a dot; any other name (a space, a slash, a letter outside ASCII)
+        fails the module before it sends a request.
     type: str
     required: true
   experience:
@@ -88,6 +91,7 @@ options:
       - Name of the container mapping O(associate=true) creates. An existing association of the policy with
         the container is recognised whatever its name.
       - Defaults to the policy name followed by C(-association).
+      - It follows the same rule as O(name), checked (given or defaulted) before any request.
     type: str
   state:
     description:
@@ -280,7 +284,7 @@ rounds:
 
 from ansible_collections.dr.asr.plugins.module_utils._module import DrAsrModule, run
 from ansible_collections.dr.asr.plugins.module_utils._errors import AzureError
-from ansible_collections.dr.asr.plugins.module_utils._asr import lookup, policies, providers
+from ansible_collections.dr.asr.plugins.module_utils._asr import common, lookup, policies, providers
 from ansible_collections.dr.asr.plugins.module_utils._asr.tracker import JobTracker
 
 ARGUMENT_SPEC = dict(
@@ -442,8 +446,22 @@ def ensure_absent(module, tracker, provider, params):
     return dict(changed=True, policy={}, jobs=jobs, diff=dict(before=before, after={}))
 
 
+def check_names(params):
+    """The names this run may create - the policy, its association - as ASR takes them: before any request."""
+    if params["state"] != "present":
+        return
+    common.check_name("name", params["name"], "replication policy")
+    if params["association_name"] is not None:
+        common.check_name("association_name", params["association_name"], "association (container mapping)")
+    elif params["associate"]:
+        common.check_name("association_name", params["name"] + "-association", "association (container mapping)",
+                          hint="It defaults to the policy's name followed by -association; give a shorter "
+                               "association_name, or a shorter name.")
+
+
 def run_module(module):
     params = module.params
+    check_names(params)
     provider = providers.get(params["experience"])
     provider.policy.policy_support(params)  # the classic experience answers its not-implemented error here
     tracker = JobTracker(module.asr_vault(), params, module.warn)

@@ -46,7 +46,7 @@ options:
   shutdown_timeout:
     description:
       - With O(state=shutdown_guest), seconds to wait for the guests to power off after the shutdown request, all
-        VMs together.
+        VMs together. V(0) or more.
     type: int
     default: 300
   force:
@@ -58,12 +58,12 @@ options:
     default: true
   task_timeout:
     description:
-      - Seconds to wait for each vSphere power task (power off, power on).
+      - Seconds to wait for each vSphere power task (power off, power on). V(0) or more.
     type: int
     default: 300
   poll_interval:
     description:
-      - Seconds between looks at the VMs' power state while guests shut down, and at power tasks.
+      - Seconds between looks at the VMs' power state while guests shut down, and at power tasks. V(0) or more.
     type: int
     default: 5
 extends_documentation_fragment:
@@ -176,6 +176,8 @@ ARGUMENT_SPEC = dict(
     task_timeout=dict(type="int", default=300),
     poll_interval=dict(type="int", default=5),
 )
+BOUNDS = dict((option, dict(minimum=0, unit="seconds")) for option in ("shutdown_timeout", "task_timeout",
+                                                                       "poll_interval"))
 
 PROPS = ["runtime.powerState", "guest.toolsRunningStatus"]
 ON = "poweredOn"
@@ -258,6 +260,7 @@ class PowerRun(object):
     def power_task(self, vm, method, state):
         with self.session.errors("%s %s" % (method, vm["name"])):
             task = getattr(vm["ref"], method)()
+        self.module.journal.record("%s of VM %s" % (method, vm["name"]))
         try:
             wait_for_task(task, self.task_waiter(), "%s of VM %s" % (method, vm["name"]))
         except DrAsrError as err:
@@ -272,6 +275,7 @@ class PowerRun(object):
             try:
                 with self.session.errors("shutting down the guest of %s" % vm["name"]):
                     vm["ref"].ShutdownGuest()
+                self.module.journal.record("ShutdownGuest of VM %s" % vm["name"])
                 asked.append(vm)
             except VSphereError as err:
                 if not self.params["force"]:
@@ -345,10 +349,12 @@ class PowerRun(object):
 
 
 def main():
-    module = DrAsrModule(ARGUMENT_SPEC, uses=("vsphere",), supports_check_mode=True)
-    for option in ("shutdown_timeout", "task_timeout", "poll_interval"):
-        if module.params[option] < 0:
-            module.fail_from(InputError(option, module.params[option], "0 or more seconds"))
+    module = DrAsrModule(ARGUMENT_SPEC, uses=("vsphere",), supports_check_mode=True, bounds=BOUNDS)
+    with module.guard():
+        power(module)
+
+
+def power(module):
     run = PowerRun(module)
     try:
         run.read()

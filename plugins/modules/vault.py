@@ -160,7 +160,7 @@ from ansible_collections.dr.asr.plugins.module_utils._azure.errors import azure_
 from ansible_collections.dr.asr.plugins.module_utils._azure.lro import wait_for_lro
 from ansible_collections.dr.asr.plugins.module_utils._azure import recoveryservices as rs
 
-NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,49}$")
+NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9-]{1,49}")
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
@@ -176,7 +176,7 @@ ARGUMENT_SPEC = dict(
 
 
 def validate(params):
-    if not NAME_RE.match(params["name"]):
+    if not NAME_RE.fullmatch(params["name"]):
         raise InputError("name", params["name"], "2 to 50 letters, digits and hyphens, starting with a letter")
 
 

@@ -509,6 +509,8 @@ def run(world, tmp_path, ident, name, template_vars, survey, hold):
     assert holder.error is None, holder.error
     assert (status, rc) == ("successful", 0), "%s: %s rc=%s\n%s\n%s" % (
         name, status, rc, job.stdout()[-12000:], job.read_log())
+    # TLS verified on both sides: AWX's VMWARE_VALIDATE_CERTS=False lost against the templates' validate_certs: true
+    assert "TLS certificate verification is OFF" not in job.stdout(), job.stdout()[-6000:]
     # every held job was still running (lab time stood still) when its wait's progress line reached the job's events
     assert set(h["scenario"] for h in holder.held) == set(hold), (holder.held, job.stdout()[-6000:])
     assert set(h["released_by"] for h in holder.held) == {"progress"}, (holder.held, job.stdout()[-6000:])

@@ -1,7 +1,9 @@
 """dr.asr.mobility_service never prints its secrets, even at -vvv: the classic configuration
 server's passphrase and the content of a modernized config.json (here: its ServerSignature) are
 given to the module on the Ubuntu lab guest over SSH, and looked for in everything ansible-playbook
-prints. The secrets are real: both registrations must succeed with them."""
+prints. The secrets are real: both registrations must succeed with them. So is the storage SAS token
+in the query of an installer_url (the lab serves no package there: the download fails, and neither
+its error nor the module arguments show the token)."""
 import json
 import os
 
@@ -68,7 +70,19 @@ PLAY = """
     - name: Remove the agent
       dr.asr.mobility_service:
         state: absent
+
+    - name: An installer URL with a storage SAS token (nothing is served there, the download fails)
+      dr.asr.mobility_service:
+        installer_url: "{{{{ packages }}}}/Microsoft-ASR_UA_9.63.0.0_UBUNTU-22.04-64_GA_01Jan2005_release.tar.gz?sv=2022-11-02&sp=r&sig={sas_sig}"
+        installer_checksum: "sha256:{zeros}"
+        validate_certs: false
+        download_timeout: 10
+      vars:
+        packages: "https://{{{{ dr_asr_lab.environment.DRLAB_HOST }}}}:{{{{ dr_asr_lab.environment.DRLAB_AZURE_PORT }}}}/dr-asr-packages"
+      register: sas_download
+      failed_when: false
 """
+SAS_SIG = "drAsrLabSasSignatureNeverShown0123456789%3D"
 
 
 def test_mobility_service_never_prints_secrets(playbook, tmp_path):
@@ -77,7 +91,7 @@ def test_mobility_service_never_prints_secrets(playbook, tmp_path):
     config_file = os.path.join(settings.state_dir, "mobility", "secrets-test.json")
     play = tmp_path / "secrets.yml"
     play.write_text(PLAY.format(guest=guest.name, passphrase_file=config.passphrase_path(settings),
-                                config_file=config_file))
+                                config_file=config_file, sas_sig=SAS_SIG, zeros="0" * 64))
     result = playbook.run_playbook(str(play), "-vvv")
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-20000:]
@@ -88,3 +102,5 @@ def test_mobility_service_never_prints_secrets(playbook, tmp_path):
     assert passphrase not in output
     assert signature not in output
     assert "ServerSignature" not in output
+    assert "An installer URL with a storage SAS token" in output
+    assert SAS_SIG.split("%", maxsplit=1)[0] not in output      # neither the token nor its decoded form

@@ -214,8 +214,9 @@ class FakeAsr(object):
                        wait_sleep=0, credential=FakeCredential())
 
     def patch(self, monkeypatch):
-        """Modules' Azure clients talk to this fake (fresh clients per module run, as in real use)."""
-        monkeypatch.setattr(DrAsrModule, "azure", lambda module: self.clients())
+        """Modules' Azure clients talk to this fake (fresh clients per module run, as in real use; the module's
+        write journal records what they write)."""
+        monkeypatch.setattr(DrAsrModule, "new_azure_clients", lambda module: self.clients())
         return self
 
     # -- the request log ----------------------------------------------------------------------------

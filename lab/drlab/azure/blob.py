@@ -93,7 +93,6 @@ import hmac
 import ipaddress
 import re
 import time
-import uuid
 from urllib.parse import quote, unquote
 from xml.sax.saxutils import escape
 

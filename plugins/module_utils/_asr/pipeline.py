@@ -98,7 +98,13 @@ def _with_progress(work, result):
 
 
 def finish(module, runner, entries_of, what="targets"):
-    """main() of a pipeline module: run, warn what the targets warn, fail when a target failed (with the results)."""
+    """main() of a pipeline module: run, warn what the targets warn, fail when a target failed (with the results);
+    anything unexpected through the module's guard()."""
+    with module.guard():
+        _finish(module, runner, entries_of, what)
+
+
+def _finish(module, runner, entries_of, what):
     try:
         result = runner(module)
     except WaitTimeout as err:

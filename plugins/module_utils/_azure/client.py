@@ -32,7 +32,9 @@ import subprocess
 from ansible_collections.dr.asr.plugins.module_utils._errors import AzureError, InputError
 from ansible_collections.dr.asr.plugins.module_utils._tls import resolve_ca_bundle
 from ansible_collections.dr.asr.plugins.module_utils._azure.cloud import resolve_cloud
-from ansible_collections.dr.asr.plugins.module_utils._azure.policies import RETRY, FreshTokenPolicy, ResendUnsentPolicy
+from ansible_collections.dr.asr.plugins.module_utils._journal import Journal
+from ansible_collections.dr.asr.plugins.module_utils._azure.policies import (
+    RETRY, FreshTokenPolicy, JournalPolicy, ResendUnsentPolicy)
 from ansible_collections.dr.asr.plugins.module_utils._azure.models import as_dict
 from ansible_collections.dr.asr.plugins.module_utils._azure.reads import RunCache, read_or_none
 
@@ -110,18 +112,82 @@ def missing_library(module_name):
     return None
 
 
+def _credential_file_error(path, line, what):
+    """The error of a credential file that does not parse: the file and the line NUMBER, never the line (it may hold
+    a secret, which configparser's own messages quote)."""
+    where = "line %s" % line if line else "a line"
+    return AzureError("The Azure credential file %s cannot be read: %s %s. (The line is not shown: it may hold a "
+                      "secret.)" % (path, where, what), code="InvalidCredentialFile",
+                      recommended_action="Fix %s of %s. The file has [profile] sections of key = value lines "
+                                         "(azure.azcollection's format) and # or ; comments; a literal %% in a value "
+                                         "is written %%%%." % (where, path),
+                      details={"file": path, "line": line})
+
+
+def _line_of(text, section, option):
+    """The number of the line that sets `option` in [section] (for an error about its value), or None."""
+    current = None
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("[") and stripped.endswith("]"):
+            current = stripped[1:-1].strip()
+        elif current == section and stripped.split("=", 1)[0].split(":", 1)[0].strip().lower() == option:
+            return number
+    return None
+
+
+def parse_credential_file(path):
+    """The ConfigParser of an azure.azcollection-style credential file, or an AzureError naming the file and the line
+    number of what is wrong in it."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except (IOError, OSError) as exc:
+        raise AzureError("The Azure credential file %s cannot be read: %s." % (path, exc.strerror or type(exc).__name__),
+                         code="InvalidCredentialFile", details={"file": path})
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _credential_file_error(path, data.count(b"\n", 0, exc.start) + 1, "is not UTF-8 text") from None
+    parser = configparser.ConfigParser()
+    try:
+        parser.read_string(text, source=path)
+    except configparser.MissingSectionHeaderError as exc:
+        raise _credential_file_error(path, exc.lineno, "comes before the first [profile] header") from None
+    except configparser.DuplicateSectionError as exc:
+        raise _credential_file_error(path, exc.lineno, "repeats the profile [%s]" % exc.section) from None
+    except configparser.DuplicateOptionError as exc:
+        raise _credential_file_error(path, exc.lineno, "sets %s of profile [%s] a second time"
+                                     % (exc.option, exc.section)) from None
+    except configparser.ParsingError as exc:
+        numbers = [str(error[0]) for error in getattr(exc, "errors", ()) if error]
+        raise _credential_file_error(path, ", ".join(numbers) or None,
+                                     "is neither a [profile] header, a key = value line nor a comment") from None
+    except configparser.Error as exc:
+        raise _credential_file_error(path, getattr(exc, "lineno", None), "does not parse (%s)"
+                                     % type(exc).__name__) from None
+    return parser, text
+
+
 def read_credential_file(profile, path=None):
     path = os.path.expanduser(path or os.environ.get("AZURE_CREDENTIAL_FILE") or CREDENTIAL_FILE)
     if not os.path.exists(path):
         return None
-    parser = configparser.ConfigParser()
-    parser.read(path)
+    parser, text = parse_credential_file(path)
     section = profile or "default"
     if not parser.has_section(section):
         if profile:
             raise InputError("profile", profile, "a section of %s (found: %s)" % (path, ", ".join(parser.sections()) or "none"))
         return None
-    return dict(parser.items(section))
+    values = {}
+    for option in parser.options(section):
+        try:
+            values[option] = parser.get(section, option)
+        except configparser.InterpolationError:
+            # a % that is neither %% nor %(name)s (azure.azcollection reads the file the same way)
+            raise _credential_file_error(path, _line_of(text, section, option), "has a %% in the value of %s that is "
+                                         "neither %%%% nor %%(name)s" % option) from None
+    return values
 
 
 class AzureClients(object):
@@ -136,6 +202,7 @@ class AzureClients(object):
         self._cloud = None
         self._settings = None
         self.cache = RunCache()         # reads shared by the whole module run (_azure.reads)
+        self.journal = Journal()        # the writes ARM may have carried out (DrAsrModule sets the run's own)
 
     def read(self, key, what, call, convert=as_dict, missing=None):
         """A resource read once per run (`key`), None (or `missing`) when it does not exist."""
@@ -297,6 +364,7 @@ class AzureClients(object):
         kwargs.update(base_url=cloud.resource_manager, credential_scopes=[cloud.scope], user_agent=USER_AGENT)
         # a token ARM calls expired is replaced once; a request that never left is sent again (_azure.policies)
         kwargs.update(authentication_policy=FreshTokenPolicy(self.credential, cloud.scope),
+                      per_call_policies=[JournalPolicy(self.journal)],
                       per_retry_policies=[ResendUnsentPolicy()], **RETRY)
         if self._wait_sleep is not None:
             kwargs["polling_interval"] = self._wait_sleep

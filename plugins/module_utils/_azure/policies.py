@@ -16,6 +16,9 @@
   service); azure-core then drops the token but the credential's cache hands the same one out again until
   its own expiry. This policy asks the credential once for a token issued from now on (a claims challenge
   on `nbf`, which bypasses the cache, as Continuous Access Evaluation does) and resends the request.
+* `JournalPolicy` (per call, outside the retries): every write request (PUT, PATCH, POST, DELETE) that ARM did not
+  refuse - answered below 400, or whose answer was lost after it was sent - goes into the run's write journal
+  (`_journal.Journal`, method and path only), so that a failure says what was written before it.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from urllib.parse import urlparse
 
 try:
     from azure.core.exceptions import ServiceRequestError
@@ -60,6 +64,32 @@ class ResendUnsentPolicy(HTTPPolicy):
                     raise
                 self._sleep(self.backoff * (2 ** attempt))
                 attempt += 1
+
+
+WRITE_METHODS = ("PUT", "PATCH", "POST", "DELETE")
+
+
+class JournalPolicy(HTTPPolicy):
+    """Record the write requests ARM may have carried out in `journal` (anything with a `record(text)`)."""
+
+    def __init__(self, journal):
+        super().__init__()
+        self.journal = journal
+
+    def send(self, request):
+        method = (request.http_request.method or "").upper()
+        if method not in WRITE_METHODS or self.journal is None:
+            return self.next.send(request)
+        what = "%s %s" % (method, urlparse(request.http_request.url).path)
+        try:
+            response = self.next.send(request)
+        except Exception as exc:  # pylint: disable=broad-except  # re-raised: only recorded here
+            if ServiceRequestError is None or not isinstance(exc, ServiceRequestError):   # it may have been carried out
+                self.journal.record(what + " (answer lost)")
+            raise
+        if response.http_response.status_code < 400:
+            self.journal.record(what)
+        return response
 
 
 def challenge_error(headers):

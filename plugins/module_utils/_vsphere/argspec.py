@@ -20,3 +20,9 @@ def vsphere_argument_spec():
         ca_path=dict(type="path", fallback=(env_fallback, ["VMWARE_CA_PATH"])),
         ca_bundle=dict(CA_BUNDLE_SPEC),
     )
+
+
+#: the ranges of its numbers (DrAsrModule checks them with the arguments)
+VSPHERE_BOUNDS = dict(
+    port=dict(minimum=1, maximum=65535, unit="a TCP port"),
+)

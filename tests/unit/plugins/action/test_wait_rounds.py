@@ -170,3 +170,26 @@ def test_every_waiting_module_has_the_waiting_action():
         assert action.ActionModule is wait_rounds.ActionModule
         assert "dr.asr.wait_rounds" in module.DOCUMENTATION     # its wait_round option is documented
     assert test_failover_action.ActionModule is wait_rounds.ActionModule
+
+
+# -- bad numbers and faults: never a traceback from the action -------------------------------------------------
+REFUSED = {"failed": True, "changed": False, "msg": "Invalid value for parameter 'wait_timeout': 'soon'.",
+           "error": {"kind": "input", "message": "x", "details": {"parameter": "wait_timeout"}}}
+
+
+@pytest.mark.parametrize("args", [{"wait_timeout": "soon"}, {"wait_round": "a minute"}, {"wait_timeout": -5},
+                                  {"wait_round": -60}, {"wait_timeout": None, "wait_round": [1]}])
+def test_a_bad_wait_number_is_one_run_whose_argument_check_names_it(args, monkeypatch):
+    result, calls, lines = run_action(dict(args, items=["web-01"]), [REFUSED], monkeypatch)
+    assert len(calls) == 1 and calls[0] == dict(args, items=["web-01"]) and lines == []
+    assert result["failed"] and result["error"]["kind"] == "input"
+
+
+def test_an_unexpected_error_between_rounds_is_a_clean_failure_saying_what_ran(monkeypatch):
+    answers = [timeout_round(STARTED)]       # then the second round raises (a bug in the action or the connection)
+    result, calls, _lines = run_action({"items": ["web-01"], "wait_timeout": 600, "wait_round": 60}, answers,
+                                       monkeypatch)
+    assert len(calls) == 2 and result["failed"] and result["changed"] and result["rounds"] == 1
+    assert result["error"]["kind"] == "internal" and "IndexError" in result["msg"]
+    assert "1 module run(s) had finished before it, and changed something" in result["msg"]
+    assert "Traceback" in result["exception"] and "Traceback" not in result["msg"]

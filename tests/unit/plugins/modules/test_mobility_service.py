@@ -526,3 +526,81 @@ def test_a_failed_registration_after_an_installation_reports_the_change(machine)
     failure = module_fail(machine, installer_path=package, config_json_content=lab_config())
     assert failure["changed"] and failure["actions"] == ["install"] and failure["installed"]
     assert failure["error"]["code"] == "FailedWithErrors" and SIGNATURE not in json.dumps(failure)
+
+
+# -- an installer URL with a storage token (SAS): its query is never shown nor logged ---------------------------
+SAS_SIG = "k7Q2xV9sEcReTsIgNaTuRe0fThEsToRaGeAcCoUnT%3D"
+SAS_URL = ("https://stdrpackages.blob.core.windows.net/asr/Microsoft-ASR_UA_9.63.0.0_UBUNTU-22.04-64_GA_01Jan2005"
+           "_release.tar.gz?sv=2022-11-02&ss=b&srt=o&sp=r&se=2030-01-01T00:00:00Z&sig=" + SAS_SIG)
+SHOWN_URL = SAS_URL.split("?", maxsplit=1)[0] + "?********"
+REAL_EXIT_JSON, REAL_FAIL_JSON = basic.AnsibleModule.exit_json, basic.AnsibleModule.fail_json
+
+
+def module_output(machine, monkeypatch, **args):
+    """Run the module as ansible does - real exit_json/fail_json, their result as it is printed, and what the module
+    logs to syslog/journal (its invocation) - and return (printed result, logged lines)."""
+    printed, logged = [], []
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", REAL_EXIT_JSON)
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json", REAL_FAIL_JSON)
+    monkeypatch.setattr(basic.AnsibleModule, "_record_module_result", lambda self, o: printed.append(o))
+    monkeypatch.setattr(basic.AnsibleModule, "log", lambda self, msg, log_args=None: logged.append((msg, log_args)))
+    with set_module_args(_args(machine, args)):
+        with pytest.raises(SystemExit):
+            mobility_service.main()
+    return printed[0], logged
+
+
+def test_a_sas_token_never_shows_in_a_download_error_nor_in_the_logged_arguments(machine, monkeypatch):
+    def fetch_url(module, target, **kw):      # as ansible's fetch_url answers a 403 (the library's message quotes the URL)
+        assert target == SAS_URL               # the module downloads from the URL as given
+        return None, {"status": 403, "msg": "HTTP Error 403: Server failed to authenticate the request (%s)" % target,
+                      "url": target}
+    monkeypatch.setattr(mobility_service, "fetch_url", fetch_url)
+    result, logged = module_output(machine, monkeypatch, installer_url=SAS_URL, installer_checksum="sha256:" + "0" * 64)
+    assert result["failed"] and result["error"]["code"] == "DownloadFailed"
+    assert SHOWN_URL in result["msg"] and "HTTP 403" in result["msg"]
+    assert result["invocation"]["module_args"]["installer_url"].startswith(SAS_URL.split("?", maxsplit=1)[0])
+    text = json.dumps(result, default=str) + json.dumps([str(entry) for entry in logged])
+    assert SAS_SIG not in text and "sig=" not in text and "se=2030" not in text
+
+
+def test_a_sas_token_never_shows_in_a_checksum_error_nor_in_a_result(machine, monkeypatch):
+    package = make_package(machine.tmp, "9.63.0.0")
+    data = open(package, "rb").read()
+    monkeypatch.setattr(mobility_service, "fetch_url", lambda module, target, **kw: (Response(data), {"status": 200}))
+    wrong, _logged = module_output(machine, monkeypatch, installer_url=SAS_URL, installer_checksum="sha256:" + "0" * 64)
+    assert wrong["error"]["code"] == "ChecksumMismatch" and SHOWN_URL in wrong["msg"] and SAS_SIG not in json.dumps(wrong, default=str)
+    right = "sha256:" + hashlib.sha256(data).hexdigest()
+    done, logged = module_output(machine, monkeypatch, installer_url=SAS_URL, installer_checksum=right)
+    assert done["changed"] and done["version"] == "9.63.0.0"
+    assert done["invocation"]["module_args"]["installer_url"] == SAS_URL.split("?", maxsplit=1)[0] + "********"
+    assert SAS_SIG not in json.dumps(done, default=str) + json.dumps([str(entry) for entry in logged])
+
+
+def test_a_url_without_a_secret_shows_whole(machine, monkeypatch):
+    plain = SAS_URL.split("?", maxsplit=1)[0]
+    monkeypatch.setattr(mobility_service, "fetch_url", lambda module, target, **kw: (None, {"status": 404, "msg": "Not Found"}))
+    failure, _logged = module_output(machine, monkeypatch, installer_url=plain, installer_checksum="sha256:" + "0" * 64)
+    assert plain in failure["msg"] and failure["invocation"]["module_args"]["installer_url"] == plain
+
+
+def test_a_password_in_the_url_is_hidden_too(machine, monkeypatch):
+    url = "https://deploy:Pa55-w0rd@repo.example.com/asr/pkg.tar.gz"
+    monkeypatch.setattr(mobility_service, "fetch_url", lambda module, target, **kw: (None, {"status": 500, "msg": "x"}))
+    failure, _logged = module_output(machine, monkeypatch, installer_url=url, installer_checksum="sha256:" + "0" * 64)
+    assert "Pa55-w0rd" not in json.dumps(failure, default=str) and "https://deploy:********@repo.example.com/asr/pkg.tar.gz" in failure["msg"]
+
+
+def test_an_installer_url_that_is_not_http_is_refused_without_its_query(machine):
+    failure = module_fail(machine, installer_url="ftp://repo.example.com/pkg.tar.gz?sig=" + SAS_SIG,
+                          installer_checksum="sha256:" + "0" * 64)
+    assert failure["error"]["details"]["parameter"] == "installer_url" and SAS_SIG not in json.dumps(failure)
+
+
+def test_an_unverified_download_warns(machine, monkeypatch):
+    warnings = []
+    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, msg, **kw: warnings.append(msg))
+    monkeypatch.setattr(mobility_service, "fetch_url", lambda module, target, **kw: (None, {"status": 404, "msg": "x"}))
+    module_fail(machine, installer_url=SAS_URL, installer_checksum="sha256:" + "0" * 64, validate_certs=False)
+    assert [w for w in warnings if "TLS certificate verification is OFF for the installer download" in w
+            and SHOWN_URL in w and SAS_SIG not in w]
