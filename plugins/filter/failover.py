@@ -506,7 +506,12 @@ def failover_summary(state, vault_name, vault_resource_group):
                         health=i.get("health"), errors=i.get("errors") or [], steps=steps,
                         problem=state["unhealthy"].get(name)))
     plans = plan_records(state["targets"], items, state["jobs"])
+    hooks = [h for h in state.get("hooks") or [] if isinstance(h, dict)]
     summary = dict(
+        hooks=hooks,
+        hook_failures=["plan %s, %s group %s (manual action %s, job %s): hook %s: %s" % (
+            h.get("plan"), h.get("at"), h.get("group"), h.get("action"), h.get("job"), h.get("name"), h.get("message"))
+            for h in hooks if h.get("status") != "passed"],
         vault=dict(name=vault_name, resource_group=vault_resource_group), check_mode=check_mode,
         changed=any(vm["steps"] for vm in vms), wait=dict(rounds=state["rounds"], seconds=state["seconds"]),
         resumed_manual_actions=list(state["resumed"]),
@@ -521,6 +526,9 @@ def failover_summary(state, vault_name, vault_resource_group):
                   dict(name="VM", target="TARGET", before="BEFORE", phase="NOW", location="RUNS IN", health="HEALTH",
                        steps="DONE"))
     lines += plan_lines(plans)
+    lines += ["hook %s (plan %s, %s group %s): %s%s" % (
+        h.get("name"), h.get("plan"), h.get("at"), h.get("group"), h.get("status"),
+        (" - %s" % h["message"]) if h.get("message") else "") for h in hooks]
     lines.append("%d VMs: %d failed over (commit pending), %d committed, %d with problems%s" % (
         len(vms), len(summary["failed_over"]), len(summary["committed"]), len(summary["unhealthy"]),
         "; check mode: nothing was changed" if check_mode else ""))

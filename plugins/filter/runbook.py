@@ -13,6 +13,7 @@ in the report. These filters decide, between the role's tasks:
     runbook_hooks    the hooks checked against the plans (recovery_plan_info) before anything starts: each needs a
                      manual action of its plan at its place that runs in this kind of failover; every manual action
                      of the plans as the stops a job will make, and how many rounds the role needs to pass them all
+    runbook_waiting  the suspended plan jobs from dr.asr.job_info runs (the failover role reads them)
     runbook_stops    the stops the suspended plan jobs are at now (the job's suspended task names its manual action)
                      with the hooks to run there and the VMs of the group
     runbook_hosts    the inventory hosts that stand for the VMs of a stop (a host's host_var, else its name)
@@ -145,7 +146,22 @@ def runbook_stops(suspended, stops, done=None, records=None):
                      if s.get("action") == action and _stop_key(s) not in passed), None)
         if stop is None:
             stop = dict(plan=plan, group=None, at=None, action=action, vms=[], hooks=[])
-        out.append(dict(stop, key=_stop_key(stop), job=entry.get("job")))
+        out.append(dict(stop, key=_stop_key(stop), job=entry.get("job"), target=entry.get("target")))
+    return out
+
+
+def runbook_waiting(results):
+    """The suspended plan jobs from dr.asr.job_info runs, one per job waiting at a manual action (each run's `item`:
+    the role's record of the target - `key` C(plan:<name>), `manual_job`), as runbook_stops takes them."""
+    out = []
+    for result in results or []:
+        record = result.get("item") or {}
+        key = str(record.get("key") or "")
+        jobs = [j for j in result.get("jobs") or [] if isinstance(j, dict)]
+        if not key.startswith("plan:") or not jobs:
+            continue
+        out.append(dict(kind="plan", name=key[len("plan:"):], job=record.get("manual_job") or jobs[0].get("name"),
+                        facts=jobs[0], target=key, label=record.get("label")))
     return out
 
 
@@ -194,7 +210,8 @@ def runbook_resumes(stops, records, resume_manual_actions=False, resume_failed=F
         else:
             continue
         out.append(dict(job=stop.get("job"), plan=stop.get("plan"), action=stop.get("action"), comments=comments,
-                        label="plan %s: %s" % (stop.get("plan"), stop.get("action"))))
+                        label="plan %s: %s" % (stop.get("plan"), stop.get("action")), key=stop.get("target"),
+                        manual_action=stop.get("action")))
     return out
 
 
@@ -202,5 +219,5 @@ class FilterModule(object):
     """Ansible as the runbook of a recovery plan."""
 
     def filters(self):
-        return dict(runbook_hooks=runbook_hooks, runbook_stops=runbook_stops, runbook_hosts=runbook_hosts,
-                    runbook_record=runbook_record, runbook_resumes=runbook_resumes)
+        return dict(runbook_hooks=runbook_hooks, runbook_stops=runbook_stops, runbook_waiting=runbook_waiting,
+                    runbook_hosts=runbook_hosts, runbook_record=runbook_record, runbook_resumes=runbook_resumes)

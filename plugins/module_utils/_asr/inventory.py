@@ -39,7 +39,9 @@ def read(azure_params, resource_group, vault_name, recovered_addresses=True):
             facts = state.item_facts(item, ended)
             host = dict(item=facts, recovery_plans=sorted(plans_of.get(item["id"].lower(), [])), recovered=None,
                         source_address=_source_address(facts), address=None)
-            kind = RECOVERED_KIND.get(facts["phase"])
+            # an item whose phase the collection does not name (e.g. while its plan's failover job waits at a manual
+            # action after its group) but that ASR says runs in Azure: its failed-over VM is where it runs
+            kind = RECOVERED_KIND.get(facts["phase"]) or ("failover" if facts.get("runs_in") == "azure" else None)
             if kind and recovered_addresses:
                 host["recovered"] = recovered.recovered(reader, item, kind)
             host["address"] = _recovered_address(host["recovered"]) or host["source_address"]

@@ -327,6 +327,21 @@ def test_summary_of_a_committed_plan():
     assert summary["table"][-1] == "1 VMs: 0 failed over (commit pending), 1 committed, 0 with problems"
 
 
+def test_summary_names_each_hook_and_every_failed_one():
+    state = preflight(start(), {"it-01": "failed_over"}, action="none")
+    state["hooks"] = [
+        dict(name="db up", plan="rp-shop", group=1, at="after", action="db-up", job="j1", status="passed",
+             message="it-01 reached"),
+        dict(name="dns", plan="rp-shop", group=2, at="before", action="dns", job="j1", status="failed",
+             message="DNS refused")]
+    summary = f.failover_summary(state, "v", "rg")
+    assert [h["name"] for h in summary["hooks"]] == ["db up", "dns"]
+    assert summary["hook_failures"] == ["plan rp-shop, before group 2 (manual action dns, job j1): hook dns: DNS refused"]
+    assert "hook db up (plan rp-shop, after group 1): passed - it-01 reached" in summary["table"]
+    assert "hook dns (plan rp-shop, before group 2): failed - DNS refused" in summary["table"]
+    assert f.failover_summary(preflight(start(), {"it-01": "failed_over"}), "v", "rg")["hook_failures"] == []
+
+
 def test_unknown_step():
     with pytest.raises(ValueError):
         f.failover_results(start(), "nothing", [])

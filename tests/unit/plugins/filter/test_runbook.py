@@ -154,3 +154,17 @@ def test_a_stop_without_hooks_is_resumed_only_when_the_role_resumes_manual_actio
     assert stop["hooks"] == [] and stop["group"] == 1
     assert f.runbook_resumes([stop], [], resume_manual_actions=False) == []
     assert f.runbook_resumes([stop], [], resume_manual_actions=True)[0]["job"] == "job-1"
+
+
+def test_the_failover_reads_its_suspended_plan_jobs_and_resumes_them_by_target():
+    job = suspended_job("before-2")["facts"]
+    results = [dict(item=dict(key="plan:rp-shop", label="recovery plan rp-shop", manual_job="job-1"), jobs=[job]),
+               dict(item=dict(key="vms", label="VMs web-09", manual_job="job-2"), jobs=[job]),
+               dict(item=dict(key="plan:rp-gone", manual_job="job-3"), jobs=[])]
+    waiting = f.runbook_waiting(results)
+    assert [(w["name"], w["job"], w["target"]) for w in waiting] == [("rp-shop", "job-1", "plan:rp-shop")]
+    stops = f.runbook_hooks([hook(2, "before", name="lb")], [plan()], "UnplannedFailover")["stops"]
+    stop = f.runbook_stops(waiting, stops)[0]
+    record = f.runbook_record(stop, stop["hooks"][0], False, kind="failover")
+    resume = f.runbook_resumes([stop], [record])[0]
+    assert (resume["key"], resume["manual_action"], resume["job"]) == ("plan:rp-shop", "before-2", "job-1")
