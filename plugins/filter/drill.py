@@ -147,6 +147,22 @@ def drill_targets(plans, vms=None):
     return out
 
 
+def drill_check_problems(checks):
+    """Why smoke checks cannot run, before anything starts: an `expect_stdout` that is not a regular expression (it
+    was only compiled once the test VMs were up, after the test failover had started)."""
+    problems = []
+    for index, check in enumerate(checks or []):
+        pattern = (check or {}).get("expect_stdout")
+        if pattern is None:
+            continue
+        try:
+            re.compile(pattern)
+        except (re.error, TypeError) as err:
+            problems.append("drill_smoke_checks[%d] (%s): expect_stdout %r is not a regular expression: %s" % (
+                index, (check or {}).get("name"), pattern, err))
+    return problems
+
+
 def drill_wait(timeout, round_seconds=0, sleep=0):
     """wait_timeout, wait_round and wait_sleep of the waiting runs: rounds of `round_seconds` (0: 60), at least
     `timeout` / 100 (a run waits in at most about 100 rounds); polls every `sleep` seconds (0: 15)."""
@@ -580,6 +596,7 @@ class FilterModule(object):
 
     def filters(self):
         return dict(drill_targets=drill_targets, drill_wait=drill_wait, drill_refusal=drill_refusal,
+                    drill_check_problems=drill_check_problems,
                     drill_started=drill_started, drill_up_targets=drill_up_targets,
                     drill_with_up_jobs=drill_with_up_jobs, drill_headline=drill_headline, drill_smoke=drill_smoke,
                     drill_smoke_results=drill_smoke_results, drill_smoke_failures=_failed_smoke,

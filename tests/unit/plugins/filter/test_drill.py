@@ -359,3 +359,13 @@ def test_a_drill_that_was_up_gets_its_job_read():
     assert plan["job"] == "tf-2" and plan["facts"]["name"] == "tf-2" and plan["action"] == "none"
     assert [t for t in out["targets"] if t["kind"] == "item"] == [t for t in drill["targets"] if t["kind"] == "item"]
     assert f.drill_with_up_jobs(drill, dict(results=[dict(read, jobs=[])])) == drill
+
+
+def test_a_smoke_check_whose_expect_stdout_is_no_regex_is_refused_before_anything_starts():
+    checks = [dict(name="os", command="cat /etc/os-release", expect_stdout="(?m)^ID="),
+              dict(name="http", command="curl -s localhost", expect_stdout="<title>(shop"),
+              dict(name="plain", command="true")]
+    problems = f.drill_check_problems(checks)
+    assert len(problems) == 1
+    assert problems[0].startswith("drill_smoke_checks[1] (http): expect_stdout '<title>(shop' is not a regular expression")
+    assert f.drill_check_problems([]) == [] and f.drill_check_problems(checks[:1]) == []
