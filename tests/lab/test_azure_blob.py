@@ -20,6 +20,13 @@ SCOPE = "https://storage.azure.com/.default"
 VERSION = "2025-01-05"
 
 
+def account_key(listed):
+    """The first key of a listKeys answer (azure-mgmt-storage names the list keys_property; 21.x, the oldest-SDK
+    lane's, keys)."""
+    keys = getattr(listed, "keys_property", None)
+    return (keys if keys is not None else listed.keys)[0].value
+
+
 @pytest.fixture(scope="module")
 def storage(azure_clients):
     return azure_clients(StorageManagementClient)
@@ -153,7 +160,7 @@ def test_the_sdk_end_to_end(account, azure_sim):
 
 
 def test_a_sas_signed_with_the_account_key(account, azure_sim, storage, rg, container):
-    key = storage.storage_accounts.list_keys(rg, account.name).keys_property[0].value
+    key = account_key(storage.storage_accounts.list_keys(rg, account.name))
     name = container.rsplit("/", 1)[1]
     expiry = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)
     sas = blob_sdk.generate_container_sas(account.name, name, account_key=key, expiry=expiry,
@@ -214,7 +221,7 @@ def test_a_sas_signed_with_the_account_key(account, azure_sim, storage, rg, cont
 
 def test_no_key_based_access_when_the_account_forbids_it(storage, rg, azure_sim):
     acct = _account(storage, rg, allowSharedKeyAccess=False)
-    key = storage.storage_accounts.list_keys(rg, acct.name).keys_property[0].value
+    key = account_key(storage.storage_accounts.list_keys(rg, acct.name))
     blob_sdk.BlobServiceClient(acct.primary_endpoints.blob, credential=azure_sim.credential,
                                connection_verify=azure_sim.ca).create_container("locked")
     sas = blob_sdk.generate_container_sas(acct.name, "locked", account_key=key,
