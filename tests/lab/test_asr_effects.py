@@ -402,6 +402,108 @@ def test_alternate_location_errors(vcsim):
     assert err.value.code == "NetworkNotFound"
 
 
+# --- vCenter: a lost session (the fault suite's vcenter_session lane, here at exact points, no timing) ----------
+
+
+def _terminate_appliance_session():
+    """Terminate the appliance's vCenter session from another session, as an administrator (or the fault suite's
+    session killer) does."""
+    from pyVim.connect import Disconnect
+    key = vcenter.service_instance().content.sessionManager.currentSession.key
+    admin = vcenter._connect()  # pylint: disable=protected-access  # a session of its own
+    try:
+        admin.content.sessionManager.TerminateSession([key])
+    finally:
+        Disconnect(admin)
+    return key
+
+
+def _appliance_session_key():
+    return vcenter.service_instance().content.sessionManager.currentSession.key
+
+
+def test_a_lost_session_mid_effect_logs_in_again_and_finishes_it(vcsim, monkeypatch, caplog):
+    """The session ends while the effect waits for its vCenter task (the task ran): the appliance logs in again,
+    runs the effect again, finds the VM powered off and reports what the first run did; the job goes on."""
+    ref = _ref(vcsim, "app-api-01")
+    real_wait = effects.wait_task
+    killed = []
+
+    def wait_then_lose_session(task, **kw):
+        if not killed:
+            killed.append(_terminate_appliance_session())
+        return real_wait(task, **kw)
+    monkeypatch.setattr(effects, "wait_task", wait_then_lose_session)
+    with caplog.at_level("WARNING", logger="drlab.azure.asr.vcenter"):
+        assert effects.power_off_source(ref, graceful=False) == {"action": "powerOff", "powerState": "poweredOff"}
+        killed.clear()
+        assert effects.power_on_source(ref) == {"action": "powerOn", "powerState": "poweredOn"}
+    assert len(killed) == 1 and _appliance_session_key() != killed[0]
+    lost = [r.getMessage() for r in caplog.records if "logging in again" in r.getMessage()]
+    assert len(lost) == 2 and "shutting down app-api-01" in lost[0] and "powering on app-api-01" in lost[1]
+
+
+def test_a_lost_session_under_a_container_view_reads_again(vcsim):
+    """vcsim answers ManagedObjectNotFound (not NotAuthenticated) for a view of a terminated session: the session is
+    what decides, so the operation runs again from the start, with a new view in the new session."""
+    from pyVmomi import vim
+    runs = []
+
+    def names(si):
+        view = si.content.viewManager.CreateContainerView(si.content.rootFolder, [vim.VirtualMachine], True)
+        runs.append(si)
+        if len(runs) == 1:
+            _terminate_appliance_session()
+        return sorted(vm.name for vm in view.view)
+    assert "web-01" in vcenter.call(names, "listing VMs")
+    assert len(runs) == 2 and runs[0] is not runs[1]
+
+
+def test_discovery_reads_again_after_a_lost_session(vcsim, monkeypatch):
+    """The appliance's discovery (fabric.read_vcenter) whose session ends under it reads again after a new login,
+    instead of recording a sync error (that would leave the vault's machines as they were)."""
+    from drlab.azure.providers.siterecovery import fabric
+    real_retrieve = fabric._retrieve_inventory  # pylint: disable=protected-access
+    killed = []
+
+    def lose_then_retrieve(si):
+        if not killed:
+            killed.append(_terminate_appliance_session())
+        runs.append(si)
+        return real_retrieve(si)
+    runs = []
+    monkeypatch.setattr(fabric, "_retrieve_inventory", lose_then_retrieve)
+    vms = fabric.read_vcenter()["vms"]
+    assert len(killed) == 1 and len(runs) == 2 and sorted(vm["name"] for vm in vms) == sorted(vcsim)
+
+
+def test_an_error_with_the_session_alive_is_the_operations_own(vcsim):
+    """No new login, no second run: an effect's own error (here a VM that is not there) is raised at once; a session
+    lost on every run gives up after vcenter.ATTEMPTS runs."""
+    key = _appliance_session_key()
+    runs = []
+
+    def fails(si):
+        runs.append(si)
+        raise ValueError("not a session problem")
+    with pytest.raises(ValueError):
+        vcenter.call(fails, "failing")
+    assert len(runs) == 1 and _appliance_session_key() == key
+    with pytest.raises(effects.EffectError) as err:
+        effects.power_on_source({"name": "gone", "instance_uuid": "50100000-0000-4000-8000-000000000000"})
+    assert err.value.code == "SourceVmNotFound" and _appliance_session_key() == key
+    runs.clear()
+
+    def always_lost(si):
+        runs.append(si)
+        _terminate_appliance_session()
+        si.content.searchIndex.FindByUuid(None, "50100000-0000-4000-8000-000000000000", True, True)
+    from pyVmomi import vim
+    with pytest.raises(vim.fault.NotAuthenticated):
+        vcenter.call(always_lost, "losing")
+    assert len(runs) == vcenter.ATTEMPTS
+
+
 def test_without_a_vcenter_source_effects_are_skipped(monkeypatch):
     monkeypatch.delenv("DRLAB_VCENTER_URL", raising=False)
     vcenter.reset()

@@ -440,6 +440,22 @@ def test_injected_error_envelope(azure_lab, resource_group):
     assert r.json()["error"]["code"] == "ServiceUnavailable"
 
 
+def test_an_injected_error_after_the_request_ran(azure_lab, rm, resource_group):
+    """error_phase response: the request runs (its effects stay), then a gateway error replaces its answer."""
+    sim = azure_lab
+    rg = _name("rg-late")
+    sim.admin.set_faults([{"match": {"method": "PUT", "path_regex": "/resourcegroups/" + rg + "$"}, "error_rate": 1.0,
+                           "count": 1, "error_statuses": [503], "error_phase": "response"}])
+    since = time.time()
+    r = raw(sim, "PUT", rg_path(sim, rg) + "?api-version=" + RG_API, json={"location": LOCATION})
+    assert r.status_code == 503 and r.json()["error"]["code"] == "ServiceUnavailable"
+    assert rm.resource_groups.get(rg).name == rg
+    log = sim.admin.requests(since=since, path_regex=rg)
+    assert log[0]["status"] == 503 and log[0]["fault"] == "error_response"
+    with pytest.raises(ValueError):
+        FaultInjector([{"error_rate": 1.0, "error_phase": "later"}])
+
+
 def test_dropped_connections_are_retried(azure_lab, rm, resource_group):
     sim = azure_lab
     rg = resource_group(_name("rg-drop"))

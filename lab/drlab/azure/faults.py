@@ -12,6 +12,9 @@ A rule (all keys optional):
      "error_rate": 0.1,                        # chance of a 5xx in ARM's envelope
      "error_statuses": [500, 502, 503],        # which 5xx to pick from
      "retry_after": null,                      # Retry-After seconds on injected errors (none by default)
+     "error_phase": "request",                 # the error replaces the request (default: nothing runs), or
+                                               # "response": the request runs (its effects stay, a job starts) and
+                                               # the error replaces its answer (a gateway error after the work)
      "drop_rate": 0.05,                        # chance of closing the connection without an answer
      "drop_phase": "request",                  # drop before the request runs (default), or "response":
                                                # the request runs (and its effects stay), the answer is lost
@@ -42,7 +45,8 @@ class FaultAction:
     def __init__(self, rule, latency=0.0, kind=None, status=None, code=None, message=None, retry_after=None):
         self.rule = rule
         self.latency = latency
-        self.kind = kind            # None (latency only) | "error" | "drop" | "drop_response" | "storm"
+        self.kind = kind            # None (latency only) | "error" | "error_response" | "drop" | "drop_response"
+        #                             | "storm"
         self.status = status
         self.code = code
         self.message = message
@@ -80,6 +84,9 @@ class _Rule:
             if s not in ERROR_CODES:
                 raise ValueError("error_statuses: %s is not one of %s" % (s, sorted(ERROR_CODES)))
         self.retry_after = spec.get("retry_after")
+        self.error_phase = spec.get("error_phase", "request")
+        if self.error_phase not in ("request", "response"):
+            raise ValueError("error_phase: 'request' or 'response', not %r" % (self.error_phase,))
         self.drop_rate = float(spec.get("drop_rate", 0.0))
         self.drop_phase = spec.get("drop_phase", "request")
         if self.drop_phase not in ("request", "response"):
@@ -166,7 +173,8 @@ class FaultInjector:
                     code, msg = ERROR_CODES[status]
                     if "%s" in msg:
                         msg = msg % ((time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(now)),) + tuple(tracking))
-                    action.kind, action.status, action.code, action.message = "error", status, code, msg
+                    action.kind = "error" if rule.error_phase == "request" else "error_response"
+                    action.status, action.code, action.message = status, code, msg
                     action.retry_after = rule.retry_after
                 if action.kind is None and not action.latency:
                     continue

@@ -130,10 +130,12 @@ class App:
         correlation = req.headers.get("x-ms-correlation-request-id") or str(uuid.uuid4())
         resp = None
         drop_response = False
+        late_error = None
         try:
             resp = self._faulted(req, kind, (request_id, correlation))
             drop_response = resp is Response.DROP and req.fault == "drop_response"
-            if drop_response:
+            late_error = resp if req.fault == "error_response" else None
+            if drop_response or late_error is not None:
                 resp = None
             if resp is None:
                 if kind == "identity":
@@ -153,6 +155,8 @@ class App:
                                                        % (request_id, correlation)}})
         if drop_response:       # the request ran; its answer is lost on the way back
             resp = Response.DROP
+        elif late_error is not None:    # the request ran; a gateway error replaces its answer
+            resp = late_error
         if resp is not Response.DROP and req.kind not in ("identity",):
             self._arm_headers(req, resp, request_id, correlation)
         self._log(req, resp, started, request_id, correlation)
@@ -165,9 +169,10 @@ class App:
         request_id = str(uuid.uuid4())
         resp = self._faulted(req, "blob", (request_id, request_id))
         drop_response = resp is Response.DROP and req.fault == "drop_response"
-        if resp is not None and not drop_response and resp is not Response.DROP:
+        late_error = resp if req.fault == "error_response" else None
+        if resp is not None and not drop_response and late_error is None and resp is not Response.DROP:
             resp = self.blob.fault_response(req, resp, request_id)
-        elif resp is None or drop_response:
+        elif resp is None or drop_response or late_error is not None:
             try:
                 resp = self.blob.handle(req, account, request_id)
             except Exception:
@@ -175,6 +180,8 @@ class App:
                 resp = self.blob.internal_error(req, request_id)
             if drop_response:
                 resp = Response.DROP
+            elif late_error is not None:
+                resp = self.blob.fault_response(req, late_error, request_id)
         self._log(req, resp, started, request_id, req.headers.get("x-ms-client-request-id") or request_id)
         return resp
 
@@ -200,7 +207,7 @@ class App:
                                                        % ("subscription" if sub else "tenant",
                                                           sub or self.settings.tenant_id, action.retry_after)}},
                             {"Retry-After": str(action.retry_after)})
-        if action.kind == "error":
+        if action.kind in ("error", "error_response"):
             headers = {"Retry-After": str(action.retry_after)} if action.retry_after else {}
             return Response(action.status, {"error": {"code": action.code, "message": action.message}}, headers)
         return None

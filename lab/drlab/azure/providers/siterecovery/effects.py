@@ -7,7 +7,8 @@ behave exactly like resources a client created: etags, IP allocation, NIC/disk b
 * `delete_azure_resources(ctx, created)`  the VM, its NICs and its disks (nothing orphaned)
 * `set_azure_vm_power(ctx, vm_id, state)` / `azure_vm_power(ctx, vm_id)`  shut down / start again
 
-vCenter (pyVmomi, through the appliance's link `vcenter.service_instance()`):
+vCenter (pyVmomi, through the appliance's link: each effect is one `vcenter.call`, run again after a new login
+when vCenter ended the session under it):
 
 * `source_power_state(source)`, `power_off_source(source, graceful=True)`, `power_on_source(source)`
 * `create_vm_in_vcenter(spec)`        the on-premises VM of an alternate-location failback
@@ -424,8 +425,8 @@ def find_vm(si, source):
     return None
 
 
-def _source_vm(source):
-    vm = find_vm(vcenter.service_instance(), source)
+def _source_vm(si, source):
+    vm = find_vm(si, source)
     if vm is None:
         raise EffectError("The virtual machine %s (instance UUID %s) was not found in vCenter."
                           % (source.get("name") or "", source.get("instance_uuid") or source.get("bios_uuid")),
@@ -433,12 +434,19 @@ def _source_vm(source):
     return vm
 
 
+def _vm_label(source):
+    return source.get("name") or source.get("instance_uuid") or source.get("bios_uuid") or "?"
+
+
 def source_power_state(source):
     """poweredOn / poweredOff / suspended of the source VM; None without a vCenter or when missing."""
     if not vcenter.configured():
         return None
-    vm = find_vm(vcenter.service_instance(), source)
-    return str(vm.runtime.powerState) if vm is not None else None
+
+    def read(si):
+        vm = find_vm(si, source)
+        return str(vm.runtime.powerState) if vm is not None else None
+    return vcenter.call(read, "reading the power state of %s" % _vm_label(source))
 
 
 def power_off_source(source, graceful=True, shutdown_timeout=SHUTDOWN_TIMEOUT):
@@ -448,21 +456,27 @@ def power_off_source(source, graceful=True, shutdown_timeout=SHUTDOWN_TIMEOUT):
     """
     if not vcenter.configured():
         return _skipped("shutting down the source virtual machine")
-    vm = _source_vm(source)
+    acted = {}      # what a run that lost its session had done: the run after the new login reports it
+    return vcenter.call(lambda si: _power_off(_source_vm(si, source), graceful, shutdown_timeout, acted),
+                        "shutting down %s" % _vm_label(source))
+
+
+def _power_off(vm, graceful, shutdown_timeout, acted):
     if str(vm.runtime.powerState) == "poweredOff":
-        return {"action": "none", "powerState": "poweredOff"}
+        return {"action": acted.get("action") or "none", "powerState": "poweredOff"}
     action = None
     if graceful and str(vm.runtime.powerState) == "poweredOn" \
             and str(vm.guest.toolsRunningStatus) == "guestToolsRunning":
         try:
             vm.ShutdownGuest()
-            action = "shutdownGuest"
+            action = acted["action"] = "shutdownGuest"
         except Exception:  # pylint: disable=broad-except  # tools gone meanwhile: power off instead
             action = None
         deadline = time.monotonic() + shutdown_timeout
         while action and str(vm.runtime.powerState) != "poweredOff" and time.monotonic() < deadline:
             time.sleep(0.1)
     if str(vm.runtime.powerState) != "poweredOff":
+        acted["action"] = "powerOff"
         wait_task(vm.PowerOffVM_Task())
         action = "powerOff"
     return {"action": action, "powerState": str(vm.runtime.powerState)}
@@ -472,11 +486,17 @@ def power_on_source(source):
     """Power the on-premises VM on (failback). Returns {"action", "powerState"} or a skip."""
     if not vcenter.configured():
         return _skipped("powering on the on-premises virtual machine")
-    vm = _source_vm(source)
-    if str(vm.runtime.powerState) == "poweredOn":
-        return {"action": "none", "powerState": "poweredOn"}
-    wait_task(vm.PowerOnVM_Task())
-    return {"action": "powerOn", "powerState": str(vm.runtime.powerState)}
+
+    acted = {}
+
+    def power_on(si):
+        vm = _source_vm(si, source)
+        if str(vm.runtime.powerState) == "poweredOn":
+            return {"action": acted.get("action") or "none", "powerState": "poweredOn"}
+        acted["action"] = "powerOn"
+        wait_task(vm.PowerOnVM_Task())
+        return {"action": "powerOn", "powerState": str(vm.runtime.powerState)}
+    return vcenter.call(power_on, "powering on %s" % _vm_label(source))
 
 
 def _datacenters(si):
@@ -502,16 +522,19 @@ def create_vm_in_vcenter(spec):
     """
     if not vcenter.configured():
         return _skipped("creating the virtual machine %s in vCenter" % spec.get("name"))
-    si = vcenter.service_instance()
-    vm = find_vm(si, {"instance_uuid": spec.get("instance_uuid")}) if spec.get("instance_uuid") else None
-    created = vm is None
-    if vm is None:
-        vm = _create_vm(si, spec)
-    if spec.get("power_on", True) and str(vm.runtime.powerState) != "poweredOn":
-        wait_task(vm.PowerOnVM_Task())
-    return {"name": vm.name, "instance_uuid": vm.config.instanceUuid, "bios_uuid": vm.config.uuid,
-            "moref": vm._moId, "created": created,  # pylint: disable=protected-access
-            "powerState": str(vm.runtime.powerState)}
+    made = []       # a run that lost its session after the create finds the VM again: it was still made here
+
+    def create(si):
+        vm = find_vm(si, {"instance_uuid": spec.get("instance_uuid")}) if spec.get("instance_uuid") else None
+        if vm is None:
+            made.append(spec.get("name"))
+            vm = _create_vm(si, spec)
+        if spec.get("power_on", True) and str(vm.runtime.powerState) != "poweredOn":
+            wait_task(vm.PowerOnVM_Task())
+        return {"name": vm.name, "instance_uuid": vm.config.instanceUuid, "bios_uuid": vm.config.uuid,
+                "moref": vm._moId, "created": bool(made),  # pylint: disable=protected-access
+                "powerState": str(vm.runtime.powerState)}
+    return vcenter.call(create, "creating the virtual machine %s" % spec.get("name"))
 
 
 def _create_vm(si, spec):
@@ -584,10 +607,15 @@ def delete_vm_in_vcenter(source):
     """Power off and destroy a vCenter VM (lab clean-up). Returns True when one was deleted."""
     if not vcenter.configured():
         return False
-    vm = find_vm(vcenter.service_instance(), source)
-    if vm is None:
-        return False
-    if str(vm.runtime.powerState) != "poweredOff":
-        wait_task(vm.PowerOffVM_Task())
-    wait_task(vm.Destroy_Task())
-    return True
+    gone = []       # a run that lost its session after the destroy finds nothing: it was still deleted here
+
+    def delete(si):
+        vm = find_vm(si, source)
+        if vm is None:
+            return bool(gone)
+        if str(vm.runtime.powerState) != "poweredOff":
+            wait_task(vm.PowerOffVM_Task())
+        gone.append(vm)
+        wait_task(vm.Destroy_Task())
+        return True
+    return vcenter.call(delete, "deleting the virtual machine %s" % _vm_label(source))

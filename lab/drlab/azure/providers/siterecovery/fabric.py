@@ -209,9 +209,14 @@ def read_vcenter():
     """The lab vCenter's inventory in one PropertyCollector retrieve (continued while paged).
 
     Returns {"about": {...}, "vms": [{prop: value}], "hosts": {moid: {...}}, "datastores": [...]}.
-    Raises vcenter.NoVCenter without a configured vCenter, or pyVmomi's errors.
+    Raises vcenter.NoVCenter without a configured vCenter, or pyVmomi's errors (a lost session logs in again and
+    reads again: vcenter.call).
     """
-    si = vcenter.service_instance()
+    return _inventory_of(*vcenter.call(_retrieve_inventory, "discovering the vCenter's inventory"))
+
+
+def _retrieve_inventory(si):
+    """(ServiceContent, ObjectContent list) of the VMs, hosts and datastores: one run of vcenter.call."""
     content = si.RetrieveContent()
     view = content.viewManager.CreateContainerView(content.rootFolder,
                                                    [vim.VirtualMachine, vim.HostSystem, vim.Datastore], True)
@@ -237,6 +242,10 @@ def read_vcenter():
             objects.extend(result.objects)
     finally:
         view.Destroy()
+    return content, objects
+
+
+def _inventory_of(content, objects):
     inventory = {"about": {"instanceUuid": content.about.instanceUuid, "fullName": content.about.fullName,
                            "version": content.about.version},
                  "vms": [], "hosts": {}, "datastores": []}

@@ -5,13 +5,28 @@ Configured by the process environment, which `lab up` sets when it starts the si
 DRLAB_VCENTER_URL (https://host:port/sdk), DRLAB_VCENTER_USER, DRLAB_VCENTER_PASSWORD,
 DRLAB_VCENTER_CA (PEM file). Without DRLAB_VCENTER_URL the simulator runs with no vCenter
 (discovery finds nothing; source-side effects are skipped and reported as such).
+
+A lost session (terminated by an administrator - the fault suite's vcenter_session lane does it every 0.7 s -,
+expired, vCenter restarted) does not fail what the appliance was doing: `call(operation, what)` runs
+`operation(si)`, and when it failed and vCenter says the session it ran in is gone, logs in again and runs the
+whole operation again (the objects of the old session, e.g. its ContainerViews, are gone with it), as a real
+appliance does. Operations are idempotent (they find what an earlier attempt did before they act), and an error
+raised while the session is alive is the operation's own: raised at once.
 """
+import logging
 import os
 import ssl
 import threading
 from urllib.parse import urlparse
 
 from pyVim.connect import SmartConnect
+from pyVmomi import vim
+
+LOG = logging.getLogger("drlab.azure.asr.vcenter")
+
+#: runs of one operation at most (the first and the re-logins) while its session keeps being lost under it (the
+#: fault suite ends sessions every 0.7 s; on a loaded machine a login and a discovery can take about that long)
+ATTEMPTS = 10
 
 _lock = threading.Lock()
 _si = None
@@ -46,6 +61,42 @@ def service_instance():
                 pass
         _si = _connect()
         return _si
+
+
+def session_lost(si):
+    """Whether vCenter says the session of `si` is gone: it answers NotAuthenticated (vcsim: also for reading
+    currentSession), or no current session. False when that cannot be told (vCenter unreachable...)."""
+    try:
+        return si.content.sessionManager.currentSession is None
+    except vim.fault.NotAuthenticated:
+        return True
+    except Exception:  # pylint: disable=broad-except  # not an answer about the session
+        return False
+
+
+def _forget(si):
+    """Drop `si` as the shared link (unless another thread has replaced it already): the next use logs in."""
+    global _si  # pylint: disable=global-statement
+    with _lock:
+        if _si is si:
+            _si = None
+
+
+def call(operation, what):
+    """`operation(si)` with the appliance's session, logging in again when the session was lost under it (see the
+    module docstring): at most ATTEMPTS runs; `what` names the operation in the log. Raises NoVCenter without a
+    configured vCenter, and what the operation raised otherwise."""
+    for attempt in range(1, ATTEMPTS + 1):
+        si = service_instance()
+        try:
+            return operation(si)
+        except Exception as err:  # pylint: disable=broad-except  # decided below: the session, or the operation's own
+            if attempt >= ATTEMPTS or not session_lost(si):
+                raise
+            LOG.warning("%s: the vCenter session was lost (%s); logging in again (run %d of %d)",
+                        what, type(err).__name__, attempt + 1, ATTEMPTS)
+            _forget(si)
+    raise AssertionError("unreachable")
 
 
 def reset():
