@@ -11,15 +11,24 @@ action.
 
 Every module's work runs inside `guard()` (run(), _asr.pipeline.finish and the modules with a main() of their own):
 an exception that is not a DrAsrError (a bug) becomes a clean failure, never a traceback, and every failure says
-what the run had written before it (`journal`: `changed` and `writes`).
+what the run had written before it (`journal`: `changed` and `writes`). Where ansible-core's own argument checks
+neither hide the secrets nor name the option (a suboption container of the wrong shape, a float option no float
+holds), the AnsibleModule it wraps does both (`_hiding`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
+import math
+import sys
 import traceback
 
+from collections.abc import Mapping
+
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.common.validation import check_type_dict
+from ansible.module_utils.errors import NoLogError
 
 from ansible_collections.dr.asr.plugins.module_utils._errors import DrAsrError, InputError, UnexpectedError, WaitTimeout
 from ansible_collections.dr.asr.plugins.module_utils._journal import Journal
@@ -56,6 +65,11 @@ def _at(params, path):
     return value
 
 
+#: the largest number any option with a range takes: no count or duration means anything beyond it (10**9 seconds are
+#: 31 years), and time arithmetic fails there (time.sleep takes ~9.2e9 seconds at most, a float no 10**400)
+LARGEST = 10 ** 9
+
+
 def check_bounds(params, bounds):
     """InputError for the first number outside its range. `bounds`: option (a.b for a suboption) -> bound."""
     for path, bound in bounds.items():
@@ -66,6 +80,108 @@ def check_bounds(params, bounds):
                 or (bound.get("minimum") is not None and value < bound["minimum"])
                 or (bound.get("maximum") is not None and value > bound["maximum"])):
             raise InputError(path, value, expected_range(bound))
+        if (isinstance(value, float) and not math.isfinite(value)) or abs(value) > LARGEST:
+            raise InputError(path, value, "%s, at most %d" % (expected_range(bound), LARGEST))
+
+
+def secret_values(spec, params):
+    """The values of every no_log option (and alias) in `params`, suboptions included, whatever shape the containers
+    have."""
+    found = set()
+    if not isinstance(params, Mapping):
+        return found
+    for name, option in spec.items():
+        for key in [name] + list(option.get("aliases") or ()):
+            value = params.get(key)
+            if option.get("no_log"):
+                found.update(_leaves(value))
+            if option.get("options") and value is not None:
+                for element in value if isinstance(value, list) else [value]:
+                    found.update(secret_values(option["options"], element))
+    return found
+
+
+def _leaves(value):
+    if isinstance(value, Mapping):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        return set(leaf for item in value for leaf in _leaves(item))
+    return set() if value is None or isinstance(value, bool) or value == "" else {str(value)}
+
+
+def misshapen(spec, params, prefix=""):
+    """The first element of a suboption container that is no dict (a.b[0]), or None."""
+    if not isinstance(params, Mapping):
+        return None
+    for name, option in spec.items():
+        value = params.get(name)
+        if not option.get("options") or value is None:
+            continue
+        for index, element in enumerate(value if isinstance(value, list) else [value]):
+            where = prefix + name + ("[%d]" % index if isinstance(value, list) else "")
+            if isinstance(element, str):
+                try:
+                    element = check_type_dict(element)
+                except TypeError:
+                    return where
+            if not isinstance(element, Mapping):
+                return where
+            found = misshapen(option["options"], element, where + ".")
+            if found:
+                return found
+    return None
+
+
+def huge_float(spec, params, prefix=""):
+    """The first float option (a.b for a suboption) holding an integer no float holds, or None."""
+    if not isinstance(params, Mapping):
+        return None
+    for name, option in spec.items():
+        value = params.get(name)
+        if option.get("type") == "float" and isinstance(value, int) and not isinstance(value, bool):
+            try:
+                float(value)
+            except OverflowError:
+                return prefix + name
+        for element in (value if isinstance(value, list) else [value]) if option.get("options") else ():
+            found = huge_float(option["options"], element, prefix + name + ".")
+            if found:
+                return found
+    return None
+
+
+def _hiding(module_class):
+    """`module_class` (AnsibleModule) whose argument errors hide every no_log value and name the option, where
+    ansible-core does neither:
+    * on a suboption container of the wrong shape (a text or null element where a dict belongs) ansible-core gives up
+      listing the no_log values (module_utils/common/parameters.py _list_no_log_values raises; the validator records a
+      NoLogError first): its error would show every secret in the invocation, and not say which option it is;
+    * a float option given an integer no float holds (10**400) raises an OverflowError out of its type check (which
+      catches TypeError and ValueError only): the module would end on the exception."""
+    class HidingModule(module_class):
+        def __init__(self, *args, **kwargs):
+            try:
+                super().__init__(*args, **kwargs)
+            except OverflowError:
+                given = getattr(self, "_given", None) or {}
+                self.no_log_values.update(secret_values(self.argument_spec, given))
+                self.fail_json(msg="Invalid value for parameter '%s': a number no float holds. Expected a number of "
+                                   "at most %g." % (huge_float(self.argument_spec, given) or "?", sys.float_info.max))
+
+        def _load_params(self):
+            super()._load_params()
+            self._given = copy.deepcopy(self.params)       # as given: the argument checks replace what they refuse
+
+        def fail_json(self, msg, **kwargs):
+            errors = getattr(getattr(self, "validation_result", None), "errors", None) or ()
+            if any(isinstance(error, NoLogError) for error in errors):
+                given = getattr(self, "_given", None) or self.params
+                self.no_log_values.update(secret_values(self.argument_spec, given))
+                where = misshapen(self.argument_spec, given)
+                if where and isinstance(errors[0], NoLogError) and where not in str(msg):
+                    msg = "Invalid value for parameter '%s': %s" % (where, msg)
+            super().fail_json(msg, **kwargs)
+    return HidingModule
 
 
 class DrAsrModule(object):
@@ -109,7 +225,7 @@ class DrAsrModule(object):
         all_bounds.update(bounds or {})
         for name in secret_urls:
             spec[name] = dict(spec[name], no_log=True)  # never in the invocation log; narrowed to its secret below
-        self._module = AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
+        self._module = _hiding(AnsibleModule)(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
         self._uses = tuple(uses)
         self._azure = None
         self._vsphere = None

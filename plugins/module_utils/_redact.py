@@ -37,6 +37,8 @@ def url_secrets(url):
     fragment, and the user info's password (with its ':' and '@')."""
     if not isinstance(url, str) or not url:
         return []
+    if "://" not in url:
+        return [url]        # no URL (a SAS token alone?): nothing tells its secret parts from the rest
     secrets = []
     tail = _split(url)[1]
     if len(tail) > 1:
@@ -51,6 +53,8 @@ def redact_url(url):
     """`url` as messages show it: the query (and fragment) and the user info's password replaced by ********."""
     if not isinstance(url, str) or not url:
         return url
+    if "://" not in url:
+        return HIDDEN
     head, tail = _split(url)
     password = _password(head)
     if password:

@@ -342,6 +342,8 @@ def upload_target(params):
                   sas=blob.check_sas(params["sas_token"]) if params.get("sas_token") else None)
     if params.get("blob_url"):
         target["url"] = blob.container_url(params["blob_url"])
+    else:
+        blob.check_container(params["container"])
     return target
 
 
@@ -438,8 +440,8 @@ def run_module(module, done):
 def main():
     spec = dict(azure_argument_spec())
     spec.update(ARGUMENT_SPEC)
-    module = DrAsrModule(spec, mutually_exclusive=MUTUALLY_EXCLUSIVE, required_together=REQUIRED_TOGETHER,
-                         required_by=REQUIRED_BY)
+    module = DrAsrModule(spec, secret_urls=("blob_url",), mutually_exclusive=MUTUALLY_EXCLUSIVE,
+                         required_together=REQUIRED_TOGETHER, required_by=REQUIRED_BY)
     done = {}
     with module.guard():
         try:

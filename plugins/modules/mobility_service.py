@@ -292,7 +292,7 @@ def validate(params):
         raise InputError("installer_url", redact_url(url), "an http:// or https:// URL of the installer package")
     if not os.path.isabs(params["install_dir"]):
         raise InputError("install_dir", params["install_dir"], "an absolute path")
-    if params["installer_checksum"] and not CHECKSUM_RE.match(params["installer_checksum"]):
+    if params["installer_checksum"] is not None and not CHECKSUM_RE.match(params["installer_checksum"]):
         raise InputError("installer_checksum", params["installer_checksum"], "sha256:<64 hex digits>")
     cs_type = ms.CS_TYPES[params["experience"]]
     if cs_type == "CSPrime" and (params["cs_endpoint"] or params["passphrase_path"] or params["passphrase"]):

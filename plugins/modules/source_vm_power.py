@@ -165,6 +165,7 @@ from ansible_collections.dr.asr.plugins.module_utils._errors import DrAsrError, 
 from ansible_collections.dr.asr.plugins.module_utils._waiter import Probe, Waiter
 from ansible_collections.dr.asr.plugins.module_utils._vsphere.client import vim
 from ansible_collections.dr.asr.plugins.module_utils._vsphere.finders import list_names, resolve_datacenter, unescape
+from ansible_collections.dr.asr.plugins.module_utils._vsphere import power as vm_power
 from ansible_collections.dr.asr.plugins.module_utils._vsphere.tasks import wait_for_task
 
 ARGUMENT_SPEC = dict(
@@ -258,14 +259,15 @@ class PowerRun(object):
         return Waiter(timeout=self.params["task_timeout"], sleep=self.params["poll_interval"])
 
     def power_task(self, vm, method, state):
-        with self.session.errors("%s %s" % (method, vm["name"])):
-            task = getattr(vm["ref"], method)()
-        self.module.journal.record("%s of VM %s" % (method, vm["name"]))
-        try:
-            wait_for_task(task, self.task_waiter(), "%s of VM %s" % (method, vm["name"]))
-        except DrAsrError as err:
-            vm["error"] = err
-            return
+        # after a lost answer: the task it started, or None when the VM is in `state` already (never sent blindly)
+        task = vm_power.power_task(self.session, vm["ref"], method, "%s %s" % (method, vm["name"]),
+                                   record=self.module.journal.record, entry="%s of VM %s" % (method, vm["name"]))
+        if task is not None:
+            try:
+                wait_for_task(task, self.task_waiter(), "%s of VM %s" % (method, vm["name"]))
+            except DrAsrError as err:
+                vm["error"] = err
+                return
         vm["power_state"], vm["changed"] = state, True
 
     def shutdown_guests(self, todo):
@@ -273,9 +275,9 @@ class PowerRun(object):
         asked = []
         for vm in todo:
             try:
-                with self.session.errors("shutting down the guest of %s" % vm["name"]):
-                    vm["ref"].ShutdownGuest()
-                self.module.journal.record("ShutdownGuest of VM %s" % vm["name"])
+                # after a lost answer: asked again only when the VM shows the guest was not (never sent blindly)
+                vm_power.shutdown_guest(self.session, vm["ref"], "shutting down the guest of %s" % vm["name"],
+                                        record=self.module.journal.record, entry="ShutdownGuest of VM %s" % vm["name"])
                 asked.append(vm)
             except VSphereError as err:
                 if not self.params["force"]:

@@ -174,6 +174,9 @@ def network_id(clients, value, resource_group):
         return value
     if not resource_group:
         raise InputError("resource_group", None, "the resource group of network %s (or give the network's id)" % value)
+    for option, name in (("resource_group", resource_group), ("networks", value)):
+        if "/" in name:
+            raise InputError(option, name, "a name without '/' (or the network's id, in networks)")
     return VNET_PATH % (clients.subscription_id, resource_group, value)
 
 

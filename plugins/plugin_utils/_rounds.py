@@ -17,12 +17,16 @@ import math
 
 DEFAULT_TIMEOUT = 1800        # the wait doc fragment's default wait_timeout
 DEFAULT_ROUND = 60            # the wait doc fragment's default wait_round
+LARGEST = 10 ** 9             # the largest number a module takes (module_utils/_module.py check_bounds)
 
 
 def _int(value, default):
     if value is None or value == "":
         return default
-    return int(value)
+    number = int(value)
+    if abs(number) > LARGEST:
+        raise ValueError("%s is out of range" % value)   # the module's argument check names the option
+    return number
 
 
 def waits(args):

@@ -8,7 +8,9 @@ failback + commit) with that fault active during every step. A cell (step x faul
 2. if it failed: its message must be clear (a module's msg, no traceback), then one rerun;
 3. checks on what the lab holds: the lane's item reached the step's state; no item disabled; no job
    started twice for the same item and scenario; no test/failover VM or NIC left over in Compute/Network;
-   no secret (client secret, vCenter password, any access token) in any output.
+   no secret (client secret, vCenter password, any access token) in any output; the lane's one-shot fault
+   (a lost answer, a 503 after the write ran) fired, and the write it hit was not sent again (the job it started
+   ran: no blind re-send).
 
 Outcomes go to tests/faults/RESULTS.md at the end of the session (the README includes it).
 """
@@ -19,6 +21,7 @@ import ssl
 import subprocess
 import threading
 import time
+import urllib.parse
 import urllib.request
 import zlib
 
@@ -46,6 +49,11 @@ RANDOM_5XX = {"name": "random-5xx", "match": {"kinds": ["arm", "identity"]}, "er
 LOST_ANSWER = {"name": "lost-answer", "match": {"method": ["POST", "PUT"],
                                                 "path_regex": "/replicationProtectedItems/[^/]+(/[A-Za-z]+)?$"},
                "drop_rate": 1.0, "drop_phase": "response", "count": 1}
+# the step's first write runs (its job starts), then a gateway error replaces its answer: a pipeline that sends it
+# again blindly starts the action twice (or meets a 409); dr.asr looks for the job first
+ANSWER_503 = {"name": "answer-503", "match": {"method": ["POST", "PUT"],
+                                              "path_regex": "/replicationProtectedItems/[^/]+(/[A-Za-z]+)?$"},
+              "error_rate": 1.0, "error_statuses": [503], "error_phase": "response", "count": 1}
 DROPS = {"name": "drops", "match": {"kinds": ["arm", "identity"]}, "drop_rate": 0.05}
 LATENCY = {"name": "latency-spikes", "match": {"kinds": ["arm", "identity"]}, "probability": 0.25,
            "latency_ms": [200, 1500]}
@@ -59,14 +67,19 @@ FAULTS = {
     "5xx": dict(title="10% random 5xx (500/502/503/504)", rules=[RANDOM_5XX]),
     "throttle": dict(title="429 storms with Retry-After", rules=[STORM_AT_START], events=["storm"]),
     "drop": dict(title="dropped connections (5%, and the first write's answer lost)", rules=[LOST_ANSWER, DROPS]),
+    "answer_5xx": dict(title="503 after the first write ran (its job started)", rules=[ANSWER_503]),
     "latency": dict(title="latency spikes (25% of requests, 0.2-1.5 s)", rules=[LATENCY]),
     "token": dict(title="access token expires mid-run", short_tokens=True, events=["revoke"]),
     "azure_restart": dict(title="Azure restarted while a job runs", events=["restart"]),
     "vcenter_session": dict(title="vCenter sessions terminated (every 0.7 s)", background="sessions"),
-    "combined": dict(title="all of the above at once", rules=[LOST_ANSWER, RANDOM_5XX, DROPS, LATENCY, STORM_AT_START],
-                     short_tokens=True, events=["storm", "revoke", "restart"], background="sessions"),
+    "combined": dict(title="all of the above at once",
+                     rules=[LOST_ANSWER, ANSWER_503, RANDOM_5XX, DROPS, LATENCY, STORM_AT_START], short_tokens=True,
+                     events=["storm", "revoke", "restart"], background="sessions"),
 }
 LANES = tuple(FAULTS)
+#: rules a lane is about: a cell whose first run did not fire them proves nothing (lanes without events only: an
+#: Azure restart applies the rules afresh)
+MUST_FIRE = ("lost-answer", "answer-503")
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
 UNCLEAR = ("Traceback (most recent call last)", "MODULE FAILURE", "Unexpected failure during module execution")
 
@@ -266,12 +279,17 @@ class Harness(object):
         fault = FAULTS[lane]
         jobs_before = set(self.admin.jobs())
         items_before = set(self.admin.items())
-        notes, outputs = [], []
+        notes, outputs, found = [], [], []
         self.apply(fault, seed=zlib.crc32((step + lane).encode()))
         try:
+            since = time.time()
             with Background(self, fault) as bg:
                 rc, out = self.run_step(step, lane, 1)
             outputs.append(out)
+            found.extend(self.blind_resends(since, time.time()))
+            if not fault.get("events"):
+                hits = dict((r["name"], r["hits"]) for r in self.admin.call("GET", "/_lab/faults")["rules"])
+                found.extend("the fault %s did not fire" % name for name in MUST_FIRE if hits.get(name) == 0)
             if fault.get("events") and not bg.fired:
                 notes.append("the events did not fire (no job was polled)")
             notes.extend("event %s" % e for e in bg.errors)
@@ -294,6 +312,7 @@ class Harness(object):
         finally:
             self.clear()
         problems = self.check(step, lane, jobs_before, items_before, outputs)
+        problems.extend(found)
         if problems:
             outcome = FAILED
         cell = dict(outcome=outcome, notes=notes, problems=problems)
@@ -301,6 +320,24 @@ class Harness(object):
         return cell
 
     # -- checks -------------------------------------------------------------------------------------------------
+    def blind_resends(self, since, until):
+        """The writes of items and plans the lab carried out whose answer was then lost or replaced by a gateway error
+        (drop_response, error_response), and that were sent again all the same: the job they started ran, so a
+        client that looked first finds it and sends nothing again."""
+        query = "since=%f&until=%f&path_regex=%s" % (since, until, urllib.parse.quote(
+            "/replicationProtectedItems/|/replicationRecoveryPlans/"))
+        log = sorted(self.admin.call("GET", "/_lab/requests?" + query)["value"], key=lambda e: e["epoch"])
+        out = []
+        for i, entry in enumerate(log):
+            if entry.get("fault") not in ("drop_response", "error_response") or entry["method"] == "GET":
+                continue
+            again = [e for e in log[i + 1:] if (e["method"], e["path"].lower()) == (entry["method"], entry["path"].lower())]
+            if again:
+                out.append("%s %s sent again %d time(s) after it ran and its answer was %s" % (
+                    entry["method"], entry["path"].rsplit("/", 2)[-2] + "/" + entry["path"].rsplit("/", 1)[-1],
+                    len(again), "lost" if entry["fault"] == "drop_response" else "a %s" % entry["status"]))
+        return out
+
     def check(self, step, lane, jobs_before, items_before, outputs):
         problems = []
         items = self.admin.items()
@@ -373,7 +410,8 @@ class Harness(object):
                      "with a module's message, a rerun finished); *FAILED* (anything else, or lost/duplicated work, an "
                      "orphaned VM or NIC, a secret in the output). Each cell also checks: the item reached the step's "
                      "state, no protected item disabled, at most one job per item and scenario, no VM/NIC left over, "
-                     "no client secret, vCenter password or access token in the -vvv output. "
+                     "no client secret, vCenter password or access token in the -vvv output; a lane's one-shot "
+                     "fault (lost answer, 503 after the write) fired, and the write it hit was not sent again. "
                      "Suite run time: %d s." % seconds)
         notes = [(k, v) for k, v in sorted(self.results.items()) if v["notes"] or v["problems"]]
         if notes:

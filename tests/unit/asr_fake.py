@@ -35,6 +35,9 @@ a job or of its operation status at that job); job_state "InProgress" leaves the
     fake.patch(monkeypatch)          # every module run gets fresh AzureClients talking to `fake`
     fake.count("GET", "item_get")    # requests by method and kind (a route's name); fake.calls: [Call]
     fake.writes(), fake.reads("/replicationJobs"), fake.kinds()
+    fake.lose_answers.add("action")  # faults by kind: the request runs, its answer is lost (ServiceResponseError);
+    fake.fail_answers["action"] = [503]    # the request runs, then a gateway error answers it;
+    fake.fail_requests["action"] = [503]   # a gateway error answers it and nothing runs
 """
 
 from __future__ import annotations
@@ -189,6 +192,8 @@ class FakeAsr(object):
         self.calls = []
         self.bodies = []                # the action POSTs: (action, target name, body)
         self.lose_answers = set()       # kinds whose answer is lost after the request ran (ServiceResponseError)
+        self.fail_answers = {}          # kind -> [status, ...]: the next requests of that kind run, then answer these
+        self.fail_requests = {}         # kind -> [status, ...]: the next requests of that kind answer these, not run
         self.far = bool(far)
         self.clock = 0
         self._running = {}              # job name -> [looks left, the state it ends in]
@@ -250,10 +255,18 @@ class FakeAsr(object):
                     if not self.vault_exists and parsed.path.lower().startswith(V.lower()):
                         return self._response(404, {"error": {"code": "ResourceNotFound", "message": "no vault"}},
                                               {}, url)
+                    if self.fail_requests.get(kind):    # a gateway error before anything ran
+                        return self._response(self.fail_requests[kind].pop(0), {"error": {
+                            "code": "ServiceUnavailable", "message": "The service is temporarily unavailable."}}, {},
+                            url)
                     status, payload, headers = handler(match, query, body)
                     if kind in self.lose_answers:
                         raise ServiceResponseError("Connection aborted: the remote end closed the connection "
                                                    "without response")
+                    if self.fail_answers.get(kind):     # a gateway error after the work was done
+                        status = self.fail_answers[kind].pop(0)
+                        return self._response(status, {"error": {"code": "ServiceUnavailable", "message": "The "
+                                                                 "service is temporarily unavailable."}}, {}, url)
                     return self._response(status, payload, headers, url)
             self.calls.append(Call(method, "unknown", parsed.path, query, body))
             return self._response(404, {"error": {"code": "NotFound", "message": "%s %s" % (method, parsed.path)}},
@@ -307,6 +320,7 @@ class FakeAsr(object):
             ("GET", item + "/recoveryPoints", self._points),
             ("GET", PLANS, self._plan_list),
             ("GET", plan, self._plan_get),
+            ("POST", plan + r"/(?P<action>testFailover|testFailoverCleanup|unplannedFailover)", self._plan_action),
             ("PUT", plan, self._plan_put),
             ("PATCH", plan, self._plan_patch),
             ("DELETE", plan, self._plan_delete),
@@ -549,6 +563,8 @@ class FakeAsr(object):
             self.finish(name, state)
         else:
             self.jobs[name]["properties"]["state"] = state
+        props = self.jobs[name]["properties"]      # what was done is no longer allowed
+        props["allowedActions"] = [a for a in props.get("allowedActions") or [] if a.lower() != action]
         return 200, self._rendered_job(name), {}
 
     # -- protected items --------------------------------------------------------------------------------
@@ -639,6 +655,12 @@ class FakeAsr(object):
     def _enable(self, match, query, body):
         name = match.group("item")
         path = match.group(0)
+        existing = self.items.get(name.lower())
+        running = self._job_of(existing) if existing is not None else None
+        if running is not None and running["properties"]["state"] in RUNNING_STATES:
+            message = "Another operation ('%s', job '%s') is in progress on '%s'." % (
+                running["properties"]["scenarioName"], running["name"], name)
+            return 409, {"error": {"code": "AnotherOperationInProgress", "message": message}}, {}
         inp = body["properties"]["providerSpecificDetails"]
         mach = next(m for m in self.machines if m["id"].lower() == inp["fabricDiscoveryMachineId"].lower())
         vm = mach["properties"]["displayName"]
@@ -881,6 +903,27 @@ class FakeAsr(object):
         name = match.group("plan")
         job = self.job(words.job("plan_delete").scenario, name, then=lambda: self.plans.pop(name.lower(), None))
         return self._accepted(match.group(0), job)
+
+    def _plan_action(self, match, query, body):
+        """A plan action: one plan job (its target the plan); once it succeeded every member shows the item action's
+        effects. The plan's currentScenario names the job, also after it ended [lab: plans.render_plan]."""
+        plan = self.plans.get(match.group("plan").lower())
+        if plan is None:
+            return self._not_found("recovery plan " + match.group("plan"))
+        action = match.group("action").lower()
+        self.bodies.append(("plan_" + action, plan["name"], body))
+        key, effects = ITEM_ACTIONS[action]
+        ids = set(r["id"].lower() for g in plan["properties"]["groups"] for r in g["replicationProtectedItems"])
+        members = [i for i in self.items.values() if i["id"].lower() in ids]
+
+        def succeeded():
+            for member in members:
+                member["properties"].update(copy.deepcopy(effects))
+        job = self.job(words.job(key).scenario, plan["name"], then=succeeded, target_type="RecoveryPlan")
+        plan["properties"]["currentScenario"] = {"scenarioName": words.job(key).scenario,
+                                                 "jobId": asr_id(V) + "/replicationJobs/" + job,
+                                                 "startTime": self.jobs[job]["properties"]["startTime"]}
+        return self._accepted(match.group(0).rsplit("/", 1)[0], job)
 
     def add_plan(self, name, boot_groups, shutdown_actions=(), reverse=False):
         """A plan as ASR would answer it; `boot_groups` lists VM names; `reverse` stores the groups in another

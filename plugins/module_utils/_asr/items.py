@@ -762,21 +762,28 @@ class Batch(pipeline.Work):
 
     def _own_job(self, target, write):
         """After an uncertain failure to write: the job the VM's item runs for that write now, or None. The item's
-        currentScenario names it, else (the item shows no job yet) the vault's newest job of that write on it."""
+        currentScenario names it; else (the item is not listed yet, or shows no job yet, or could not be read) the
+        vault's job list: the newest running job of that write whose target is the VM (its name, or its item's name,
+        id or internal id: ASR's 409 names the item)."""
         action = WRITE_ACTIONS[write]
+        scenario_action = self.provider.item.scenario_action
         try:
             item = self.items(fresh=True).of(target.machine) if target.machine is not None else None
         except DrAsrError:
-            return None
+            item = None         # the job list may still name the job
         busy = self.busy(item) if item is not None else None
-        scenario_action = self.provider.item.scenario_action
         if busy and scenario_action((props(item).get("currentScenario") or {}).get("scenarioName")) == action:
             target.item = item
             return busy
+        keys = set(k.lower() for k in (target.label, (target.item or {}).get("name")) if k)
+        if item is not None:
+            keys.update(k.lower() for k in (item.get("name"), item.get("id"), props(item).get("friendlyName"),
+                                            details(item).get("internalIdentifier")) if k)
         try:
-            found = [j for j in self.vault.jobs.list() if (j.get("target_object_name") or "").lower() ==
-                     (target.label or "").lower() and scenario_action(j.get("scenario")) == action and
-                     j.get("state") not in FINAL_STATES and j.get("name") not in self.ended]
+            found = [j for j in self.vault.jobs.list() if keys & set(
+                (j.get(k) or "").lower() for k in ("target_object_name", "target_object_id")) and
+                scenario_action(j.get("scenario")) == action and j.get("state") not in FINAL_STATES and
+                j.get("name") not in self.ended]
         except DrAsrError:
             return None
         if found:

@@ -42,7 +42,11 @@ def parse_time(value, parameter, now=None):
     match = _RELATIVE.match(text)
     if match:
         seconds = int(match.group(1)) * _UNITS[match.group(2)[0].lower()]
-        return (now or utcnow()) - datetime.timedelta(seconds=seconds)
+        try:
+            return (now or utcnow()) - datetime.timedelta(seconds=seconds)
+        except OverflowError:
+            raise InputError(parameter, value, "a duration before now that reaches back no further than the year 1, "
+                                               "such as 30m, 2h or 7d") from None
     parsed = from_iso(text)
     if parsed is None:
         raise InputError(parameter, value, "an ISO 8601 time such as 2026-11-26T08:00:00Z (a time without an offset "

@@ -58,6 +58,15 @@ def job_decision(facts, action):
         facts.get("name"), state, action, why, ", ".join(facts.get("allowed_actions") or []) or "none")
 
 
+def acted_on(vault, name, action):
+    """After an uncertain answer to a job action: the job's name when the action took effect (the job's state and
+    allowedActions no longer call for it: cancelled, resumed, restarted), else None (it may be sent again)."""
+    try:
+        return name if not job_decision(vault.jobs.get(name), action)[0] else None
+    except AzureError:
+        return None
+
+
 class _Job(Entry):
     def __init__(self, facts):
         super().__init__()
@@ -90,7 +99,8 @@ def control_job(module):
         args = (vault.resource_group, vault.name, facts["name"])
         if action == "resume":
             args += ({"properties": compact({"comments": params.get("comments")})},)
-        started = tracker.start_write(method, "%s job %s" % (action.capitalize(), facts["name"]), *args)
+        started = tracker.start_write(method, "%s job %s" % (action.capitalize(), facts["name"]), *args,
+                                      recover=lambda: acted_on(vault, facts["name"], action))
         if action == "restart" and started and started != facts["name"]:
             out["restart_job"] = started
         facts = vault.jobs.get(facts["name"])

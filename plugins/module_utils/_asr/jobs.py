@@ -8,17 +8,21 @@ PowerShell does: `Location: .../operationresults/{job}`), so that
 * many operations started in one module run are awaited with ONE vault-wide job list per poll
   (not a poller thread and a GET per item), and
 * a rerun after an interruption finds the running job on the target (`currentScenario.jobId`) and
-  waits for it instead of starting the operation again.
+  waits for it instead of starting the operation again, and
+* a write is never sent twice blindly (`start`): after an answer that may mean it ran (a gateway error, a lost
+  answer) the target is looked at first; the write is sent again only when it shows that nothing started.
 """
 
 from __future__ import annotations
 
 import re
+import time
 
 from ansible_collections.dr.asr.plugins.module_utils._errors import AzureError
 from ansible_collections.dr.asr.plugins.module_utils._waiter import Probe
 from ansible_collections.dr.asr.plugins.module_utils._azure.errors import azure_errors
 from ansible_collections.dr.asr.plugins.module_utils._azure.models import as_dict
+from ansible_collections.dr.asr.plugins.module_utils._azure.policies import SEND_ONCE
 
 try:
     from azure.core.polling import PollingMethod
@@ -71,11 +75,20 @@ def job_name_from_headers(headers):
 
 
 # Errors after which the service may have started the operation although the caller did not learn it:
-# the answer was lost (connection closed after the request went out), a gateway error (the provider may
-# have accepted it), or a conflict with a running operation (the SDK resent a request whose first answer was
-# lost, and the first one runs).
-UNCERTAIN_CODES = ("ServiceResponseError", "ServiceRequestError")
+# the answer was lost (connection closed after the request went out, or no answer in time), a gateway error (the
+# provider may have accepted it), or a conflict with a running operation (the first request runs).
+UNCERTAIN_CODES = ("ServiceResponseError", "ServiceResponseTimeoutError", "ServiceRequestError")
 UNCERTAIN_STATUS = (409, 500, 502, 503, 504)
+# ... and after which the request is sent again once its target shows that nothing started (not after a conflict:
+# something else runs there; not after ServiceRequestError: the pipeline sent it again already, it never left)
+RESEND_CODES = ("ServiceResponseError", "ServiceResponseTimeoutError")
+RESEND_STATUS = (500, 502, 503, 504)
+#: how often one write is sent again after uncertain answers (each time only when nothing started)
+RESENDS = 3
+#: seconds between the two looks at the target before a write is sent again (doubled per resend; a Retry-After of
+#: the answer wins): a job the service registers a moment after it answered is found by the second look
+RESEND_DELAY = 2.0
+MAX_RESEND_DELAY = 60.0
 
 
 def uncertain(err):
@@ -83,24 +96,56 @@ def uncertain(err):
     return err.code in UNCERTAIN_CODES or err.status in UNCERTAIN_STATUS
 
 
-def start(begin, what, *args, recover=None, **kwargs):
+def resendable(err):
+    """True when, after `err` and a target that shows nothing started, the request may be sent again."""
+    return err.code in RESEND_CODES or err.status in RESEND_STATUS
+
+
+def retry_after(err):
+    """The Retry-After (seconds) of the answer behind an AzureError, or None."""
+    response = getattr(err.__cause__, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    try:
+        value = float(headers.get("Retry-After"))
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, value)
+
+
+def start(begin, what, *args, recover=None, sleep=time.sleep, **kwargs):
     """Call an SDK `begin_*` method; return the name of the job the service started for it.
 
-    `recover()`, when given, looks at the target again after an uncertain failure (`uncertain`) and returns
-    the name of the job the target now runs *for this operation* (or None): that job is returned as if the
-    request had answered, so an operation whose answer was lost is awaited, not started a second time.
+    The request is never sent twice blindly: the pipeline does not send it again after an answer that may mean it
+    ran (`_azure.policies.SendOnceRetryPolicy`, SEND_ONCE). After an uncertain failure (`uncertain`) `recover()`,
+    when given, looks at the target again and returns the name of the job the target now runs (or ran) *for this
+    operation*, or None: that job is returned as if the request had answered, so an operation whose answer was lost
+    is awaited, not started a second time. When it shows nothing after a gateway error or a lost answer
+    (`resendable`), it looks once more after a pause (RESEND_DELAY, or the answer's Retry-After), and only then sends
+    the request again (RESENDS times at most). Without `recover` nothing is sent again.
     """
-    method = JobStart()
-    try:
-        with azure_errors(what):
-            begin(*args, polling=method, **kwargs)
-    except AzureError as err:
-        if recover is None or not uncertain(err):
-            raise
-        running = recover()
-        if running:
-            return running
-        raise
+    kwargs[SEND_ONCE] = True
+    resends = 0
+    while True:
+        method = JobStart()
+        try:
+            with azure_errors(what):
+                begin(*args, polling=method, **kwargs)
+        except AzureError as err:
+            if recover is None or not uncertain(err):
+                raise
+            running = recover()
+            if running:
+                return running
+            if not resendable(err) or resends >= RESENDS:
+                raise
+            pause = retry_after(err)
+            sleep(min(MAX_RESEND_DELAY, pause if pause is not None else RESEND_DELAY * (2 ** resends)))
+            running = recover()
+            if running:
+                return running
+            resends += 1
+            continue
+        break
     response = method.initial_response.http_response
     name = job_name_from_headers(response.headers)
     if name is None and response.status_code in (200, 204):

@@ -15,7 +15,8 @@ An *entry* is anything that runs a job (`Entry`: a protected item or plan of an 
 a policy or plan write): the tracker sets its `job` and `job_facts`, and its `error` when the job failed.
 
 * Start: after an uncertain answer (the request may have run: lost answer, gateway error, conflict), `recover()`
-  looks for the job the target runs for this write now and returns it, so a write is never sent twice blind.
+  looks for the job the target runs (or ran) for this write and returns it, so a write is never sent twice blind:
+  it is sent again only when the target shows that nothing started (jobs.start).
 * Wait: one deadline for every wait of the run (wait_timeout); a timeout raises WaitTimeout with the jobs' last
   facts on the entries (the caller reports the partial result). A job that ended or waits at a manual action
   (Suspended) ends the wait: a failed job becomes its entry's error, a suspended one a warning.
@@ -110,10 +111,13 @@ class JobTracker(object):
             self.first_started = entry.job
         return entry.job
 
-    def start_write(self, begin, what, *args, target=None):
-        """Send one write of a policy, mapping or plan and return its job (None: ASR did it at once). After an
-        uncertain answer the job running on `target` ((name, target type)) is taken as its job."""
-        recover = (lambda: self.running_job(target)) if target else None
+    def start_write(self, begin, what, *args, target=None, recover=None):
+        """Send one write of a policy, mapping, plan or job and return its job (None: ASR did it at once). After an
+        uncertain answer `recover()` says whether it was done (see jobs.start); by default the job running on `target`
+        ((name, target type)) is taken as its job."""
+        if recover is None and target:
+            def recover():
+                return self.running_job(target)
         name = jobs.start(begin, what, *args, recover=recover)
         if self.first_started is None and name:
             self.first_started = name

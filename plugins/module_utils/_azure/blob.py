@@ -148,12 +148,18 @@ def check_sas(token):
     return token
 
 
-def account_container_url(clients, account, container, resource_group=None):
-    """The URL of `container` of the storage account `account` (its primaryEndpoints.blob, read from ARM)."""
-    from ansible_collections.dr.asr.plugins.module_utils._azure.arm import list_all
+def check_container(container):
+    """container: a blob container's name; InputError otherwise."""
     if not CONTAINER_RE.match(container or "") or not 3 <= len(container) <= 63:
         raise InputError("container", container, "a container name: 3 to 63 lower-case letters, digits and single "
                          "hyphens")
+    return container
+
+
+def account_container_url(clients, account, container, resource_group=None):
+    """The URL of `container` of the storage account `account` (its primaryEndpoints.blob, read from ARM)."""
+    from ansible_collections.dr.asr.plugins.module_utils._azure.arm import list_all
+    check_container(container)
     client = clients.client("resource")
     sub = clients.subscription_id
     what = "Reading the storage account %s" % account

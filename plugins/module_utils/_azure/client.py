@@ -27,6 +27,7 @@ import importlib
 import json
 import os
 import shutil
+import string
 import subprocess
 
 from ansible_collections.dr.asr.plugins.module_utils._errors import AzureError, InputError
@@ -34,7 +35,7 @@ from ansible_collections.dr.asr.plugins.module_utils._tls import resolve_ca_bund
 from ansible_collections.dr.asr.plugins.module_utils._azure.cloud import resolve_cloud
 from ansible_collections.dr.asr.plugins.module_utils._journal import Journal
 from ansible_collections.dr.asr.plugins.module_utils._azure.policies import (
-    RETRY, FreshTokenPolicy, JournalPolicy, ResendUnsentPolicy)
+    RETRY, FreshTokenPolicy, JournalPolicy, ResendUnsentPolicy, SendOnceRetryPolicy)
 from ansible_collections.dr.asr.plugins.module_utils._azure.models import as_dict
 from ansible_collections.dr.asr.plugins.module_utils._azure.reads import RunCache, read_or_none
 
@@ -87,6 +88,17 @@ def service_principal(values, where="the options"):
                                 used, where, ENV_NAMES[needed]),
                              hint="A service principal needs client_id and tenant with its %s." % used)
     return dict(((k, values.get(k)) for k in SP_KEYS if values.get(k)), kind=kind)
+
+
+#: what azure-identity takes in a tenant id (a GUID or a domain name); it raises a ValueError on anything else
+TENANT_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-.")
+
+
+def check_tenant(tenant):
+    """InputError when `tenant` is no tenant id azure-identity would take."""
+    if tenant and not set(tenant) <= TENANT_CHARACTERS:
+        raise InputError("tenant", tenant, "a Microsoft Entra tenant id (a GUID) or domain name: letters, digits, '-' "
+                                           "and '.' (the option, AZURE_TENANT or the credential file's tenant)")
 
 
 def certificate_thumbprint(path, password=None):
@@ -276,6 +288,8 @@ class AzureClients(object):
         if cloud.custom or self._params.get("disable_instance_discovery"):
             common["disable_instance_discovery"] = True
         kind = settings["kind"]
+        if kind != "msi":
+            check_tenant(settings.get("tenant"))
         if kind == "secret":
             self._credential = identity.ClientSecretCredential(settings["tenant"], settings["client_id"],
                                                                settings["secret"], **common)
@@ -362,9 +376,10 @@ class AzureClients(object):
         cloud = self.cloud
         kwargs = dict(self._transport_kwargs())
         kwargs.update(base_url=cloud.resource_manager, credential_scopes=[cloud.scope], user_agent=USER_AGENT)
-        # a token ARM calls expired is replaced once; a request that never left is sent again (_azure.policies)
+        # a token ARM calls expired is replaced once; a request that never left is sent again; a POST (or a write
+        # marked SEND_ONCE) that may have run is not (_azure.policies)
         kwargs.update(authentication_policy=FreshTokenPolicy(self.credential, cloud.scope),
-                      per_call_policies=[JournalPolicy(self.journal)],
+                      per_call_policies=[JournalPolicy(self.journal)], retry_policy=SendOnceRetryPolicy(**RETRY),
                       per_retry_policies=[ResendUnsentPolicy()], **RETRY)
         if self._wait_sleep is not None:
             kwargs["polling_interval"] = self._wait_sleep

@@ -5,6 +5,15 @@
 
 * `RETRY`: the RetryPolicy settings (more answers with Retry-After are waited out than azure-core's 3).
 
+* `SendOnceRetryPolicy` (the clients' RetryPolicy): azure-core's, except that a request that may have been carried
+  out is never sent again by the pipeline. azure-core resends a POST answered 500/503/504, and any other write after
+  a gateway error or a lost answer; a failover POST answered 503 after ASR had started its job was sent twice. A POST,
+  and every request a caller marks with the context option `SEND_ONCE` (`_asr.jobs.start` marks every write that
+  starts an ASR job: item, plan, policy and mapping PUTs, PATCHes and DELETEs), is sent again here only after an
+  answer that says it did not run: 429 (throttled by ARM, after its Retry-After) or 408. Any other error goes back
+  to the caller, which looks for the job first and sends again only when the target shows nothing started. GETs and
+  the idempotent PUTs of ARM resources (a vault) keep azure-core's retries.
+
 * `ResendUnsentPolicy` (after the RetryPolicy): a request that could not be *sent* (connection refused or
   reset while connecting, e.g. while an endpoint restarts) is sent again, whatever its method. azure-core
   retries POST and PATCH on no transport error, because it cannot tell a request that never left from one
@@ -17,7 +26,8 @@
   its own expiry. This policy asks the credential once for a token issued from now on (a claims challenge
   on `nbf`, which bypasses the cache, as Continuous Access Evaluation does) and resends the request.
 * `JournalPolicy` (per call, outside the retries): every write request (PUT, PATCH, POST, DELETE) that ARM did not
-  refuse - answered below 400, or whose answer was lost after it was sent - goes into the run's write journal
+  refuse - answered below 400, answered with a gateway error (it may have run), or whose answer was lost after it was
+  sent - goes into the run's write journal
   (`_journal.Journal`, method and path only), so that a failure says what was written before it.
 """
 
@@ -30,10 +40,10 @@ from urllib.parse import urlparse
 
 try:
     from azure.core.exceptions import ServiceRequestError
-    from azure.core.pipeline.policies import HTTPPolicy
+    from azure.core.pipeline.policies import HTTPPolicy, RetryPolicy
     from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
 except ImportError:  # reported by DrAsrModule through missing_required_lib
-    HTTPPolicy = ARMChallengeAuthenticationPolicy = object
+    HTTPPolicy = ARMChallengeAuthenticationPolicy = RetryPolicy = object
     ServiceRequestError = None
 
 # azure-core's RetryPolicy as the clients get it: its default gives up after 3 answers that are errors
@@ -43,6 +53,40 @@ RESENDS = 5
 BACKOFF = 0.5          # seconds, doubled per attempt: 0.5, 1, 2, 4, 8 (about 15 s in all)
 REFRESH_CODES = ("ExpiredAuthenticationToken",)
 _BEARER_ERROR = re.compile(r'\berror="([^"]*)"')
+#: the context option (a keyword argument of an SDK call) of a request the pipeline must never send twice blindly
+SEND_ONCE = "dr_asr_send_once"
+#: methods never sent again after an answer that may mean they ran (ARM actions: failover, commit, reprotect, ...)
+NOT_IDEMPOTENT = ("POST",)
+#: answers after which a request certainly did not run: throttled by ARM (429), not read whole by the server (408)
+NOT_RUN_STATUS = (408, 429)
+#: answers to a write that may have run nevertheless (a gateway error: the resource provider may have done it)
+MAYBE_RUN_STATUS = (500, 502, 503, 504)
+
+
+class SendOnceRetryPolicy(RetryPolicy):
+    """azure-core's RetryPolicy that never sends a POST, or a request marked SEND_ONCE, again after an answer that
+    may mean it ran (see the module docstring); 429 and 408 are still waited out (Retry-After first)."""
+
+    def configure_retries(self, options):
+        once = bool(options.pop(SEND_ONCE, False))     # popped: the transport must not see it
+        settings = super().configure_retries(options)
+        settings[SEND_ONCE] = once
+        return settings
+
+    @staticmethod
+    def send_once(settings, request):
+        return bool(settings.get(SEND_ONCE)) or (request.method or "").upper() in NOT_IDEMPOTENT
+
+    def _is_method_retryable(self, settings, request, response=None):
+        if self.send_once(settings, request):
+            # without a response: a transport error (a request that never left is ResendUnsentPolicy's)
+            return response is not None and response.status_code in NOT_RUN_STATUS
+        return super()._is_method_retryable(settings, request, response=response)
+
+    def is_retry(self, settings, response):
+        if self.send_once(settings, response.http_request):
+            return response.http_response.status_code in NOT_RUN_STATUS
+        return super().is_retry(settings, response)
 
 
 class ResendUnsentPolicy(HTTPPolicy):
@@ -70,7 +114,8 @@ WRITE_METHODS = ("PUT", "PATCH", "POST", "DELETE")
 
 
 class JournalPolicy(HTTPPolicy):
-    """Record the write requests ARM may have carried out in `journal` (anything with a `record(text)`)."""
+    """Record the write requests ARM may have carried out in `journal` (anything with a `record(text)`): answered
+    below 400, answered with a gateway error (MAYBE_RUN_STATUS), or whose answer was lost."""
 
     def __init__(self, journal):
         super().__init__()
@@ -87,8 +132,11 @@ class JournalPolicy(HTTPPolicy):
             if ServiceRequestError is None or not isinstance(exc, ServiceRequestError):   # it may have been carried out
                 self.journal.record(what + " (answer lost)")
             raise
-        if response.http_response.status_code < 400:
+        status = response.http_response.status_code
+        if status < 400:
             self.journal.record(what)
+        elif status in MAYBE_RUN_STATUS:
+            self.journal.record("%s (answer %d)" % (what, status))
         return response
 
 

@@ -10,6 +10,12 @@
 
 Nothing outside `_vsphere` sees a pyvmomi exception: `vsphere_errors` turns `vmodl.MethodFault`
 (and so `vmodl.RuntimeFault`), socket, TLS and HTTP errors into `VSphereError`.
+
+pyVmomi's session-oriented stub sends a call again after any socket or HTTP error. For a call that changes
+something (a task: PowerOnVM_Task, ...; a guest power operation: ShutdownGuest, ...) whose answer was lost after it
+left, that would run it twice: the SOAP stub under it (`SendOnceSoap`) raises `AnswerLost` instead, which reaches the
+caller as VSphereError code AnswerLost; `_vsphere.power` then reads the VM's power state and recent tasks before it
+calls again. Calls vCenter refused unauthenticated (a lost session: nothing ran) log in again and are sent again.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import os
 import socket
 import ssl
 from contextlib import contextmanager
+from xml.parsers.expat import ExpatError
 
 try:
     from pyVim.connect import Disconnect, SmartStubAdapter, VimSessionOrientedStub
@@ -30,9 +37,14 @@ except ImportError:  # reported by DrAsrModule with missing_required_lib("pyvmom
 
 # A call answered NotAuthenticated (the session expired, was terminated by an administrator, or vCenter
 # restarted) logs in again and is sent again, up to RELOGINS times; so is a call that hit a dropped
-# connection. (pyVmomi's session-oriented stub; every object of the session goes through it.)
+# connection, unless it changes something and may have reached vCenter (SendOnceSoap). (pyVmomi's
+# session-oriented stub; every object of the session goes through it.)
 RELOGINS = 4
 RELOGIN_DELAY = 0.5
+#: calls besides tasks that change a VM, never sent again blindly after their answer was lost
+GUEST_POWER = ("ShutdownGuest", "RebootGuest", "StandbyGuest")
+#: the code of the VSphereError of such a call (what `_vsphere.power` looks for)
+ANSWER_LOST = "AnswerLost"
 
 from ansible_collections.dr.asr.plugins.module_utils._errors import DrAsrError, InputError, VSphereError
 from ansible_collections.dr.asr.plugins.module_utils._tls import resolve_ca_bundle
@@ -135,6 +147,55 @@ def error_from_transport(error, action, endpoint=None):
     return None
 
 
+class AnswerLost(Exception):
+    """A call that changes something left for vCenter and its answer was lost (the connection broke): it may have
+    run. Not a socket error, so pyVmomi's session stub does not send it again."""
+
+    def __init__(self, method, error):
+        super().__init__("%s: %s" % (method, error))
+        self.method = method
+        self.error = error
+
+
+def changes_something(info):
+    """Whether a vSphere call (its pyVmomi method info) changes something: a task, or a guest power operation."""
+    return bool(getattr(info, "isTask", False)) or getattr(info, "wsdlName", None) in GUEST_POWER
+
+
+def never_sent(error):
+    """Whether a transport error came before the request could reach vCenter (no connection, no name, no trust)."""
+    return isinstance(error, (ConnectionRefusedError, socket.gaierror, ssl.SSLCertVerificationError))
+
+
+class SendOnceSoap(object):
+    """pyVmomi's SOAP stub as the session-oriented stub above it sees it: the same, except that a call that changes
+    something (`changes_something`) whose request may have reached vCenter raises AnswerLost on a transport error,
+    instead of the socket error the session stub would answer by sending it again."""
+
+    def __init__(self, soap):
+        self._soap = soap
+
+    def __getattr__(self, name):
+        if name == "_soap":
+            raise AttributeError(name)
+        return getattr(self._soap, name)
+
+    def InvokeMethod(self, mo, info, args, outerStub=None):  # noqa: N802,N803  # pyVmomi's names
+        try:
+            return self._soap.InvokeMethod(mo, info, args, outerStub)
+        except (socket.error, http.client.HTTPException, ExpatError) as error:
+            if changes_something(info) and not never_sent(error):
+                raise AnswerLost(info.wsdlName, error) from error
+            raise
+
+
+def session_stub(soap, login):
+    """pyVmomi's session-oriented stub over `soap` (a SOAP stub): it logs in with `login(stub)` when needed, logs in
+    again after NotAuthenticated and sends reads again after a dropped connection (RELOGINS), but never a call that
+    changes something whose answer was lost (SendOnceSoap)."""
+    return VimSessionOrientedStub(SendOnceSoap(soap), login, retryDelay=RELOGIN_DELAY, retryCount=RELOGINS)
+
+
 @contextmanager
 def vsphere_errors(action, endpoint=None):
     """Translate pyvmomi faults and transport errors raised inside the block into VSphereError."""
@@ -145,6 +206,13 @@ def vsphere_errors(action, endpoint=None):
     except Exception as error:  # pylint: disable=broad-except
         if HAS_PYVMOMI and isinstance(error, vmodl.MethodFault):
             raise error_from_fault(error, action) from None
+        if isinstance(error, AnswerLost):
+            where = " at %s" % endpoint if endpoint else ""
+            raise VSphereError("The connection to the vSphere API%s broke after the call was sent while %s (%s): it "
+                               "may have been carried out." % (where, action, error.error or type(error.error).__name__),
+                               code=ANSWER_LOST, possible_causes="A network interruption, or vCenter restarted.",
+                               recommended_action="Check the object's state in vCenter before running the task "
+                                                  "again.") from None
         translated = error_from_transport(error, action, endpoint)
         if translated is None:
             raise
@@ -235,7 +303,8 @@ def endpoint_host(host):
 
 
 def connect(host, port, user, pwd, sslContext):  # pylint: disable=invalid-name  # SmartConnect's keywords
-    """A logged-in ServiceInstance whose calls log in again when the session is lost (RELOGINS).
+    """A logged-in ServiceInstance whose calls log in again when the session is lost (RELOGINS); a call that changes
+    something is never sent again after its answer was lost (session_stub).
 
     SmartConnect's API version negotiation (SmartStubAdapter), under pyVmomi's session-oriented stub; the
     first call logs in (InvalidLogin raises here)."""
@@ -244,8 +313,7 @@ def connect(host, port, user, pwd, sslContext):  # pylint: disable=invalid-name 
         vim.ServiceInstance("ServiceInstance", soap_stub).RetrieveContent().sessionManager.Login(user, pwd)
 
     soap = SmartStubAdapter(host=host, port=port, sslContext=sslContext)
-    stub = VimSessionOrientedStub(soap, login, retryDelay=RELOGIN_DELAY, retryCount=RELOGINS)
-    si = vim.ServiceInstance("ServiceInstance", stub)
+    si = vim.ServiceInstance("ServiceInstance", session_stub(soap, login))
     si.RetrieveContent()    # the first call logs in
     return si
 

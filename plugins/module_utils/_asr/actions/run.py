@@ -20,15 +20,21 @@ allowed operations. Recovery plans run the plan's own action (one plan job); an 
 
 from __future__ import annotations
 
+import datetime
+
 from ansible_collections.dr.asr.plugins.module_utils._errors import DrAsrError, InputError
+from ansible_collections.dr.asr.plugins.module_utils._time import UTC, from_iso
 from ansible_collections.dr.asr.plugins.module_utils._waiter import Probe
 from ansible_collections.dr.asr.plugins.module_utils._asr import jobs, pipeline, resolve
 from ansible_collections.dr.asr.plugins.module_utils._asr.actions.base import Target
 from ansible_collections.dr.asr.plugins.module_utils._asr.common import CAN_FAIL_OVER, Problems, details, item_path, props
 from ansible_collections.dr.asr.plugins.module_utils._asr.recovery_points import Points, point_facts
 from ansible_collections.dr.asr.plugins.module_utils._asr.state import (
-    NEXT_STEP, allowed, describe, item_view, job_view, name_of, phase, plan_busy_job, state_of)
+    NEXT_STEP, allowed, describe, item_view, job_view, name_of, phase, state_of)
+from ansible_collections.dr.asr.plugins.module_utils._asr.plans import TARGET_TYPE as PLAN_TARGET_TYPE
 from ansible_collections.dr.asr.plugins.module_utils._asr.tracker import JobTracker
+
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Run(pipeline.Work):
@@ -244,14 +250,13 @@ class Run(pipeline.Work):
                 return provider.scenario_action(scenario) == "update"
             return self.action.own_job(scenario, fresh if target.kind == "item" else None)
 
-        busy = plan_busy_job(fresh) if target.kind == "plan" else jobs.scenario_job_name(fresh)
+        if target.kind == "plan":
+            return self._own_plan_job(target, fresh, ours)
+        busy = jobs.scenario_job_name(fresh)
         scenario = (props(fresh).get("currentScenario") or {}).get("scenarioName")
         if busy and busy not in self.ended and ours(scenario):
-            target.resource = fresh
-            target.reason = "Its %s job %s started although the request's answer was lost: the run waited for it." % (
-                scenario, busy)
-            return busy
-        if target.kind != "plan" and method != "begin_update" and self.action.done(self, fresh):
+            return self._adopt(target, fresh, busy, scenario)
+        if method != "begin_update" and self.action.done(self, fresh):
             # the job ended already (a short job): the item was not where this action leaves it before the request
             # and is now, so the newest job of this action on it is the one the lost request started
             try:
@@ -264,6 +269,50 @@ class Run(pipeline.Work):
                     latest.get("scenario"), latest.get("name"))
                 return latest.get("name")
         return None
+
+    def _own_plan_job(self, target, fresh, ours):
+        """After an uncertain failure to start a plan's action: the job the request started on the plan - running, or
+        ended already (a short job) - or None. `target.resource` is the plan as read before the request.
+
+        The plan's currentScenario names its last job, also once it ended [lab; spec examples]: a job of this action
+        there that is not the one it named before the request is ours. Else the vault's job list, the plan as the
+        jobs' target (its name, RecoveryPlan): the newest job of this action that started after the plan's job known
+        before the request; when the plan named none, only a running one, or one that ran while every member is now
+        where the action leaves it (it was not before the request, or the action would not have started)."""
+        known = jobs.scenario_job_name(target.resource)
+        known_start = from_iso((props(target.resource).get("currentScenario") or {}).get("startTime"))
+        if known_start is not None and known_start.year < 1900:       # ASR's "no job" start time (1753)
+            known_start = None
+        name = jobs.scenario_job_name(fresh)
+        scenario = (props(fresh).get("currentScenario") or {}).get("scenarioName")
+        if name and name != known and ours(scenario):
+            return self._adopt(target, fresh, name, scenario)
+        keys = set(k.lower() for k in (fresh.get("name"), props(fresh).get("friendlyName")) if k)
+        try:
+            found = [j for j in self.vault.jobs.list() if (j.get("target_object_name") or "").lower() in keys and
+                     (j.get("target_instance_type") or PLAN_TARGET_TYPE).lower() == PLAN_TARGET_TYPE.lower() and
+                     ours(j.get("scenario")) and j.get("name") != known]
+            if known_start is not None:
+                found = [j for j in found if (from_iso(j.get("start_time")) or known_start) >= known_start]
+            elif found and any(j.get("state") in jobs.FINAL_STATES for j in found):
+                self.vault.forget("items")
+                now = dict((i["id"].lower(), i) for i in self.vault.protected_items())
+                members = [now.get(m["id"].lower(), m) for m in target.members]
+                if not (members and all(self.action.done(self, m) for m in members)):
+                    found = [j for j in found if j.get("state") not in jobs.FINAL_STATES]
+        except DrAsrError:
+            return None
+        if not found:
+            return None
+        latest = sorted(found, key=lambda j: from_iso(j.get("start_time")) or known_start or EPOCH)[-1]
+        return self._adopt(target, fresh, latest["name"], latest.get("scenario"))
+
+    @staticmethod
+    def _adopt(target, fresh, name, scenario):
+        target.resource = fresh
+        target.reason = "Its %s job %s started although the request's answer was lost: the run waited for it." % (
+            scenario, name)
+        return name
 
     # -- wait -------------------------------------------------------------------------------------------------
     def entries(self):

@@ -10,6 +10,7 @@ from unittest import mock
 import pytest
 from pyVmomi import vim
 
+from ansible_collections.dr.asr.plugins.module_utils._vsphere import client
 from ansible_collections.dr.asr.plugins.modules import source_vm_power
 from ansible_collections.dr.asr.tests.unit.plugins.module_utils._vsphere.fake_vcenter import (
     SMART_CONNECT, small_inventory)
@@ -21,12 +22,15 @@ OFF = vim.VirtualMachine.PowerState.poweredOff
 
 
 class Power(object):
-    """Power methods of the fake vCenter: tasks that succeed at once; guests that stop after `polls` reads."""
+    """Power methods of the fake vCenter: tasks that succeed at once (`running_looks`: that run for so many looks at
+    their info first); guests that stop after `polls` reads; as vcsim, a guest of a powered-off VM refuses to shut
+    down (InvalidPowerState)."""
 
-    def __init__(self, fake, guest_stops_after=0, refuse_shutdown=False):
+    def __init__(self, fake, guest_stops_after=0, refuse_shutdown=False, running_looks=0):
         self.fake = fake
         self.guest_stops_after = guest_stops_after
         self.refuse_shutdown = refuse_shutdown
+        self.running_looks = running_looks
         self.stopping = {}
         fake._m_PowerOffVM_Task = self.power_off
         fake._m_PowerOnVM_Task = self.power_on
@@ -42,20 +46,24 @@ class Power(object):
             return original(mo, specSet, options)
         fake._m_RetrievePropertiesEx = retrieve
 
-    def _task(self, ref, state):
+    def _task(self, ref, state, description):
         self.fake.props(ref)["runtime.powerState"] = state
-        return self.fake.task([vim.TaskInfo(key="t", descriptionId="power", entityName=self.fake.props(ref)["name"],
-                                            state=vim.TaskInfo.State.success)])
+        info = dict(key="t", descriptionId=description, entity=ref, entityName=self.fake.props(ref)["name"])
+        return self.fake.task([vim.TaskInfo(state=vim.TaskInfo.State.running, **info)] * self.running_looks +
+                              [vim.TaskInfo(state=vim.TaskInfo.State.success, **info)])
 
     def power_off(self, mo):
-        return self._task(mo, OFF)
+        return self._task(mo, OFF, "VirtualMachine.powerOff")
 
     def power_on(self, mo, host=None):
-        return self._task(mo, ON)
+        return self._task(mo, ON, "VirtualMachine.powerOn")
 
     def shutdown_guest(self, mo):
         if self.refuse_shutdown:
             raise vim.fault.ToolsUnavailable(msg="VMware Tools is not running.")
+        if self.fake.props(mo)["runtime.powerState"] != ON:
+            raise vim.fault.InvalidPowerState(msg="The attempted operation cannot be performed in the current state "
+                                                  "(Powered off).", requestedState=ON)
         self.stopping[mo._moId] = self.guest_stops_after
         return None
 
@@ -64,6 +72,17 @@ class Power(object):
 def fake(monkeypatch):
     patch_exit_json(monkeypatch)
     fake, refs = small_inventory()
+    fake.refs = refs
+    with mock.patch(SMART_CONNECT, fake.smart_connect):
+        yield fake
+
+
+@pytest.fixture
+def session(monkeypatch):
+    """The fake vCenter under the collection's own session-oriented stub (what it sends again reaches the fake)."""
+    patch_exit_json(monkeypatch)
+    monkeypatch.setattr(client, "RELOGIN_DELAY", 0)
+    fake, refs = small_inventory(session=True)
     fake.refs = refs
     with mock.patch(SMART_CONNECT, fake.smart_connect):
         yield fake
@@ -187,3 +206,58 @@ def test_a_failed_task_is_reported_per_vm(fake):
 def test_negative_timeouts_are_refused(fake):
     failure = fail(fake, names=["web-01"], state="shutdown_guest", shutdown_timeout=-1)
     assert "shutdown_timeout" in failure["msg"]
+
+
+# -- no blind re-sends: after a lost answer the VM is read first ---------------------------------------------------
+
+def test_a_lost_answer_to_a_guest_shutdown_is_not_sent_again(session):
+    """pyVmomi's session stub sent ShutdownGuest again after the connection broke: the guest, off already, refused
+    (InvalidPowerState) and the VM was powered off by force, or the run failed."""
+    Power(session)
+    session.lose_answers["ShutdownGuest"] = 1
+    result = run(session, names=["web-01"], state="shutdown_guest")
+    vm = result["vms"][0]
+    assert vm["action"] == "shutdown_guest" and vm["error"] is None and vm["changed"], vm
+    assert session.calls["ShutdownGuest"] == 1 and session.calls["PowerOffVM_Task"] == 0
+    assert power(session, "web-01") == "poweredOff"
+
+
+def test_a_guest_shutdown_that_never_reached_the_vm_is_asked_again(session):
+    Power(session, guest_stops_after=1)
+    session.drop_calls["ShutdownGuest"] = 1
+    result = run(session, names=["web-01"], state="shutdown_guest")
+    assert result["vms"][0]["error"] is None and result["vms"][0]["action"] == "shutdown_guest"
+    assert session.calls["ShutdownGuest"] == 2 and session.calls["PowerOffVM_Task"] == 0
+
+
+def test_a_lost_answer_to_a_power_task_waits_for_the_task_it_started(session):
+    Power(session, running_looks=2)
+    session.lose_answers["PowerOnVM_Task"] = 1
+    result = run(session, names=["test-vm-01"], state="powered_on")
+    vm = result["vms"][0]
+    assert vm["error"] is None and vm["changed"] and vm["power_state"] == "poweredOn", vm
+    assert session.calls["PowerOnVM_Task"] == 1
+
+
+def test_a_lost_answer_to_a_power_task_that_ended_is_not_sent_again(session):
+    Power(session)
+    session.lose_answers["PowerOffVM_Task"] = 1
+    result = run(session, names=["web-01"], state="powered_off")
+    vm = result["vms"][0]
+    assert vm["error"] is None and vm["changed"] and vm["power_state"] == "poweredOff", vm
+    assert session.calls["PowerOffVM_Task"] == 1
+
+
+def test_a_power_task_that_never_reached_the_vm_is_called_again(session):
+    Power(session)
+    session.drop_calls["PowerOnVM_Task"] = 1
+    result = run(session, names=["test-vm-01"], state="powered_on")
+    assert result["vms"][0]["error"] is None and power(session, "test-vm-01") == "poweredOn"
+    assert session.calls["PowerOnVM_Task"] == 2
+
+
+def test_reads_are_still_sent_again_after_a_broken_connection(session):
+    Power(session)
+    session.drop_calls["RetrievePropertiesEx"] = 1
+    result = run(session, names=["web-01"], state="powered_off")
+    assert result["vms"][0]["error"] is None and session.calls["PowerOffVM_Task"] == 1

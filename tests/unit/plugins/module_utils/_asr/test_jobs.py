@@ -3,6 +3,7 @@ the probe's call budget (one GET for a job, one list for many)."""
 import pytest
 
 from ansible_collections.dr.asr.plugins.module_utils._asr import jobs
+from ansible_collections.dr.asr.plugins.module_utils._azure.policies import SEND_ONCE
 
 V = "/Subscriptions/s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v"
 
@@ -113,11 +114,97 @@ def test_a_lost_answer_attaches_to_the_job_the_operation_started():
     assert name == "job-7" and looked == [1]
 
 
-def test_a_lost_answer_with_no_job_on_the_target_is_the_error():
+def test_a_lost_answer_with_no_job_on_the_target_is_sent_again_after_a_second_look():
+    calls, looks, sleeps = [], [], []
+
+    def begin(*args, **kwargs):
+        calls.append(kwargs)
+        if len(calls) == 1:
+            raise _lost_answer()
+        method = kwargs["polling"]
+        method.initial_response = _Initial(202, {"Location": V + "/replicationJobs/j-2/operationresults/j-2"})
+    name = jobs.start(begin, "Failing over web-01", recover=lambda: looks.append(1), sleep=sleeps.append)
+    assert name == "j-2" and len(calls) == 2 and len(looks) == 2 and sleeps == [jobs.RESEND_DELAY]
+    # the pipeline is told never to send it again by itself (_azure.policies.SendOnceRetryPolicy)
+    assert all(c[SEND_ONCE] is True for c in calls)
+
+
+def test_a_job_found_by_the_second_look_is_taken_and_nothing_is_sent_again():
+    calls, looks = [], []
+
+    def recover():
+        looks.append(1)
+        return "job-7" if len(looks) == 2 else None
+    name = jobs.start(_counting_begin(calls, _lost_answer()), "Failing over web-01", recover=recover,
+                      sleep=lambda s: None)
+    assert name == "job-7" and len(calls) == 1
+
+
+def test_a_write_that_keeps_failing_is_sent_resends_plus_one_times_then_reported():
     from ansible_collections.dr.asr.plugins.module_utils._errors import AzureError
+    calls, sleeps = [], []
     with pytest.raises(AzureError) as info:
-        jobs.start(_failing_begin(_lost_answer()), "Failing over web-01", recover=lambda: None)
+        jobs.start(_counting_begin(calls, _lost_answer()), "Failing over web-01", recover=lambda: None,
+                   sleep=sleeps.append)
     assert info.value.code == "ServiceResponseError" and "Failing over web-01 failed" in info.value.message
+    assert len(calls) == 1 + jobs.RESENDS
+    assert sleeps == [jobs.RESEND_DELAY * 2 ** n for n in range(jobs.RESENDS)]
+
+
+def test_a_conflict_or_an_unsent_request_is_looked_at_but_not_sent_again():
+    from ansible_collections.dr.asr.plugins.module_utils._errors import AzureError
+    from azure.core.exceptions import ServiceRequestError
+    for error in (_http_error(409, "990004"), ServiceRequestError("refused")):
+        calls, looks = [], []
+        with pytest.raises(AzureError):
+            jobs.start(_counting_begin(calls, error), "Failing over web-01", recover=lambda: looks.append(1),
+                       sleep=lambda s: pytest.fail("waited to send again"))
+        assert len(calls) == 1 and len(looks) == 1
+
+
+def test_the_answers_retry_after_sets_the_pause_before_the_second_look():
+    from ansible_collections.dr.asr.plugins.module_utils._errors import AzureError
+    calls, sleeps = [], []
+    with pytest.raises(AzureError):
+        jobs.start(_counting_begin(calls, _http_error(503, "ServiceUnavailable", {"Retry-After": "7"})),
+                   "Failing over web-01", recover=lambda: None, sleep=sleeps.append)
+    assert sleeps == [7.0] * jobs.RESENDS and len(calls) == 1 + jobs.RESENDS
+
+
+def test_without_a_way_to_look_nothing_is_sent_again():
+    from ansible_collections.dr.asr.plugins.module_utils._errors import AzureError
+    calls = []
+    with pytest.raises(AzureError):
+        jobs.start(_counting_begin(calls, _http_error(503, "ServiceUnavailable")), "Failing over web-01")
+    assert len(calls) == 1
+
+
+class _Initial(object):
+    def __init__(self, status, headers):
+        self.http_response = type("R", (), {"status_code": status, "headers": headers})()
+
+
+def _counting_begin(calls, exc):
+    def begin(*args, **kwargs):
+        calls.append(kwargs)
+        raise exc
+    return begin
+
+
+def _http_error(status, code, headers=None):
+    from azure.core.exceptions import HttpResponseError
+
+    class Resp(object):
+        status_code = status
+        reason = "Error"
+
+        def __init__(self):
+            self.headers = dict(headers or {})
+
+        def text(self):
+            return '{"error": {"code": "%s", "message": "failed"}}' % code
+
+    return HttpResponseError(response=Resp())
 
 
 def test_a_refusal_is_not_recovered():
@@ -139,6 +226,7 @@ def test_a_refusal_is_not_recovered():
 
 @pytest.mark.parametrize("code,status,expected", [
     ("ServiceResponseError", None, True), ("ServiceRequestError", None, True), ("990004", 409, True),
+    ("ServiceResponseTimeoutError", None, True),
     ("InternalServerError", 500, True), ("BadGateway", 502, True), ("990003", 400, False), ("NotFound", 404, False),
 ])
 def test_uncertain(code, status, expected):

@@ -10,7 +10,9 @@ from azure.core.rest import HttpRequest
 
 from ansible_collections.dr.asr.plugins.module_utils._azure.client import AzureClients
 from ansible_collections.dr.asr.plugins.module_utils._azure.policies import (
-    RETRY, FreshTokenPolicy, ResendUnsentPolicy, challenge_error, nbf_claims)
+    RETRY, SEND_ONCE, FreshTokenPolicy, JournalPolicy, ResendUnsentPolicy, SendOnceRetryPolicy, challenge_error,
+    nbf_claims)
+from ansible_collections.dr.asr.plugins.module_utils._journal import Journal
 
 SCOPE = "https://management.azure.com/.default"
 EXPIRED = ('Bearer authorization_uri="https://login.example/t", error="invalid_token", '
@@ -132,3 +134,60 @@ def test_clients_get_the_policies_and_retry_settings(monkeypatch):
     assert isinstance(seen["authentication_policy"], FreshTokenPolicy)
     assert [type(p) for p in seen["per_retry_policies"]] == [ResendUnsentPolicy]
     assert seen["retry_status"] == RETRY["retry_status"] > 3
+    assert isinstance(seen["retry_policy"], SendOnceRetryPolicy)
+    assert seen["retry_policy"].status_retries == RETRY["retry_status"]
+
+
+# -- no blind re-sends ---------------------------------------------------------------------------------------------
+UNAVAILABLE = (503, {"error": {"code": "ServiceUnavailable", "message": "try later"}}, {})
+
+
+def retrying(script, **options):
+    """A pipeline with the clients' RetryPolicy (no real sleeping) over a scripted transport; the response and what
+    was sent."""
+    transport = FakeTransport(script)
+    transport.sleep = lambda seconds: None
+    policy = SendOnceRetryPolicy(retry_backoff_factor=0, **dict(RETRY, retry_backoff_max=0))
+    pipeline = Pipeline(transport, [policy])
+    return pipeline, transport
+
+
+@pytest.mark.parametrize("method,options", [("POST", {}), ("PUT", {SEND_ONCE: True}), ("DELETE", {SEND_ONCE: True})])
+def test_a_write_that_may_have_run_is_not_sent_again_by_the_pipeline(method, options):
+    """azure-core sends a POST answered 500/503/504 again (and any marked write): a failover started twice."""
+    pipeline, transport = retrying([UNAVAILABLE, (202, None, {})])
+    response = pipeline.run(HttpRequest(method, "https://arm.example/x/testFailover"), **options).http_response
+    assert response.status_code == 503 and len(transport.sent) == 1
+    pipeline, transport = retrying([ServiceResponseError("connection closed"), (202, None, {})])
+    with pytest.raises(ServiceResponseError):
+        pipeline.run(HttpRequest(method, "https://arm.example/x/testFailover"), **options)
+    assert len(transport.sent) == 1
+
+
+def test_a_throttled_post_is_sent_again_after_its_retry_after():
+    throttled = (429, {"error": {"code": "SubscriptionRequestsThrottled"}}, {"Retry-After": "1"})
+    pipeline, transport = retrying([throttled, throttled, (202, None, {})])
+    slept = []
+    transport.sleep = slept.append
+    response = pipeline.run(HttpRequest("POST", "https://arm.example/x/unplannedFailover")).http_response
+    assert response.status_code == 202 and len(transport.sent) == 3 and slept == [1, 1]
+
+
+def test_reads_and_unmarked_puts_keep_retrying_and_the_mark_stays_out_of_the_transport():
+    for method in ("GET", "PUT"):
+        pipeline, transport = retrying([UNAVAILABLE, (200, {}, {})])
+        assert pipeline.run(HttpRequest(method, "https://arm.example/x")).http_response.status_code == 200
+        assert len(transport.sent) == 2
+    seen = []
+    transport = FakeTransport([(202, None, {})])
+    transport.send = lambda request, **kwargs: seen.append(kwargs) or FakeResponse(request, 202)
+    Pipeline(transport, [SendOnceRetryPolicy()]).run(HttpRequest("PUT", "https://arm.example/x"), **{SEND_ONCE: True})
+    assert seen and SEND_ONCE not in seen[0]
+
+
+def test_a_write_answered_with_a_gateway_error_is_journaled_as_maybe_written():
+    journal = Journal()
+    pipeline = Pipeline(FakeTransport([UNAVAILABLE, (400, {}, {})]), [JournalPolicy(journal)])
+    pipeline.run(HttpRequest("POST", "https://arm.example/v/replicationProtectedItems/i/testFailover?api-version=1"))
+    pipeline.run(HttpRequest("POST", "https://arm.example/v/replicationProtectedItems/i/testFailover?api-version=1"))
+    assert journal.entries == ["POST /v/replicationProtectedItems/i/testFailover (answer 503)"]

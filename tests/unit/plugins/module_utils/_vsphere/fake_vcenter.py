@@ -14,14 +14,22 @@ references bound to this stub, ObjectContent/DynamicProperty, device and fault o
         session = VSphereSession(fake.params())
 
 `fake.calls` counts every SOAP method by WSDL name (RetrievePropertiesEx, ...).
+
+With `FakeVCenter(session=True)` the objects are bound to the collection's own session-oriented stub
+(`_vsphere.client.session_stub`) over the fake SOAP stub, as a real session's are: what that stub sends again after a
+broken connection is what reaches the fake again. `fake.lose_answers[method] = n`: the next n calls run, then the
+connection breaks (their answer is lost); `fake.drop_calls[method] = n`: the connection breaks before they run.
 """
 
 from __future__ import annotations
 
 import collections
+import http.client
 import itertools
 
 from pyVmomi import vim, vmodl
+
+from ansible_collections.dr.asr.plugins.module_utils._vsphere.client import session_stub
 
 SMART_CONNECT = "ansible_collections.dr.asr.plugins.module_utils._vsphere.client.connect"
 
@@ -51,8 +59,13 @@ class FakeStub(object):
     def __init__(self, vcenter):
         self.vcenter = vcenter
 
-    def InvokeMethod(self, mo, info, args):  # noqa: N802  (pyVmomi's name)
-        return self.vcenter.invoke(mo, info.wsdlName, args)
+    def InvokeMethod(self, mo, info, args, outerStub=None):  # noqa: N802,N803  (pyVmomi's names)
+        if outerStub is None or outerStub is self:
+            return self.vcenter.invoke(mo, info.wsdlName, args)
+        try:    # under a session-oriented stub: (HTTP status, result or fault), as SoapStubAdapter answers it
+            return 200, self.vcenter.invoke(mo, info.wsdlName, args)
+        except vmodl.MethodFault as fault:
+            return 500, fault
 
     def InvokeAccessor(self, mo, info):  # noqa: N802
         return self.vcenter.invoke(mo, "Fetch", (info.name,))
@@ -65,9 +78,13 @@ class FakeStub(object):
 
 
 class FakeVCenter(object):
-    def __init__(self, user=USER, password=PASSWORD):
+    def __init__(self, user=USER, password=PASSWORD, session=False):
         self.user, self.password = user, password
-        self.stub = FakeStub(self)
+        self.soap = FakeStub(self)
+        # objects bound to the session-oriented stub of a real session (its login: counted only), or to the SOAP stub
+        self.stub = session_stub(self.soap, lambda soap: self.calls.update(["Login"])) if session else self.soap
+        self.lose_answers = collections.Counter()     # method -> calls that run, then lose their answer
+        self.drop_calls = collections.Counter()       # method -> calls whose connection breaks before they run
         self.calls = collections.Counter()
         self.objects = collections.OrderedDict()  # moid -> (ref, props)
         self.views = {}
@@ -77,8 +94,9 @@ class FakeVCenter(object):
         self.method_errors = {}       # wsdl method name -> exception to raise
         self._ids = itertools.count(1)
         self.root = self.add(vim.Folder, "group-d1", name="Datacenters", parent=None)
+        self.task_manager = self.add(vim.TaskManager, "TaskManager", name="TaskManager", parent=None, recentTask=[])
         self.content = vim.ServiceInstanceContent(
-            rootFolder=self.root,
+            rootFolder=self.root, taskManager=self.task_manager,
             propertyCollector=PC("propertyCollector", self.stub),
             viewManager=vim.view.ViewManager("ViewManager", self.stub),
             searchIndex=vim.SearchIndex("SearchIndex", self.stub),
@@ -252,20 +270,29 @@ class FakeVCenter(object):
         return devices, guest_net
 
     def task(self, infos):
-        """A vim.Task whose `info` is each of `infos` in turn (the last one repeats)."""
+        """A vim.Task whose `info` is each of `infos` in turn (the last one repeats); the task manager lists it among
+        its recent tasks."""
         task = self.add(vim.Task, "task-%d" % next(self._ids))
         self.props(task)["_infos"] = list(infos)
+        self.props(self.task_manager)["recentTask"].append(task)
         return task
 
     # -- SOAP ---------------------------------------------------------------------------------
     def invoke(self, mo, method, args):
         self.calls[method] += 1
+        if self.drop_calls[method] > 0:
+            self.drop_calls[method] -= 1
+            raise ConnectionResetError(104, "Connection reset by peer")
         if method in self.method_errors:
             raise self.method_errors[method]
         handler = getattr(self, "_m_" + method, None)
         if handler is None:
             raise vmodl.fault.MethodNotFound(receiver=mo, method=method)
-        return handler(mo, *args)
+        result = handler(mo, *args)
+        if self.lose_answers[method] > 0:
+            self.lose_answers[method] -= 1
+            raise http.client.RemoteDisconnected("Remote end closed connection without response")
+        return result
 
     def _m_RetrieveServiceContent(self, mo):  # noqa: N802
         return self.content
@@ -344,7 +371,10 @@ class FakeVCenter(object):
     def _get(self, ref, path):
         if isinstance(ref, vim.view.ContainerView):
             return self.views.get(ref._moId, []) if path == "view" else None
-        return self.props(ref).get(path)
+        props = self.props(ref)
+        if path == "info" and "_infos" in props:
+            return props["_infos"][0]
+        return props.get(path)
 
     def _traverse(self, ref, select_set, named, found, seen):
         for selection in select_set or []:
@@ -415,12 +445,13 @@ def _typed(value):
     raise TypeError("no common pyVmomi type for %r" % (value,))
 
 
-def small_inventory():
-    """DC1 with a cluster of two hosts, a standalone host, folders, networks, and a few VMs.
+def small_inventory(session=False):
+    """DC1 with a cluster of two hosts, a standalone host, folders, networks, and a few VMs (`session`: see
+    FakeVCenter).
 
     Returns (fake, refs) where refs names the objects tests look at.
     """
-    fake = FakeVCenter()
+    fake = FakeVCenter(session=session)
     dc = fake.datacenter("DC1")
     cl = fake.cluster(dc, "Prod-Cluster")
     esx1 = fake.host(cl, "esx01.lab.local", "7.0.3")
