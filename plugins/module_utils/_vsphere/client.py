@@ -302,15 +302,17 @@ def endpoint_host(host):
     return "[%s]" % host if ":" in host else host
 
 
-def connect(host, port, user, pwd, sslContext):  # pylint: disable=invalid-name  # SmartConnect's keywords
+def connect(host, port, user, pwd, sslContext, on_login=None):  # pylint: disable=invalid-name  # SmartConnect's
     """A logged-in ServiceInstance whose calls log in again when the session is lost (RELOGINS); a call that changes
-    something is never sent again after its answer was lost (session_stub).
+    something is never sent again after its answer was lost (session_stub). `on_login()` is called after each login.
 
     SmartConnect's API version negotiation (SmartStubAdapter), under pyVmomi's session-oriented stub; the
     first call logs in (InvalidLogin raises here)."""
     def login(soap_stub):
         # (pyVmomi's makeUserLoginMethod reads currentSession first, which some endpoints refuse unauthenticated)
         vim.ServiceInstance("ServiceInstance", soap_stub).RetrieveContent().sessionManager.Login(user, pwd)
+        if on_login is not None:
+            on_login()
 
     soap = SmartStubAdapter(host=host, port=port, sslContext=sslContext)
     si = vim.ServiceInstance("ServiceInstance", session_stub(soap, login))
@@ -324,6 +326,7 @@ class VSphereSession(object):
     def __init__(self, params):
         self.hostname, self.port, self.username, password = connection_settings(params)
         self.endpoint = "https://%s:%s/sdk" % (endpoint_host(self.hostname), self.port)
+        self.logins = 0     # how often this session logged in (a view or a continuation token dies with its session)
         self._si = self._connect(password, ssl_context(params))
         try:
             with self.errors("reading the service content"):
@@ -337,7 +340,7 @@ class VSphereSession(object):
             with self.errors("connecting as %s" % self.username):
                 try:
                     return connect(host=self.hostname, port=self.port, user=self.username, pwd=password,
-                                   sslContext=context)
+                                   sslContext=context, on_login=self._logged_in)
                 except vim.fault.InvalidLogin as fault:
                     causes, action = FAULT_HINTS["InvalidLogin"]
                     raise VSphereError("vCenter %s rejected the login of user '%s': %s"
@@ -351,6 +354,9 @@ class VSphereSession(object):
                                code="ConnectionFailed", possible_causes="The endpoint is not a vCenter or ESXi "
                                "SDK (wrong port?) or it is still starting.",
                                recommended_action="Check hostname and port.") from None
+
+    def _logged_in(self):
+        self.logins += 1
 
     def errors(self, action):
         """vsphere_errors(action) naming this session's endpoint."""
@@ -402,6 +408,20 @@ class VSphereSession(object):
                 view.DestroyView()
             except Exception:  # pylint: disable=broad-except  # the session ends soon anyway
                 pass
+
+    def retrieve_view(self, container, types, property_specs, action):
+        """retrieve() of every object of `types` under `container` through a ContainerView. A view and a
+        continuation token belong to the session that made them: when the session logged in again meanwhile (a lost
+        vCenter session), vCenter answers the old view with nothing, so the read starts over with a new view."""
+        for _attempt in range(RELOGINS + 1):
+            logins = self.logins
+            with self.container_view(container, types) as view:
+                contents = self.retrieve([self.view_object_spec(view)], property_specs, action=action)
+            if self.logins == logins:
+                return contents
+        raise VSphereError("vCenter %s lost the session again and again while %s" % (self.endpoint, action),
+                           code="SessionLost", possible_causes="vCenter ends sessions (restarts, session limits).",
+                           recommended_action="Check vCenter's health and run again.")
 
     def view_object_spec(self, view):
         """ObjectSpec selecting every object of a ContainerView (not the view itself)."""

@@ -468,9 +468,8 @@ def list_vm_properties(session, container, moids=None):
         specs = [pc.ObjectSpec(obj=session.ref(vim.VirtualMachine, moid), skip=False) for moid in sorted(moids)]
         contents = session.retrieve(specs, prop_specs, action="reading the tagged virtual machines")
     else:
-        with session.container_view(container, [vim.VirtualMachine]) as view:
-            contents = session.retrieve([session.view_object_spec(view)], prop_specs,
-                                        action="listing virtual machines")
+        contents = session.retrieve_view(container, [vim.VirtualMachine], prop_specs,
+                                         action="listing virtual machines")
     return [(content.obj._moId, properties(content)) for content in contents]
 
 

@@ -83,10 +83,9 @@ def _by_moid(session, vim_type, kind, moid, fail_on_missing):
 def list_names(session, vim_type, container=None, extra=()):
     """[(ref, props)] for every object of vim_type under container (default: root), one round trip."""
     pc = vmodl.query.PropertyCollector
-    with session.container_view(container, [vim_type]) as view:
-        contents = session.retrieve([session.view_object_spec(view)],
-                                    [pc.PropertySpec(type=vim_type, pathSet=["name"] + list(extra))],
-                                    action="listing %s objects" % vim_type.__name__.split(".")[-1])
+    contents = session.retrieve_view(container, [vim_type],
+                                     [pc.PropertySpec(type=vim_type, pathSet=["name"] + list(extra))],
+                                     action="listing %s objects" % vim_type.__name__.split(".")[-1])
     return [(content.obj, properties(content)) for content in contents]
 
 
@@ -187,12 +186,11 @@ def _top_folder(nodes, moid):
 def folder_nodes(session):
     """{moid: node} of every Folder and Datacenter, one round trip."""
     pc = vmodl.query.PropertyCollector
-    with session.container_view(None, [vim.Folder, vim.Datacenter]) as view:
-        contents = session.retrieve(
-            [session.view_object_spec(view)],
-            [pc.PropertySpec(type=vim.Folder, pathSet=["name", "parent"]),
-             pc.PropertySpec(type=vim.Datacenter, pathSet=["name", "parent"] + sorted(FOLDER_TYPES.values()))],
-            action="listing folders")
+    contents = session.retrieve_view(
+        None, [vim.Folder, vim.Datacenter],
+        [pc.PropertySpec(type=vim.Folder, pathSet=["name", "parent"]),
+         pc.PropertySpec(type=vim.Datacenter, pathSet=["name", "parent"] + sorted(FOLDER_TYPES.values()))],
+        action="listing folders")
     nodes = {}
     for content in contents:
         props = properties(content)

@@ -82,7 +82,10 @@ class FakeVCenter(object):
         self.user, self.password = user, password
         self.soap = FakeStub(self)
         # objects bound to the session-oriented stub of a real session (its login: counted only), or to the SOAP stub
-        self.stub = session_stub(self.soap, lambda soap: self.calls.update(["Login"])) if session else self.soap
+        self.stub = session_stub(self.soap, lambda soap: self._login()) if session else self.soap
+        self.on_login = None                          # the collection's login hook (connect's on_login)
+        self.expire_session = collections.Counter()   # method -> calls answered NotAuthenticated (session lost)
+        self.flaky_session = set()                    # methods whose every other call loses the session
         self.lose_answers = collections.Counter()     # method -> calls that run, then lose their answer
         self.drop_calls = collections.Counter()       # method -> calls whose connection breaks before they run
         self.calls = collections.Counter()
@@ -111,8 +114,16 @@ class FakeVCenter(object):
         params.update(overrides)
         return params
 
+    def _login(self):
+        """A new session: the views of the old one are gone (vCenter answers them with nothing)."""
+        self.calls["Login"] += 1
+        self.views.clear()
+        if self.on_login is not None:
+            self.on_login()
+
     def smart_connect(self, **kwargs):
         self.calls["SmartConnect"] += 1
+        self.on_login = kwargs.get("on_login")
         self.connect_kwargs = kwargs
         if self.connect_error is not None:
             raise self.connect_error
@@ -285,6 +296,9 @@ class FakeVCenter(object):
             raise ConnectionResetError(104, "Connection reset by peer")
         if method in self.method_errors:
             raise self.method_errors[method]
+        if self.expire_session[method] > 0 or (method in self.flaky_session and self.calls[method] % 2):
+            self.expire_session[method] -= 1
+            raise vim.fault.NotAuthenticated(object=mo, privilegeId="System.View")
         handler = getattr(self, "_m_" + method, None)
         if handler is None:
             raise vmodl.fault.MethodNotFound(receiver=mo, method=method)

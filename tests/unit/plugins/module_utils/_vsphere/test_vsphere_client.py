@@ -278,3 +278,32 @@ def test_ca_bundle_option_verifies_vcenter_too(fake, tmp_path, monkeypatch):
     VSphereSession(fake.params(ca_path=None, ca_bundle=ca))
     context = fake.connect_kwargs["sslContext"]
     assert any(("commonName", "dr.asr lab CA") in rdn for cert in context.get_ca_certs() for rdn in cert["subject"])
+
+
+# -- a view dies with its session -----------------------------------------------------------------------
+@pytest.mark.parametrize("method", ["RetrievePropertiesEx", "CreateContainerView"])
+def test_a_listing_survives_a_lost_session_between_view_and_read(method):
+    """vCenter answers a ContainerView of an ended session with nothing: after pyVmomi logged in again during a
+    listing, the listing starts over with a new view instead of answering 'no VMs'."""
+    from ansible_collections.dr.asr.plugins.module_utils._vsphere.finders import list_names
+    fake, _refs = small_inventory(session=True)
+    with mock.patch(SMART_CONNECT, fake.smart_connect):
+        session = VSphereSession(fake.params())
+        expected = sorted(props["name"] for _ref, props in list_names(session, vim.VirtualMachine))
+        assert "web-01" in expected
+        logins = fake.calls["Login"]
+        fake.expire_session[method] = 1
+        names = sorted(props["name"] for _ref, props in list_names(session, vim.VirtualMachine))
+    assert names == expected
+    assert fake.calls["Login"] == logins + 1 and session.logins == fake.calls["Login"]
+
+
+def test_a_session_lost_at_every_listing_is_a_clear_error():
+    from ansible_collections.dr.asr.plugins.module_utils._vsphere.finders import list_names
+    fake, _refs = small_inventory(session=True)
+    with mock.patch(SMART_CONNECT, fake.smart_connect):
+        session = VSphereSession(fake.params())
+        fake.flaky_session.add("RetrievePropertiesEx")     # each read: lost session, login, then answered
+        with pytest.raises(VSphereError) as raised:
+            list_names(session, vim.VirtualMachine)
+    assert raised.value.code == "SessionLost" and "listing VirtualMachine objects" in str(raised.value)
