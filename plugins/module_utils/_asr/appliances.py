@@ -131,14 +131,17 @@ def snapshot(vault):
 
 
 def registered(snap, name=None):
-    """The appliances (REST) that are registered and usable: listed, named `name` if given, with a
-    protection container in their fabric."""
-    _fabrics, containers, appliances = snap
+    """The appliances (REST) that are registered and usable: listed, named `name` if given, their fabric in the
+    same snapshot's fabric list, with a protection container in that fabric (the three lists are separate reads:
+    an appliance is counted only when all three show it)."""
+    fabrics, containers, appliances = snap
     out = []
     for appliance in appliances:
         if name and (appliance.get("name") or "").lower() != name.lower():
             continue
-        if any(_under(c, appliance.get("fabricArmId")) for c in containers):
+        fabric_id = appliance.get("fabricArmId")
+        if any(lookup.same_id(f.get("id"), fabric_id) for f in fabrics) and \
+                any(_under(c, fabric_id) for c in containers):
             out.append(appliance)
     return out
 

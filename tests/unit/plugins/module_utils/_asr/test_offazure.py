@@ -120,3 +120,15 @@ def test_health_and_keys():
     assert appliances.worst_health([None, "Unknown"]) is None
     assert appliances.snake_keys({"lastHeartbeatUtc": 1, "healthErrors": [{"errorCode": "7"}]}) == \
         {"last_heartbeat": 1, "health_errors": [{"error_code": "7"}]}
+
+
+def test_an_appliance_counts_as_registered_only_with_its_fabric_in_the_same_look():
+    """The fabrics, containers and appliances are three reads: an appliance whose fabric the fabric list does not
+    show (yet) is not registered, even when a container under that fabric id is listed."""
+    fake = FakeAsr()
+    vault = AsrVault(fake.clients(), RG, VAULT)
+    fabrics, containers, listed = appliances.snapshot(vault)
+    assert appliances.registered((fabrics, containers, listed))
+    assert appliances.registered(([], containers, listed)) == []
+    other = [dict(f, id=f["id"] + "-other") for f in fabrics]
+    assert appliances.registered((other, containers, listed)) == []
