@@ -83,8 +83,9 @@ def main(argv=None):
         try:
             lab("POST", "/_lab/clock", {"time_scale": args.release_scale})
         finally:
-            with open(args.out, "w") as f:
+            with open(args.out + ".tmp", "w") as f:       # whole, or not there: the target waits for the file
                 json.dump(report, f)
+            os.replace(args.out + ".tmp", args.out)
 
 
 if __name__ == "__main__":
