@@ -10,6 +10,7 @@ from ansible_collections.dr.asr.plugins.module_utils._query import QUERY_ARGUMEN
 from ansible_collections.dr.asr.plugins.module_utils._waiter import ROUND_ARGUMENT_SPEC, WAIT_ARGUMENT_SPEC
 from ansible_collections.dr.asr.plugins.module_utils._asr.argspec import asr_vault_argument_spec
 from ansible_collections.dr.asr.plugins.module_utils._asr.actions.base import TARGET_SPEC
+from ansible_collections.dr.asr.plugins.module_utils._report_files import REPORT_ARGUMENT_SPEC
 
 
 def fragment(name):
@@ -21,7 +22,8 @@ def fragment(name):
                                        ("wait", WAIT_ARGUMENT_SPEC), ("wait_rounds", ROUND_ARGUMENT_SPEC),
                                        ("query", QUERY_ARGUMENT_SPEC),
                                        ("asr_vault", asr_vault_argument_spec()),
-                                       ("asr_action_target", TARGET_SPEC)])
+                                       ("asr_action_target", TARGET_SPEC),
+                                       ("report_files", REPORT_ARGUMENT_SPEC)])
 def test_fragment_matches_spec(name, spec):
     doc = fragment(name)
     assert sorted(doc) == sorted(spec)

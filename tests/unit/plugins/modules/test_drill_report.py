@@ -321,7 +321,8 @@ def test_authentication_detail_is_part_of_the_message(service, credential, tmp_p
 
 def test_a_sas_that_cannot_read_uploads_with_a_warning(service, tmp_path, monkeypatch):
     warnings = []
-    monkeypatch.setattr(drill_report.DrAsrModule, "warn", lambda self, msg: warnings.append(msg))
+    from ansible_collections.dr.asr.plugins.module_utils._module import DrAsrModule
+    monkeypatch.setattr(DrAsrModule, "warn", lambda self, msg: warnings.append(msg))
     service.fail["HEAD"] = (403, "AuthorizationPermissionMismatch", "", None)
     with set_module_args(args(tmp_path, blob_url=CONTAINER, sas_token=SAS.replace("sp=rcw", "sp=cw"),
                               formats=["json"])):
@@ -368,12 +369,15 @@ def test_storage_account_needs_a_container(monkeypatch, tmp_path):
 
 
 def test_the_options_are_documented_one_to_one():
+    # the report writer's options are documented by the fragment dr.asr.report_files (test_doc_fragments.py)
     import yaml
+    from ansible_collections.dr.asr.plugins.module_utils._report_files import REPORT_ARGUMENT_SPEC
     doc = yaml.safe_load(drill_report.DOCUMENTATION)
-    assert sorted(doc["options"]) == sorted(drill_report.ARGUMENT_SPEC)
-    for name, spec in drill_report.ARGUMENT_SPEC.items():
+    own = dict((k, v) for k, v in drill_report.ARGUMENT_SPEC.items() if k not in REPORT_ARGUMENT_SPEC)
+    assert sorted(doc["options"]) == sorted(own) == ["facts", "name"]
+    for name, spec in own.items():
         assert doc["options"][name]["type"] == spec["type"], name
         assert doc["options"][name].get("default") == spec.get("default"), name
         assert doc["options"][name].get("choices") == spec.get("choices"), name
-    assert doc["extends_documentation_fragment"] == ["dr.asr.azure"]
+    assert doc["extends_documentation_fragment"] == ["dr.asr.report_files", "dr.asr.azure"]
     assert drill_report.ARGUMENT_SPEC["sas_token"]["no_log"] is True

@@ -23,12 +23,12 @@ import pytest
 
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.dr.asr.plugins.module_utils import _module
+from ansible_collections.dr.asr.plugins.module_utils import _module, _report_files
 from ansible_collections.dr.asr.plugins.module_utils._errors import InputError
 from ansible_collections.dr.asr.plugins.module_utils._redact import redact_url, url_secrets
 from ansible_collections.dr.asr.plugins.module_utils._asr import job_query
 from ansible_collections.dr.asr.plugins.module_utils._azure import client
-from ansible_collections.dr.asr.plugins.modules import drill_report, mobility_service, protected_item, recovery_plan
+from ansible_collections.dr.asr.plugins.modules import mobility_service, protected_item, recovery_plan
 from ansible_collections.dr.asr.plugins.modules import virtual_network_info
 from ansible_collections.dr.asr.plugins.plugin_utils import _rounds
 
@@ -121,7 +121,7 @@ def test_a_network_name_or_resource_group_with_a_slash_is_refused(network, resou
 def test_the_container_is_checked_before_the_report_is_written():
     params = dict(blob_url=None, storage_account="st", container="/subscriptions/x", blob_prefix="", sas_token=None)
     with pytest.raises(InputError) as refused:
-        drill_report.upload_target(params)
+        _report_files.upload_target(params)
     assert refused.value.parameter == "container"
 
 
