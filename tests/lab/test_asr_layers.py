@@ -33,12 +33,12 @@ LAYERS = {
     "errors": 0, "vocabulary": 0, "vcenter": 0, "common": 1,                  # the state layer
     "jobs": 2,                                                                # the engine
     "effects": 3, "policies": 3, "fabric": 4, "providers": 5, "items": 6,     # resource providers
-    "actions": 7, "health": 7, "plans": 8,
+    "actions": 7, "health": 7, "classic": 7, "plans": 8,
     "registry": 9, "__init__": 10,                                            # the package's start-up
 }
 STATE_LAYER = {"errors", "vocabulary", "vcenter", "common"}
 #: callback keys are written as strings with these prefixes (the actions' task helpers add actions.CALLBACK_PREFIX)
-KEY_PREFIXES = ("asr.item.", "asr.action.", "asr.fabric.", "asr.policy.", "asr.mapping.", "plans.")
+KEY_PREFIXES = ("asr.item.", "asr.action.", "asr.fabric.", "asr.policy.", "asr.mapping.", "asr.classic.", "plans.")
 
 
 def _modules():
@@ -183,7 +183,7 @@ def test_every_named_callback_key_is_registered_once_and_every_registered_one_is
     assert set(built.callbacks) - named == set(), "registered callbacks no task names"
     assert all(jobs.callback(key) is built.callbacks[key] for key in built.callbacks)      # what is installed
     assert set(built.results) == {"vault_health"}
-    routing = ["jobs", "health", "fabric", "policies", "items", "actions", "plans", "effects"]
+    routing = ["jobs", "health", "fabric", "policies", "items", "classic", "actions", "plans", "effects"]
     assert [m.__name__.rsplit(".", 1)[-1] for m in built.modules] == routing
 
 

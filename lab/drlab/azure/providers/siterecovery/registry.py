@@ -10,6 +10,7 @@ function, no import-time registration):
     plans        recovery plans                                   -> actions, items, fabric, effects
     health       the vault's health                               -> items, fabric
     actions      the item actions (task lists) and their route    -> items, providers, fabric, effects
+    classic      the classic estate (seed) and switchProvider     -> items, providers, policies, fabric
     items        protected items, replication, recovery points    -> providers, policies, fabric, effects
     providers    the replication-provider seam                    -> fabric
     fabric       the appliance, discovery, agents                 -> policies, vcenter
@@ -38,11 +39,12 @@ to the appliance (fabric.install_discovery_listeners); `check_jobs(ctx)` (the en
 simulator answers anything) refuses a stored job that names a callback key nobody registered. Any error stops
 the simulator's start (drlab.azure.providers.load_modules, Engine): nothing is skipped with a warning.
 """
-from drlab.azure.providers.siterecovery import actions, common, effects, fabric, health, items, jobs, plans, policies
+from drlab.azure.providers.siterecovery import (
+    actions, classic, common, effects, fabric, health, items, jobs, plans, policies)
 
 #: the package's provider modules, in routing order (a route of an earlier module is matched first: items.py's
-#: `POST {item}/remove` before actions.py's `POST {item}/{action}`)
-MODULES = (jobs, health, fabric, policies, items, actions, plans, effects)
+#: `POST {item}/remove` and classic.py's `POST {item}/switchProvider` before actions.py's `POST {item}/{action}`)
+MODULES = (jobs, health, fabric, policies, items, classic, actions, plans, effects)
 
 #: job states in which a stored job may still run a callback (a failed job can be restarted)
 _MAY_RUN = jobs.RUNNING_STATES + ("Failed",)
