@@ -393,6 +393,33 @@ def protect_summary(vms, results=None, items=None, vault=None, policy=None, fail
     return summary
 
 
+def protect_disks(result=None, check_mode=False):
+    """What the disk reconciliation (dr.asr.protected_item_disks) did or would do: {vms: {name: {added: [disk],
+    removed_in_vcenter: [disk], action, changed, error}}, changed: [names], failed: [[name, message]], lines: [text]}.
+    `result`: the task's (None/skipped: not run); `check_mode`: the additions were only predicted."""
+    out, lines = {}, []
+    if not isinstance(result, dict) or result.get("skipped"):
+        return dict(vms=out, changed=[], failed=[], lines=lines)
+    for entry in result.get("protected_items") or []:
+        diff = entry.get("diff") or {}
+        before = set(d.get("id") for d in (diff.get("before") or {}).get("disks") or [] if d.get("protected"))
+        added = [d.get("name") or d.get("id") for d in (diff.get("after") or {}).get("disks") or []
+                 if d.get("protected") and d.get("id") not in before]
+        gone = [w for w in entry.get("warnings") or [] if "no longer has" in w]
+        out[entry.get("name")] = dict(added=added, removed_in_vcenter=gone, action=entry.get("action"),
+                                      changed=bool(entry.get("changed")), error=entry.get("error"))
+        if added:
+            lines.append("%s: %s disk(s) %s" % (entry.get("name"), "would add" if check_mode else "added",
+                                                ", ".join(str(a) for a in added)))
+        lines.extend(gone)
+        if entry.get("error"):
+            lines.append("%s: disks not reconciled: %s" % (entry.get("name"), entry["error"].get("message")))
+    if not out and (result.get("failed") or result.get("msg")):
+        lines.append("disks not reconciled: %s" % ((result.get("error") or {}).get("message") or result.get("msg")))
+    return dict(vms=out, changed=[n for n, v in out.items() if v["changed"]],
+                failed=[[n, (v["error"] or {}).get("message")] for n, v in out.items() if v["error"]], lines=lines)
+
+
 class FilterModule(object):
     """The dr.asr.protect role's decisions."""
 
@@ -402,4 +429,4 @@ class FilterModule(object):
                     protect_credentials=protect_credentials, protect_mobility_vars=protect_mobility_vars,
                     protect_agent_gate=protect_agent_gate, protect_notes=protect_notes, protect_entries=protect_entries,
                     protect_results=protect_results, protect_unreported=protect_unreported,
-                    protect_summary=protect_summary)
+                    protect_summary=protect_summary, protect_disks=protect_disks)

@@ -176,8 +176,10 @@ def base_args(ctx):
     nowait = dict(vault, wait=False, wait_timeout=30, wait_sleep=1)
     return {
         "appliance_info": dict(vault),
+        "classic_info": dict(vault),
         "discovered_vm_info": dict(vault),
         "drill_report": dict(path=ctx.report_dir, name="fuzz", facts=dict(title="fuzz drill")),
+        "posture_report": dict(path=ctx.report_dir, name="fuzz-posture", facts=dict(title="fuzz posture")),
         "failover": dict(nowait, items=["web-01"], confirm=True),
         "failover_cancel": dict(nowait, items=["web-01"]),
         "failover_commit": dict(nowait, items=["web-01"]),
@@ -185,11 +187,13 @@ def base_args(ctx):
         "job": dict(nowait, name="00000000-0000-4000-8000-00000000f022"),
         "job_info": dict(vault),
         "mobility_service": dict(installer_path="/nonexistent/drasr-fuzz/installer.tar.gz"),
+        "mobility_service_upgrade": dict(nowait, items=["web-01"]),
         # everything enabling needs (in check mode: the VM is not protected, nothing is written)
         "protected_item": dict(nowait, name="web-01", wait="none", policy=POLICY, run_as_account="linux-root",
                                target_resource_group=ctx.resource_group, target_network="vnet-dr-recovery",
                                target_subnet="default", test_network="vnet-dr-test", test_subnet="default",
                                log_storage_account="stdrlabcache01"),
+        "protected_item_disks": dict(nowait, items=["web-01"]),
         "protected_item_info": dict(vault),
         "readiness": dict(names=["web-01"]),
         "recovered_vm_info": dict(vault, items=["web-01"]),
@@ -201,6 +205,11 @@ def base_args(ctx):
         "replication_policy": dict(nowait, name=POLICY2),
         "replication_policy_info": dict(vault),
         "reprotect": dict(nowait, items=["web-01"]),
+        "resolve_health_errors": dict(nowait, items=["web-01"]),
+        "resync": dict(nowait, items=["web-01"]),
+        "switch_appliance": dict(nowait, items=["web-01"]),
+        # the fuzz's vault has no classic item: web-01 is refused by name before any write
+        "switch_provider": dict(nowait, items=["web-01"], target_vault=ctx.vault),
         "source_vm_info": dict(names=["web-01"]),
         "source_vm_power": dict(names=["drasr-fuzz-no-such-vm"], state="powered_on", task_timeout=30, poll_interval=1),
         "test_failover": dict(nowait, items=["web-01"]),
@@ -474,6 +483,9 @@ COMPANIONS = {
     ("drill_report", "storage_account"): dict(container="drasr-fuzz-none"),
     ("drill_report", "container"): dict(storage_account="stdrlabcache01"),
     ("drill_report", "storage_resource_group"): dict(storage_account="stdrlabcache01", container="drasr-fuzz-none"),
+    ("posture_report", "storage_account"): dict(container="drasr-fuzz-none"),
+    ("posture_report", "container"): dict(storage_account="stdrlabcache01"),
+    ("posture_report", "storage_resource_group"): dict(storage_account="stdrlabcache01", container="drasr-fuzz-none"),
     ("readiness", "target_vm_size"): dict(location="westeurope"),
     ("readiness", "location"): dict(target_vm_size="Standard_D2s_v3"),
 }
@@ -485,6 +497,7 @@ UNSAFE = {
                                ("/proc/self/environ", "/proc/self/environ"), ("NUL", "nul\x00byte"),
                                ("a number (a relative path)", 12345), ("a list", ["a"])],
 }
+UNSAFE[("posture_report", "path")] = UNSAFE[("drill_report", "path")]
 
 
 def invalid_bases(ctx, specs):

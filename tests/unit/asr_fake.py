@@ -317,6 +317,7 @@ class FakeAsr(object):
             ("PATCH", item, self._update),
             ("POST", item + "/remove", self._disable),
             ("POST", item + r"/(?P<action>testFailover|testFailoverCleanup|unplannedFailover)", self._action),
+            ("POST", item + r"/(?P<action>addDisks|repairReplication|resolveHealthErrors)", self._day2_action),
             ("GET", item + "/recoveryPoints", self._points),
             ("GET", PLANS, self._plan_list),
             ("GET", plan, self._plan_get),
@@ -743,6 +744,44 @@ class FakeAsr(object):
         self.bodies.append((action, item["properties"]["friendlyName"], body))
         key, effects = ITEM_ACTIONS[action]
         job = self.start_on(item, words.job(key).scenario, effects)
+        return self._accepted(match.group(0).rsplit("/", 1)[0], job)
+
+    def _day2_action(self, match, query, body):
+        """addDisks / repairReplication / resolveHealthErrors [lab: actions.py]: once the job succeeded, the given disks
+        are protected (the agent names a disk /dev/sdX by its position), resyncRequired is false, the given health
+        errors are gone."""
+        item = self._item_by_name(match.group("item"))
+        action = match.group("action").lower()
+        self.bodies.append((action, item["properties"]["friendlyName"], body))
+        props = item["properties"]
+        details = props["providerSpecificDetails"]
+        inp = (body or {}).get("properties") or {}
+        if action == "repairreplication":
+            key = "repair"
+
+            def then():
+                details["resyncRequired"] = "false"
+        elif action == "resolvehealtherrors":
+            key = "resolve_health"
+            ids = set(e["healthErrorId"].lower() for e in inp["healthErrors"])
+
+            def then():
+                props["healthErrors"] = [e for e in props.get("healthErrors") or [] if e["errorId"].lower() not in ids]
+        else:
+            key = "add_disks"
+            disks = next(m for m in self.machines if m["id"] == details["fabricDiscoveryMachineId"])["properties"]["disks"]
+            positions = [[d["uuid"] for d in disks].index(x["diskId"]) for x in inp["providerSpecificDetails"]["disks"]]
+
+            def then():
+                for index, spec in zip(positions, inp["providerSpecificDetails"]["disks"]):
+                    device = "/dev/sd" + "abcdefgh"[index]
+                    details["unprotectedDisks"] = [d for d in details.get("unprotectedDisks") or []
+                                                   if d["diskId"] != device]
+                    details.setdefault("protectedDisks", []).append(dict(
+                        diskId=device, diskName=device, isOSDisk="false", capacityInBytes=disks[index]["maxSizeInBytes"],
+                        diskType=spec["diskType"], logStorageAccountId=spec["logStorageAccountId"],
+                        diskState="Protected"))
+        job = self.start_on(item, words.job(key).scenario, then=then)
         return self._accepted(match.group(0).rsplit("/", 1)[0], job)
 
     def _points(self, match, query, body):

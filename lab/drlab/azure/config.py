@@ -52,6 +52,8 @@ DEFAULTS = {
             "reprotect_prepare": 60, "reprotect_requirements": 30, "reprotect_configure": 120,
             "failback_shutdown_azure": 60, "failback_sync": 120, "failback_prepare": 30, "failback_start_vm": 90,
             "cancel_shutdown": 60, "cancel_start_vm": 60, "resync": 60, "agent_update": 300, "agent_reinstall": 300,
+            "add_disks": 120, "resolve_health": 30,
+            "appliance_update": 450,
             # recovery plans (plans.py): CRUD jobs and the plan job's own steps
             "plan": 10, "plan_prerequisites": 5, "plan_shutdown": 60, "plan_script": 30, "plan_runbook": 60,
             "plan_finalize": 5,

@@ -29,7 +29,7 @@ from ansible_collections.dr.asr.plugins.module_utils._waiter import Probe
 from ansible_collections.dr.asr.plugins.module_utils._azure import skus as sku_catalog
 from ansible_collections.dr.asr.plugins.module_utils._azure.models import parse_resource_id
 from ansible_collections.dr.asr.plugins.module_utils._azure import recoveryservices as rs
-from ansible_collections.dr.asr.plugins.module_utils._asr import lookup, machines as discovered, offazure, pipeline
+from ansible_collections.dr.asr.plugins.module_utils._asr import capacity, lookup, machines as discovered, offazure, pipeline
 from ansible_collections.dr.asr.plugins.module_utils._asr import providers as asr_providers
 from ansible_collections.dr.asr.plugins.module_utils._asr.common import (
     AVAILABILITY_SET_TYPE, CAN_FAIL_OVER, NETWORK_TYPE, PPG_TYPE, STORAGE_TYPE, Problems, arm_id, details, item_path,
@@ -487,10 +487,13 @@ class Batch(pipeline.Work):
                                  % target.label)
         if want.get("process_server_id") is None:
             found = self.appliances(target.fabric)
-            if len(found) != 1:
+            want["process_server_id"] = found[0][1] if len(found) == 1 else self._least_loaded(target.fabric)
+            if want["process_server_id"] is None:
                 raise target.bad("appliance", None, "the name of the replication appliance to replicate %s through"
-                                 % target.label, hint="Registered appliances: %s." % (", ".join(a for a, _i in found) or "none"))
-            want["process_server_id"] = found[0][1]
+                                 % target.label, hint="Registered appliances: %s; none is healthy with room below the "
+                                 "documented capacity of %d protected machines (%s)." % (
+                                     ", ".join(a for a, _i in found) or "none", capacity.MAX_PROTECTED_MACHINES,
+                                     capacity.SOURCE))
         want["policy_id"] = self._policy_for(target, s["policy"])
         if s["run_as_account"] is not None:
             want["run_as_account_id"] = self._run_as(target, s["run_as_account"])
@@ -510,6 +513,19 @@ class Batch(pipeline.Work):
         # NIC settings (primary, failover, static IPs, per-NIC subnets) exist only in the update input
         target.followup = any(c.key == "nics" for c in self.provider.item.compare(
             want, _predicted_details(want, target.machine)))
+
+    def _least_loaded(self, fabric):
+        """Appliance unset, several registered: the healthy one with the fewest protected machines below the documented
+        capacity (_asr/capacity.py); the VMs this run enables count, so a large estate spreads over the appliances."""
+        cache = self.__dict__.setdefault("_appliance_loads", {})
+        key = (fabric.get("id") or "").lower()
+        if key not in cache:
+            cache[key] = capacity.loads(fabric, self.vault.protected_items())
+        choice = capacity.least_loaded(cache[key])
+        if choice is None:
+            return None
+        choice["protected"] += 1
+        return choice["id"]
 
     def _policy_for(self, target, name):
         container = self.container_of(target.fabric)

@@ -10,7 +10,7 @@ from ansible_collections.dr.asr.plugins.module_utils._errors import DrAsrError, 
 from ansible_collections.dr.asr.plugins.module_utils._asr import jobs, providers
 from ansible_collections.dr.asr.plugins.module_utils._asr.common import props
 from ansible_collections.dr.asr.plugins.module_utils._asr.state import (
-    NEXT_STEP, describe, item_view, phase, plan_busy_job)
+    NEXT_STEP, allowed, describe, item_view, phase, plan_busy_job)
 from ansible_collections.dr.asr.plugins.module_utils._asr.tracker import Entry
 
 #: options every action module takes to name its targets (documented by doc fragment dr.asr.asr_action_target)
@@ -106,6 +106,10 @@ class Action(object):
     def check(self, run, target):
         """Raise a DrAsrError when the target cannot have the action for a reason of this action (beyond
         allowedOperations), e.g. a direction that does not fit its state; resolve the target's inputs."""
+
+    def permitted(self, item):
+        """Whether ASR lets the item have the action now (allowedOperations; an action ASR gates otherwise says so)."""
+        return self.operation in allowed(item)
 
     def refusal(self, item):
         now = phase(item)

@@ -139,7 +139,7 @@ class Run(pipeline.Work):
         if reason:
             target.reason = reason
             return
-        if self.action.operation not in allowed(item):
+        if not self.action.permitted(item):
             raise self.action.refusal(item)
         self.action.check(self, target)
         target.action = "start"

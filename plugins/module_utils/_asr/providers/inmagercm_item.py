@@ -491,13 +491,16 @@ SCENARIO_ACTIONS = {
     "switchreplicationgroupprotection": "reprotect", "switchprotection": "reprotect", "reprotect": "reprotect",
     "reverserepliction": "reprotect", "reversereplication": "reprotect", "reversereplicate": "reprotect",
     "repairreplication": "repair", "updateapplianceforrpi": "update_appliance",
+    "updatemobilityservice": "update_agent",      # the lab's name (not recorded: docs/lab-asr.md)
+    "adddisks": "add_disks", "resolvehealtherrors": "resolve_health",      # the lab's names (not recorded)
 }
 #: the phase a job started from, per where the item runs and the action the job runs (a running job with nothing
 #: allowed: see above)
 _BUSY_PHASES = {
     (False, ON_PREMISES): {"test_failover": "protected", "failover": "protected", "test_failover_cleanup":
                            "test_failover", "enable": "initial_replication", "repair": "protected",
-                           "update": "protected", "update_appliance": "protected",
+                           "update": "protected", "update_appliance": "protected", "update_agent": "protected",
+                           "add_disks": "protected", "resolve_health": "protected",
                            "reprotect": "initial_replication"},
     (False, AZURE): {"commit": "failed_over", "change_recovery_point": "failed_over", "reprotect": "committed"},
     (True, AZURE): {"failback": "reprotected", "reprotect": "reprotecting", "enable": "reprotecting"},
@@ -630,6 +633,14 @@ def reprotect_to_recovery_input(process_server_id, policy_id, run_as_account_id=
     return {"properties": {"providerSpecificDetails": _compact(
         {"instanceType": FAILBACK_INSTANCE_TYPE, "processServerId": process_server_id, "runAsAccountId":
          run_as_account_id, "policyId": policy_id})}}
+
+
+def add_disks_input(disk_ids, log_storage_account_id, disk_type):
+    """AddDisksInput of an InMageRcm item [S: InMageRcmAddDisksInput]: each disk as enable's disksToInclude names it
+    (the discovered machine's disk id), its log storage account and target disk type."""
+    return {"properties": {"providerSpecificDetails": {"instanceType": "InMageRcm", "disks": [
+        _compact({"diskId": disk_id, "logStorageAccountId": log_storage_account_id, "diskType": disk_type})
+        for disk_id in disk_ids]}}}
 
 
 def plan_failover_inputs(direction, keyword=None, multi_vm_sync_point=None):

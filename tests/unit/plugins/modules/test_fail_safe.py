@@ -32,9 +32,10 @@ from ansible_collections.dr.asr.tests.unit.plugins.modules.utils import (
     fail_module, patch_exit_json, run_module, set_module_args)
 
 MODULES_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "plugins", "modules")
-#: drill_report writes files: its work runs in module.guard() too, but it reports an OSError or ValueError of that
-#: writing as "Could not write the drill report" (tests/unit/plugins/modules/test_drill_report.py), not as a bug
-NOT_HERE = ("drill_report",)
+#: drill_report and posture_report write files: their work runs in module.guard() too, but they report an OSError or
+#: ValueError of that writing as "Could not write the drill/posture report" (tests/unit/plugins/modules/
+#: test_drill_report.py, test_posture_report.py), not as a bug
+NOT_HERE = ("drill_report", "posture_report")
 MODULES = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(MODULES_DIR, "*.py"))
                  if not os.path.basename(p).startswith("_") and os.path.basename(p)[:-3] not in NOT_HERE)
 
@@ -42,6 +43,7 @@ VAULT_ARGS = dict(vault_name=VAULT, vault_resource_group=RG)
 #: the least each module needs to get past its own argument checks and start its work
 MINIMAL = {
     "appliance_info": VAULT_ARGS,
+    "classic_info": VAULT_ARGS,
     "discovered_vm_info": VAULT_ARGS,
     "failover": dict(VAULT_ARGS, items=["web-01"], confirm=True),
     "failover_cancel": dict(VAULT_ARGS, items=["web-01"]),
@@ -50,8 +52,10 @@ MINIMAL = {
     "job": dict(VAULT_ARGS, name="job-1"),
     "job_info": VAULT_ARGS,
     "mobility_service": dict(installer_path="/nonexistent/installer.tar.gz"),
+    "mobility_service_upgrade": dict(VAULT_ARGS, items=["web-01"]),
     "protected_item": dict(VAULT_ARGS, name="web-01"),
     "protected_item_info": VAULT_ARGS,
+    "protected_item_disks": dict(VAULT_ARGS, items=["web-01"]),
     "readiness": dict(hostname="vcenter.example.com", username="u", password="p"),
     "recovered_vm_info": dict(VAULT_ARGS, items=["web-01"]),
     "recovery_plan": dict(VAULT_ARGS, name="rp-shop", groups=[dict(vms=["web-01"])]),
@@ -60,6 +64,10 @@ MINIMAL = {
     "replication_policy": dict(VAULT_ARGS, name="pol"),
     "replication_policy_info": VAULT_ARGS,
     "reprotect": dict(VAULT_ARGS, items=["web-01"]),
+    "resolve_health_errors": dict(VAULT_ARGS, items=["web-01"]),
+    "resync": dict(VAULT_ARGS, items=["web-01"]),
+    "switch_appliance": dict(VAULT_ARGS, items=["web-01"]),
+    "switch_provider": dict(VAULT_ARGS, items=["web-01"], target_vault="rsv-dr-modern"),
     "source_vm_info": dict(hostname="vcenter.example.com", username="u", password="p"),
     "source_vm_power": dict(hostname="vcenter.example.com", username="u", password="p", names=["web-01"],
                             state="powered_on"),

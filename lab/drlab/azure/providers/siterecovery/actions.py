@@ -48,6 +48,11 @@ lab's reading of Microsoft Learn [D]:
   runAsAccountId; no failoverDirection [recorded]): a pending failback is committed first; back to
   InMageRcm at Primary, initial replication, Protected.
 * repairReplication (when allowed), updateMobilityService, reinstallMobilityService.
+* addDisks (InMageRcm, Protected at Primary): disks the appliance discovered on the machine since are protected;
+  removeDisks is refused for VMware items (the spec has no InMageRcm input for it); resolveHealthErrors marks the
+  given health errors resolved. Lab controls: `POST /_lab/items/health_errors`, `POST /_lab/items/resync_required`.
+* updateAppliance (InMageRcmUpdateApplianceForReplicationProtectedItemInput): the item replicates through another
+  registered appliance (its process server) afterwards [recorded: TestV2ARCMSwitchAppliance].
 
 Not in the API, refused like ASR would [D]: a planned failover of an InMageRcm item (VMware -> Azure only
 has the (unplanned) failover; plannedFailover inputs exist only for InMageRcmFailback), and canceling a
@@ -1052,6 +1057,164 @@ def _resync(ctx, job, task):
     items.save(ctx, item)
 
 
+# -- disks that follow the VM, health errors ----------------------------------------------------------------------
+
+def _protected_to_azure(action, item):
+    """The gate of the item operations ReplicationProtectedItemOperation has no value for (addDisks,
+    resolveHealthErrors) [guessed: the portal offers them on a protected item]: InMageRcm, at Primary, Protected."""
+    name = item["properties"].get("friendlyName")
+    if _provider(item) != "InMageRcm":
+        raise errors.not_for_provider(action, name, _provider(item), "Only an item that replicates to Azure "
+                                      "(InMageRcm) has this operation.", "Reprotect the item to Azure first.")
+    if item["properties"].get("activeLocation") != "Primary" or item["properties"].get("protectionState") != "Protected":
+        raise errors.operation_not_allowed(action, name, items.allowed_operations(item))
+
+
+class AddDisks(ItemAction):
+    """addDisks [S: AddDisksInput, InMageRcmAddDisksInput {disks: [InMageRcmDiskInput]}]: disks of the discovered
+    machine that the item does not replicate yet are protected (the item stays Protected) [guessed]."""
+    segment = "addDisks"
+    job_key = "add_disks"
+
+    def gate(self, item):
+        _protected_to_azure(self.segment, item)
+
+    def parse(self, ctx, item, body):
+        props = _properties(body)
+        psd = _psd(props, item, required=True)
+        machine = fabric.machine_for_item(ctx, item)
+        if machine is None:
+            raise errors.not_found("discovered machine of the replicated item", item["properties"].get("friendlyName"))
+        disks, mapping = providers.get("InMageRcm").add_disks(ctx, item, machine, psd)
+        return {"disks": disks, "mapping": mapping}
+
+    def tasks(self, ctx, item, body):
+        parsed = self.parse(ctx, item, body)
+        return [self.prerequisites(ctx, item, "Prerequisites check for adding disks"),
+                self.task(ctx, 1, "Add disks to replication", "add_disks", 1, "add_disks", item, **parsed)]
+
+
+def _add_disks(ctx, job, task):
+    item = _item(ctx, task)
+    details = item["properties"]["providerSpecificDetails"]
+    have = {(d.get("diskId") or "").lower() for d in details.get("protectedDisks") or []}
+    added = [d for d in task["args"]["disks"] if d["diskId"].lower() not in have]      # idempotent on a restart
+    details.setdefault("protectedDisks", []).extend(copy.deepcopy(added))
+    details["unprotectedDisks"] = [d for d in details.get("unprotectedDisks") or []
+                                   if (d.get("diskId") or "").lower() not in task["args"]["mapping"]]
+    private(item).setdefault("disk_uuids", {}).update(task["args"]["mapping"])
+    items.save(ctx, item)
+
+
+class RemoveDisks(ItemAction):
+    """removeDisks [S]: RemoveDisksProviderSpecificInput has no InMageRcm kind (A2A only): ASR cannot remove a
+    disk of a VMware item; it is refused, nothing starts."""
+    segment = "removeDisks"
+
+    def validate(self, ctx, item, body):
+        psd = _psd(_properties(body), item, required=True)
+        raise errors.not_for_provider(
+            self.segment, item["properties"].get("friendlyName"), psd.get("instanceType"),
+            "Removing disks from replication has a provider input for Azure VMs (A2A) only; VMware machines "
+            "(InMageRcm) have none.", "Disable replication of the item and enable it again without the disk.")
+
+
+class ResolveHealthErrors(ItemAction):
+    """resolveHealthErrors [S: ResolveHealthInput {healthErrors: [{healthErrorId}]}]: the item's health errors of
+    those ids are marked resolved; an error whose cause lasts (a condition the lab computes) comes back [guessed]."""
+    segment = "resolveHealthErrors"
+    job_key = "resolve_health"
+
+    def gate(self, item):
+        if _provider(item) not in ("InMageRcm", "InMageRcmFailback"):
+            raise errors.not_for_provider(self.segment, item["properties"].get("friendlyName"), _provider(item),
+                                          "The lab resolves health errors of modernized items only.", "")
+
+    def parse(self, ctx, item, body):
+        wanted = _properties(body).get("healthErrors")
+        if wanted is None:
+            raise errors.missing_input("properties.healthErrors")
+        if not isinstance(wanted, list) or not wanted or not all(isinstance(e, dict) for e in wanted):
+            raise errors.invalid_input("'healthErrors' must be a non-empty list of {healthErrorId} objects.")
+        current = {e["errorId"].lower(): e for e in items.health_errors(ctx, item, items.replication_status(ctx, item))
+                   if e.get("errorId")}
+        ids = []
+        for entry in wanted:
+            value = entry.get("healthErrorId")
+            if not value:
+                raise errors.missing_input("properties.healthErrors[].healthErrorId")
+            if str(value).lower() not in current:
+                raise errors.invalid_input(
+                    "The health error '%s' is not a health error of the replicated item '%s' (its errors: %s)." % (
+                        value, item["properties"].get("friendlyName"), ", ".join(sorted(current)) or "none"),
+                    "Read the item's healthErrors and give their errorId.")
+            ids.append(str(value).lower())
+        return {"ids": ids}
+
+    def tasks(self, ctx, item, body):
+        parsed = self.parse(ctx, item, body)
+        return [self.prerequisites(ctx, item, "Prerequisites check for resolving health errors"),
+                self.task(ctx, 1, "Resolve health errors", "resolve_health", 1, "resolve_health", item, **parsed)]
+
+
+def _resolve_health(ctx, job, task):
+    item = _item(ctx, task)
+    ids = set(task["args"]["ids"])
+    private(item)["health_errors"] = [e for e in private(item).get("health_errors") or []
+                                      if (e.get("errorId") or "").lower() not in ids]
+    items.save(ctx, item)
+
+
+# -- lab controls (/_lab/items/...) ---------------------------------------------------------------------------------
+
+def _admin_item(ctx, body):
+    item_id = (body or {}).get("item_id")
+    item = ctx.get(ctx.engine.canonical(ctx.parse(item_id)).id) if item_id else None
+    if item is None:
+        raise ArmError(404, "NotFound", "item_id: no such replicated item: %s" % item_id)
+    return item
+
+
+def _admin_health_errors(ctx, match, body):
+    """POST /_lab/items/health_errors {"item_id", "errors": [{"code", "message", "level", "category",
+    "possible_causes", "recommended_action"}]}: the item carries these health errors (resolvable by the user) until
+    resolveHealthErrors resolves them; answers their errorIds."""
+    item = _admin_item(ctx, body)
+    added = []
+    for spec in (body or {}).get("errors") or []:
+        code = str(spec.get("code") or "lab-%d" % (len(private(item).get("health_errors") or []) + 1))
+        error = items.health_error(item, code, spec.get("level") or "Error", spec.get("category") or "Replication",
+                                   spec.get("message") or "Lab health error %s." % code,
+                                   spec.get("possible_causes") or "Injected by the lab.",
+                                   spec.get("recommended_action") or "Resolve the health error.",
+                                   common.now_epoch(ctx), resolvable="Allowed")
+        private(item).setdefault("health_errors", []).append(error)
+        added.append(error["errorId"])
+    items.save(ctx, item)
+    return 200, {"errorIds": added}
+
+
+def _admin_resync_required(ctx, match, body):
+    """POST /_lab/items/resync_required {"item_id"}: ASR asks for a resync of the item (resyncRequired "true",
+    RepairReplication allowed, a Replication health error) until repairReplication runs."""
+    item = _admin_item(ctx, body)
+    item["properties"]["providerSpecificDetails"].update({"resyncRequired": "true", "resyncState": "None"})
+    error = items.health_error(item, errors.RESYNC_REQUIRED, "Error", "Replication",
+                               "Replication of '%s' needs a resynchronization." % item["properties"].get("friendlyName"),
+                               "The source and target disks are out of sync (the agent lost track of changes).",
+                               "Resynchronize the replicated item (repairReplication).", common.now_epoch(ctx))
+    private(item)["health_errors"] = [e for e in private(item).get("health_errors") or []
+                                      if e.get("errorCode") != errors.RESYNC_REQUIRED] + [error]
+    items.save(ctx, item)
+    return 200, {"errorIds": [error["errorId"]]}
+
+
+ADMIN_ROUTES = [
+    ("POST", r"items/health_errors", _admin_health_errors),
+    ("POST", r"items/resync_required", _admin_resync_required),
+]
+
+
 class _AgentAction(ItemAction):
     """Mobility agent maintenance: a protected (or replicating) InMageRcm item with a discovered machine.
     Not an allowedOperations value (ReplicationProtectedItemOperation has none for it): its own gate."""
@@ -1136,7 +1299,7 @@ def _agent_update(ctx, job, task):
                                 "machineId": common.stable_guid("agent", machine["properties"].get("biosGuid")),
                                 "osName": (machine["properties"].get("operatingSystemDetails") or {}).get("osName", ""),
                                 "csType": "CSPrime", "registeredAt": now})
-        record.update({"agentVersion": latest, "lastHeartbeat": now,
+        record.update({"agentVersion": latest, "lastHeartbeat": now, "withoutRebootTo": None,
                        "source": "PushInstall" if task["args"].get("reinstall") else record.get("source", "Manual")})
         fabric.put_agent(ctx, vault, record)
     item = _item(ctx, task)
@@ -1147,12 +1310,70 @@ def _agent_update(ctx, job, task):
     items.save(ctx, item)
 
 
+# -- appliance switch ------------------------------------------------------------------------------------------
+
+class UpdateAppliance(ItemAction):
+    """`POST {item}/updateAppliance` [recorded: TestV2ARCMSwitchAppliance#15]: body {properties: {targetApplianceId:
+    the target appliance's process server id, providerSpecificDetails: {instanceType: InMageRcm, runAsAccountId?}}};
+    job UpdateApplianceForRPI; afterwards processServerId/processServerName (and recoveryServicesProviderId) name the
+    new appliance, state and allowedOperations unchanged [recorded #12/#13]. No allowedOperations value gates it
+    (ReplicationProtectedItemOperation has none): the lab lets an InMageRcm item at Primary that is protected or in
+    initial replication switch [guessed]; the same appliance again is refused [guessed]."""
+    segment = "updateAppliance"
+    job_key = "update_appliance"
+
+    def gate(self, item):
+        _AgentAction.gate(self, item)
+
+    def parse(self, ctx, item, body):
+        props = _properties(body)
+        target = props.get("targetApplianceId")
+        if not target:
+            raise errors.missing_input("properties.targetApplianceId")
+        self_psd = _psd(props, item, required=True)
+        fabric_body = fabric.fabric_of(ctx, common.vault_id_of(item["id"]))
+        appliance = fabric.appliance_by_process_server(fabric_body, str(target)) if fabric_body else None
+        if appliance is None:
+            raise errors.invalid_input("The appliance '%s' (targetApplianceId) is not a process server registered "
+                                       "with the vault's replication fabric." % target)
+        if str(_details(item).get("processServerId") or "").lower() == str(target).lower():
+            raise errors.invalid_input("The replicated item '%s' already replicates through appliance '%s'." % (
+                item["properties"].get("friendlyName"), appliance["name"]),
+                "Choose another appliance (targetApplianceId).")
+        run_as = self_psd.get("runAsAccountId")
+        if run_as:
+            _AgentAction.parse(self, ctx, item, {"properties": {"runAsAccountId": run_as}})
+        return {"appliance": appliance, "run_as": run_as}
+
+    def tasks(self, ctx, item, body):
+        parsed = self.parse(ctx, item, body)
+        return [self.prerequisites(ctx, item, "Prerequisites check for the appliance switch"),
+                self.task(ctx, 1, "Update the appliance of the protected item", "appliance_update", 1,
+                          "appliance_update", item, process_server=parsed["appliance"]["ids"]["processServer"],
+                          run_as=parsed["run_as"])]
+
+
+def _appliance_update(ctx, job, task):
+    item = _item(ctx, task)
+    fabric_body = fabric.fabric_of(ctx, common.vault_id_of(item["id"]))
+    appliance = fabric.appliance_by_process_server(fabric_body, task["args"]["process_server"]) if fabric_body else None
+    if appliance is None:
+        return
+    details = item["properties"]["providerSpecificDetails"]
+    details.update({"processServerId": appliance["ids"]["processServer"], "processServerName": appliance["name"]})
+    if task["args"].get("run_as"):
+        details["runAsAccountId"] = task["args"]["run_as"]
+    item["properties"]["recoveryServicesProviderId"] = "%s/replicationRecoveryServicesProviders/%s" % (
+        fabric_body["id"], appliance["ids"]["dra"])
+    items.save(ctx, item)
+
+
 # ---------------------------------------------------------------------------------------------
 
 ACTIONS = {a.segment.lower(): a for a in (
     TestFailover(), TestFailoverCleanup(), UnplannedFailover(), PlannedFailover(), ApplyRecoveryPoint(),
     FailoverCommit(), FailoverCancel(), Reprotect(), RepairReplication(), UpdateMobilityService(),
-    ReinstallMobilityService())}
+    ReinstallMobilityService(), UpdateAppliance(), AddDisks(), RemoveDisks(), ResolveHealthErrors())}
 
 #: the job task callbacks and job hooks of the actions (keys stored with the jobs; installed by registry.py)
 CALLBACKS = {CALLBACK_PREFIX + name: fn for name, fn in (
@@ -1165,7 +1386,8 @@ CALLBACKS = {CALLBACK_PREFIX + name: fn for name, fn in (
     ("reprotect_source", _reprotect_source), ("reprotect_start", _reprotect_start),
     ("failback_prereq", _failback_prereq), ("failback_shutdown", _failback_shutdown),
     ("failback_sync", _failback_sync), ("failback_start", _failback_start), ("failback_failed", _failback_failed),
-    ("resync_prepare", _resync_prepare), ("resync", _resync), ("agent_update", _agent_update))}
+    ("resync_prepare", _resync_prepare), ("resync", _resync), ("agent_update", _agent_update),
+    ("appliance_update", _appliance_update), ("add_disks", _add_disks), ("resolve_health", _resolve_health))}
 
 
 # ---------------------------------------------------------------------------------------------

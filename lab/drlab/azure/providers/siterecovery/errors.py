@@ -51,6 +51,7 @@ NOT_SUPPORTED = "990017"
 NO_RECOVERY_POINT = "990018"             # an action needs a recovery point the item does not have yet
 EFFECT_WARNING = "990019"                # a job task's warning (errorLevel Warning): a side effect fell back
 TEST_FAILOVER_PENDING = "990020"         # disable protection refused: clean up the test failover first
+RESYNC_REQUIRED = "990032"               # health: ASR asks for a resync (the lab control /_lab/items/resync_required)
 # recovery plans
 PLAN_FABRIC_NOT_FOUND = "990021"
 PLAN_ITEM_NOT_FOUND = "990022"

@@ -7,6 +7,8 @@ registration key), all in lab time:
   (`asr.appliance.name`, "drlab-appliance-01") `register_delay_seconds` after the vault was created,
   through a `RegisterAppliance` job;
 * `POST /_lab/appliance/register {"vault_id", "name"}`: registers an appliance now.
+* `POST /_lab/appliance/agent_version {"vault_id", "bios_id", "version", "without_reboot"?}`: a registered
+  Mobility agent falls behind (the lab control of the agent upgrade through ASR, updateMobilityService).
 
 Registration creates, in the vault: the InMageRcm fabric (`{stem}replicationfabric`, where stem is
 the vault name and 4 digits), its protection container (`{stem}replicationcontainer`), the appliance's
@@ -1032,8 +1034,27 @@ def _admin_agents(ctx, match, body):
     return 200, {"value": sorted(agents(ctx, vault).values(), key=lambda a: a["biosId"])}
 
 
+def _admin_agent_version(ctx, match, body):
+    """`POST /_lab/appliance/agent_version {"vault_id", "bios_id", "version", "without_reboot"?}`: the Mobility agent
+    registered for a machine reports another version (an agent that fell behind the appliance's
+    `asr.appliance.agent_version`); `without_reboot`: the newest version it upgrades to without a reboot (the item's
+    mobilityAgentDetails.latestUpgradableVersionWithoutReboot; default: the appliance's version)."""
+    vault = _admin_vault(ctx, body)
+    bios = str((body or {}).get("bios_id") or "").lower()
+    version = (body or {}).get("version")
+    registered = agents(ctx, vault)
+    key = next((f for f in bios_forms(bios) if f in registered), None)
+    if key is None or not version:
+        raise ArmError(404 if key is None else 400, "NotFound" if key is None else "BadRequest",
+                       "bios_id: no agent registered for %s / version: required" % bios)
+    registered[key].update({"agentVersion": str(version), "withoutRebootTo": (body or {}).get("without_reboot")})
+    common.meta_set(ctx, _agents_key(vault), registered)
+    return 200, dict(registered[key])
+
+
 ADMIN_ROUTES = [
     ("POST", r"appliance/register", _admin_register),
+    ("POST", r"appliance/agent_version", _admin_agent_version),
     ("POST", r"appliance/discover", _admin_discover),
     ("POST", r"appliance/agents", agent_registration),
     ("GET", r"appliance/agents", _admin_agents),

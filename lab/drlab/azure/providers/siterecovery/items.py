@@ -371,7 +371,7 @@ def replication_status(ctx, item):
             "agent": agent, "agent_heartbeat": heartbeat, "machine": machine, "flowing": _flowing(repl)}
 
 
-def _health_error(item, code, level, category, message, causes, action, when, resolvable="NotAllowed"):
+def health_error(item, code, level, category, message, causes, action, when, resolvable="NotAllowed"):
     return {"innerHealthErrors": [], "errorSource": "ReplicationUnit", "errorType": code, "errorLevel": level,
             "errorCategory": category, "errorCode": code, "summaryMessage": message, "errorMessage": message,
             "possibleCauses": causes, "recommendedAction": action, "creationTimeUtc": common.to_iso(when),
@@ -389,37 +389,37 @@ def health_errors(ctx, item, status):
     machine = status["machine"]
     replicating = repl["ir"] is not None and repl["stopped"] is None and _instance_type(item) == "InMageRcm"
     if replicating and machine is not None and machine["properties"].get("isDeleted"):
-        out.append(_health_error(item, errors.MACHINE_DELETED, "Error", "Replication",
-                                 "The source machine '%s' was deleted from the vCenter server." % name,
-                                 "The virtual machine no longer exists in the vCenter inventory.",
-                                 "Disable replication of the item.", now))
+        out.append(health_error(item, errors.MACHINE_DELETED, "Error", "Replication",
+                                "The source machine '%s' was deleted from the vCenter server." % name,
+                                "The virtual machine no longer exists in the vCenter inventory.",
+                                "Disable replication of the item.", now))
     elif replicating and status["agent"] is None:
-        out.append(_health_error(item, errors.AGENT_NO_HEARTBEAT, "Error", "Replication",
-                                 "The Mobility service on '%s' isn't registered with the appliance." % name,
-                                 "The Mobility service was uninstalled or unregistered.",
-                                 "Reinstall or re-register the Mobility service on the source machine.", now))
+        out.append(health_error(item, errors.AGENT_NO_HEARTBEAT, "Error", "Replication",
+                                "The Mobility service on '%s' isn't registered with the appliance." % name,
+                                "The Mobility service was uninstalled or unregistered.",
+                                "Reinstall or re-register the Mobility service on the source machine.", now))
     ir = status["initial_replication"]
     if replicating and ir is not None and not ir["complete"] and not status["flowing"]:
-        out.append(_health_error(item, errors.INITIAL_REPLICATION_STALLED, "Warning", "Replication",
-                                 "Initial replication of '%s' is not progressing." % name,
-                                 "The source machine is powered off or its agent can't send data.",
-                                 "Power on the source machine and check the Mobility service.", now))
+        out.append(health_error(item, errors.INITIAL_REPLICATION_STALLED, "Warning", "Replication",
+                                "Initial replication of '%s' is not progressing." % name,
+                                "The source machine is powered off or its agent can't send data.",
+                                "Power on the source machine and check the Mobility service.", now))
     warning, critical_after = common.setting(ctx, "rpo", "warning_seconds"), common.setting(ctx, "rpo", "critical_seconds")
     if replicating and status["rpo"] is not None and status["rpo"] > warning:
         critical = status["rpo"] > critical_after
-        out.append(_health_error(item, errors.RPO_THRESHOLD_EXCEEDED, "Error" if critical else "Warning",
-                                 "Replication", "The RPO of '%s' is %d minutes, over the %d minutes threshold." % (
-                                     name, status["rpo"] // 60, (critical_after if critical else warning) // 60),
-                                 "The source machine is powered off, or it can't send data to the appliance.",
-                                 "Check the source machine, its network and the replication appliance.",
-                                 now - status["rpo"] + warning))
+        out.append(health_error(item, errors.RPO_THRESHOLD_EXCEEDED, "Error" if critical else "Warning",
+                                "Replication", "The RPO of '%s' is %d minutes, over the %d minutes threshold." % (
+                                    name, status["rpo"] // 60, (critical_after if critical else warning) // 60),
+                                "The source machine is powered off, or it can't send data to the appliance.",
+                                "Check the source machine, its network and the replication appliance.",
+                                now - status["rpo"] + warning))
     if status["protected"] and props.get("activeLocation") == "Primary" and \
             not props.get("lastSuccessfulTestFailoverTime") and _instance_type(item) == "InMageRcm":
-        out.append(_health_error(item, errors.NO_TEST_FAILOVER, "Warning", "TestFailover",
-                                 "No successful test failover has been done on the virtual machine '%s'." % name,
-                                 "No successful test failover has been done on the virtual machine after it was "
-                                 "replicated.", "Do a test failover on the virtual machine.",
-                                 repl["protected_since"]))
+        out.append(health_error(item, errors.NO_TEST_FAILOVER, "Warning", "TestFailover",
+                                "No successful test failover has been done on the virtual machine '%s'." % name,
+                                "No successful test failover has been done on the virtual machine after it was "
+                                "replicated.", "Do a test failover on the virtual machine.",
+                                repl["protected_since"]))
     out.extend(copy.deepcopy(private(item).get("health_errors") or []))
     return out
 

@@ -406,33 +406,39 @@ class InMageRcm(ReplicationProvider):
                 chosen.append((disk, disk_input))
             if source and not any(d is source[0] for d, _spec in chosen):
                 raise errors.invalid_input("The OS disk ('%s') of the machine must be replicated." % source[0]["uuid"])
-        name = machine["properties"].get("displayName", "vm")
         agent_ids = agent_disk_ids(machine)
-        protected = []
-        for disk, spec in chosen:
-            log = storage_account(ctx, spec.get("logStorageAccountId"), location, "logStorageAccountId")
-            disk_type = common.choose(spec.get("diskType"), DISK_TYPES, "diskType") if spec.get("diskType") else None
-            if disk_type is None:
-                raise errors.missing_input("diskType")
-            short = disk["uuid"].replace("-", "")[:8]
-            agent_id, agent_name = agent_ids[disk["uuid"].lower()]
-            protected.append({
-                "diskId": agent_id, "diskName": agent_name,
-                "isOSDisk": "true" if disk is (source[0] if source else None) else "false",
-                "capacityInBytes": disk["maxSizeInBytes"], "logStorageAccountId": log["id"],
-                "diskEncryptionSetId": spec.get("diskEncryptionSetId") or None,
-                "seedManagedDiskId": "%s/providers/Microsoft.Compute/disks/asrseeddisk-%s-%s" % (
-                    target_rg, name.lower(), short),
-                "seedBlobUri": None, "targetManagedDiskId": None, "diskType": disk_type,
-                "dataPendingInLogDataStoreInMB": 0.0, "dataPendingAtSourceAgentInMB": 0.0,
-                "customTargetDiskName": None, "sectorSizeInBytes": spec.get("sectorSizeInBytes") or 512,
-                "diskSizeInGB": spec.get("diskSizeInGB") or disk["maxSizeInBytes"] // 1024 ** 3})
+        protected = [self.protected_disk(ctx, machine, disk, spec, agent_ids[disk["uuid"].lower()], location,
+                                         target_rg, disk is (source[0] if source else None))
+                     for disk, spec in chosen]
         chosen_ids = {d["uuid"].lower() for d, _spec in chosen}
         unprotected = [{"diskId": agent_ids[d["uuid"].lower()][0], "diskName": agent_ids[d["uuid"].lower()][1],
                         "capacityInBytes": d["maxSizeInBytes"]}
                        for d in source if d["uuid"].lower() not in chosen_ids]
         uuids = {agent_ids[d["uuid"].lower()][0].lower(): d["uuid"] for d in source}
         return {"protected": protected, "unprotected": unprotected, "uuids": uuids}
+
+    @staticmethod
+    def protected_disk(ctx, machine, disk, spec, agent, location, target_rg, is_os):
+        """One protectedDisks entry of an InMageRcmDiskInput-like `spec` (enable's disksDefault/disksToInclude,
+        addDisks' disks) for the machine's discovered `disk`, named `agent` = (diskId, diskName) as the agent does."""
+        name = machine["properties"].get("displayName", "vm")
+        log = storage_account(ctx, spec.get("logStorageAccountId"), location, "logStorageAccountId")
+        disk_type = common.choose(spec.get("diskType"), DISK_TYPES, "diskType") if spec.get("diskType") else None
+        if disk_type is None:
+            raise errors.missing_input("diskType")
+        short = disk["uuid"].replace("-", "")[:8]
+        agent_id, agent_name = agent
+        return {
+            "diskId": agent_id, "diskName": agent_name,
+            "isOSDisk": "true" if is_os else "false",
+            "capacityInBytes": disk["maxSizeInBytes"], "logStorageAccountId": log["id"],
+            "diskEncryptionSetId": spec.get("diskEncryptionSetId") or None,
+            "seedManagedDiskId": "%s/providers/Microsoft.Compute/disks/asrseeddisk-%s-%s" % (
+                target_rg, name.lower(), short),
+            "seedBlobUri": None, "targetManagedDiskId": None, "diskType": disk_type,
+            "dataPendingInLogDataStoreInMB": 0.0, "dataPendingAtSourceAgentInMB": 0.0,
+            "customTargetDiskName": None, "sectorSizeInBytes": spec.get("sectorSizeInBytes") or 512,
+            "diskSizeInGB": spec.get("diskSizeInGB") or disk["maxSizeInBytes"] // 1024 ** 3}
 
     # -- update ----------------------------------------------------------------------------------
     def validate_update(self, ctx, item, props):
@@ -567,9 +573,95 @@ class InMageRcm(ReplicationProvider):
             disk["diskState"] = "Protected" if done else "InitialReplicationPending"
             if ir is not None:
                 disk["irDetails"] = _sync_details(ir, disk, fraction)
+        self._render_disks(item, details, status.get("machine"))
         details["mobilityAgentDetails"] = _mobility_agent(ctx, status)
         details["discoveredVmDetails"] = _discovered_vm(status.get("machine"))
         return details
+
+    # -- disks that follow the VM (addDisks) -------------------------------------------------------------
+    @staticmethod
+    def disk_names(item, machine):
+        """{VMware disk uuid (lower): (diskId, diskName)} of the machine's disks as discovered now: the names the
+        item has for them, and for a disk added since, the agent's next free name [guessed: the agent names a new
+        disk like the others, the next drive]."""
+        known = {str(u).lower(): i for i, u in (common.private(item).get("disk_uuids") or {}).items()}
+        details = item["properties"].get("providerSpecificDetails") or {}
+        named = {(d.get("diskId") or "").lower(): (d.get("diskId"), d.get("diskName") or d.get("diskId")) for d in
+                 (details.get("protectedDisks") or []) + (details.get("unprotectedDisks") or []) if d.get("diskId")}
+        taken = set(known.values()) | set(named)
+        fresh = agent_disk_ids(machine)
+        out = {}
+        for disk in machine["properties"].get("disks") or []:
+            uuid = disk["uuid"].lower()
+            if uuid in known:
+                out[uuid] = named.get(known[uuid]) or fresh[uuid]
+                continue
+            agent_id, agent_name = fresh[uuid]
+            index = len(taken)
+            while agent_id.lower() in taken:      # a Linux device name a removed disk still holds
+                agent_id = agent_name = "/dev/sd" + "abcdefghijklmnopqrstuvwxyz"[index % 26]
+                index += 1
+            taken.add(agent_id.lower())
+            out[uuid] = (agent_id, agent_name)
+        return out
+
+    @staticmethod
+    def _render_disks(item, details, machine):
+        """The item's disks against the machine as discovered now: a disk added in vCenter is an unprotected disk; a
+        protected disk vCenter no longer has is Unavailable [guessed], an unprotected one is gone."""
+        if machine is None or details.get("instanceType") != "InMageRcm":
+            return
+        names = InMageRcm.disk_names(item, machine)
+        uuids = {str(i).lower(): str(u).lower() for i, u in (common.private(item).get("disk_uuids") or {}).items()}
+        present = set(names)
+        for disk in details.get("protectedDisks") or []:
+            if uuids.get((disk.get("diskId") or "").lower(), "?") not in present and \
+                    (disk.get("diskId") or "").lower() in uuids:
+                disk["diskState"] = "Unavailable"
+        protected = {uuids.get((d.get("diskId") or "").lower()) for d in details.get("protectedDisks") or []}
+        by_uuid = {d["uuid"].lower(): d for d in machine["properties"].get("disks") or []}
+        details["unprotectedDisks"] = [
+            {"diskId": names[u][0], "diskName": names[u][1], "capacityInBytes": by_uuid[u]["maxSizeInBytes"]}
+            for u in names if u not in protected]
+
+    def add_disks(self, ctx, item, machine, inp):
+        """(new protectedDisks entries, {diskId (lower): VMware uuid}) of a valid InMageRcmAddDisksInput [S: disks,
+        a list of InMageRcmDiskInput: diskId (the disk as the appliance discovered it, as enable's disksToInclude
+        takes it), logStorageAccountId, diskType required]."""
+        disks = inp.get("disks")
+        if disks is None:
+            raise errors.missing_input("properties.providerSpecificDetails.disks")
+        if not isinstance(disks, list) or not disks or not all(isinstance(d, dict) for d in disks):
+            raise errors.invalid_input("'disks' must be a non-empty list of InMageRcmDiskInput objects.")
+        details = item["properties"]["providerSpecificDetails"]
+        names = self.disk_names(item, machine)
+        uuids = {str(i).lower(): str(u).lower() for i, u in (common.private(item).get("disk_uuids") or {}).items()}
+        protected = {uuids.get((d.get("diskId") or "").lower()) for d in details.get("protectedDisks") or []}
+        by_uuid = {d["uuid"].lower(): d for d in machine["properties"].get("disks") or []}
+        title = item["properties"].get("friendlyName")
+        out, mapping, seen = [], {}, set()
+        for spec in disks:
+            if not spec.get("diskId"):
+                raise errors.missing_input("properties.providerSpecificDetails.disks[].diskId")
+            uuid = str(spec["diskId"]).lower()
+            disk = by_uuid.get(uuid)
+            if disk is None:
+                raise errors.invalid_input(
+                    "The disk '%s' is not a disk of the machine '%s' as the appliance discovered it (disks: %s)." % (
+                        spec["diskId"], title, ", ".join(sorted(by_uuid)) or "none"),
+                    "Add the disk in vCenter and wait for the appliance's discovery, then retry.")
+            if uuid in protected:
+                raise errors.invalid_input("The disk '%s' of the replicated item '%s' is already protected." % (
+                    spec["diskId"], title), "Give only disks that are not replicated yet.")
+            if uuid in seen:
+                raise errors.invalid_input("The disk '%s' is given twice." % spec["diskId"])
+            seen.add(uuid)
+            if not spec.get("logStorageAccountId"):
+                raise errors.missing_input("properties.providerSpecificDetails.disks[].logStorageAccountId")
+            out.append(self.protected_disk(ctx, machine, disk, spec, names[uuid], details.get("targetLocation"),
+                                           details.get("targetResourceGroupId"), False))
+            mapping[names[uuid][0].lower()] = disk["uuid"]
+        return out, mapping
 
     # -- reprotect (Azure -> VMware) -----------------------------------------------------------------
     def reprotect_details(self, ctx, item, inp):
@@ -709,7 +801,7 @@ def _mobility_agent(ctx, status):
     latest = common.appliance_setting(ctx, "agent_version")
     version = agent.get("agentVersion") or None
     return {"version": version, "latestVersion": latest, "latestAgentReleaseDate": None,
-            "driverVersion": version, "latestUpgradableVersionWithoutReboot": latest,
+            "driverVersion": version, "latestUpgradableVersionWithoutReboot": agent.get("withoutRebootTo") or latest,
             "agentVersionExpiryDate": None, "driverVersionExpiryDate": None,
             "lastHeartbeatUtc": status.get("agent_heartbeat"),
             "reasonsBlockingUpgrade": ["AlreadyOnLatestVersion"] if version == latest else [],

@@ -221,6 +221,13 @@ JOBS = {
     # maintenance
     "repair": _job("RepairReplication", "Resynchronize", "ProtectionEntity",
                    ["RepairReplicationPrerequisitesCheck", "RepairReplicationTask"], "AsrJobDetails", GUESSED, ""),
+    "add_disks": _job("AddDisks", "Add disks", "ProtectionEntity", ["AddDisksPrerequisitesCheck", "AddDisksTask"],
+                      "AsrJobDetails", GUESSED, "", note="the operation is the SDK's (begin_add_disks, "
+                      "InMageRcmAddDisksInput); its job's names are not recorded"),
+    "resolve_health": _job("ResolveHealthErrors", "Resolve health errors", "ProtectionEntity",
+                           ["ResolveHealthErrorsPrerequisitesCheck", "ResolveHealthErrorsTask"], "AsrJobDetails",
+                           GUESSED, "", note="the operation is the SDK's (begin_resolve_health_errors, "
+                           "ResolveHealthInput); its job's names are not recorded"),
     "update_agent": _job("UpdateMobilityService", "Update Mobility Service", "ProtectionEntity",
                          ["UpdateMobilityServicePrerequisitesCheck", "UpdateMobilityServiceTask"], "AsrJobDetails",
                          GUESSED, ""),
