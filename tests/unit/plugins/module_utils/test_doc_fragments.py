@@ -39,3 +39,22 @@ def test_fragment_matches_spec(name, spec):
 def test_secrets_are_no_log():
     assert azure_argument_spec()["secret"]["no_log"] is True
     assert vsphere_argument_spec()["password"]["no_log"] is True
+
+
+def test_every_module_with_shared_connection_options_is_in_its_action_group():
+    """module_defaults: group/dr.asr.azure (and group/dr.asr.vsphere) reach every module that takes the Azure (vSphere)
+    connection options: a module missing from meta/runtime.yml's action group gets no credentials from a play's
+    module_defaults (the protect role's disks step failed on subscription_id so)."""
+    import os
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+    with open(os.path.join(root, "meta", "runtime.yml")) as handle:
+        groups = yaml.safe_load(handle)["action_groups"]
+    folder = os.path.join(root, "plugins", "modules")
+    missing = []
+    for name in sorted(n[:-3] for n in os.listdir(folder) if n.endswith(".py") and not n.startswith("_")):
+        doc = yaml.safe_load(importlib.import_module("ansible_collections.dr.asr.plugins.modules." + name).DOCUMENTATION)
+        fragments = doc.get("extends_documentation_fragment") or []
+        for group in ("azure", "vsphere"):
+            if "dr.asr." + group in fragments and name not in groups[group]:
+                missing.append("%s not in action_groups.%s" % (name, group))
+    assert missing == []
