@@ -433,6 +433,18 @@ def test_classic_on_the_default_port_is_the_documented_command_line(tmp_path):
     assert world["acl_steps"] == [] and SECRET_DIR not in world["dirs"]    # no secret of the role's to protect
 
 
+@pytest.mark.parametrize("port, tail", [("443", []), ("9443", ["/CSPort", "9443"])])
+def test_a_port_given_as_survey_text_is_the_number(tmp_path, port, tail):
+    """An AWX survey or `-e mobility_service_cs_port=443` gives text: typed once at the role's entry."""
+    machine = Machine(tmp_path, registry=installed(registered=False))
+    done = machine.run(mobility_service_experience="classic", mobility_service_cs_endpoint="10.0.0.5",
+                       mobility_service_passphrase=PASSPHRASE, mobility_service_cs_port=port)
+    assert done.returncode == 0, done.output
+    assert commands(machine.load(), "UnifiedAgentConfigurator.exe") == [
+        [INSTALL + r"\agent\UnifiedAgentConfigurator.exe", "/CSEndPoint", "10.0.0.5", "/PassphraseFilePath",
+         SECRET_DIR + r"\connection.passphrase"] + tail]
+
+
 def test_a_classic_fresh_install_uses_the_classic_command_line(tmp_path):
     machine = Machine(tmp_path)
     done = machine.run(mobility_service_experience="classic", mobility_service_windows_installer=machine.installer)

@@ -47,7 +47,8 @@ def test_a_value_that_does_not_convert_names_the_option_and_what_is_valid():
     assert "drill_cleanup" in str(err.value) and "maybe" in str(err.value) and "Valid booleans" in str(err.value)
 
 
-@pytest.mark.parametrize("role", ["drill", "failover", "failback", "protect", "posture", "migrate_classic"])
+@pytest.mark.parametrize("role", ["drill", "failover", "failback", "protect", "posture", "migrate_classic",
+                                  "mobility_service"])
 def test_every_list_and_bool_of_every_role_converts_from_text(role):
     options = spec_of(role)["argument_specs"]["main"]["options"]
     given, wanted = {}, {}
@@ -79,7 +80,8 @@ def expressions(node, key=None):
             yield from re.findall(r"{{(.*?)}}", node, re.S)
 
 
-@pytest.mark.parametrize("role", ["drill", "failover", "failback", "protect", "posture", "migrate_classic"])
+@pytest.mark.parametrize("role", ["drill", "failover", "failback", "protect", "posture", "migrate_classic",
+                                  "mobility_service"])
 def test_each_role_types_every_input_that_is_not_text(role):
     """The entry task of the role passes role_inputs every option whose type is not text, and no expression of the
     role reads such an option as it came (a new list or bool option would reach the role as survey text)."""
