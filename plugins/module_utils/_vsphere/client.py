@@ -41,6 +41,8 @@ except ImportError:  # reported by DrAsrModule with missing_required_lib("pyvmom
 # session-oriented stub; every object of the session goes through it.)
 RELOGINS = 4
 RELOGIN_DELAY = 0.5
+#: a listing through a ContainerView is made again this often when the session was lost under it (retrieve_view)
+VIEW_ATTEMPTS = 10
 #: calls besides tasks that change a VM, never sent again blindly after their answer was lost
 GUEST_POWER = ("ShutdownGuest", "RebootGuest", "StandbyGuest")
 #: the code of the VSphereError of such a call (what `_vsphere.power` looks for)
@@ -410,14 +412,15 @@ class VSphereSession(object):
                 pass
 
     def retrieve_view(self, container, types, property_specs, action):
-        """retrieve() of every object of `types` under `container` through a ContainerView. A view and a
-        continuation token belong to the session that made them: when the session logged in again meanwhile (a lost
-        vCenter session), vCenter answers the old view with nothing, so the read starts over with a new view."""
-        for _attempt in range(RELOGINS + 1):
+        """retrieve() of every object of `types` under `container` through a ContainerView. A view belongs to the
+        session that made it: when the session logged in again meanwhile (a lost vCenter session) and the read found
+        nothing, vCenter answered the old view (with nothing), so the read starts over with a new view. A read that
+        found objects is whole (a continuation token of an ended session fails instead)."""
+        for _attempt in range(VIEW_ATTEMPTS):
             logins = self.logins
             with self.container_view(container, types) as view:
                 contents = self.retrieve([self.view_object_spec(view)], property_specs, action=action)
-            if self.logins == logins:
+            if contents or self.logins == logins:
                 return contents
         raise VSphereError("vCenter %s lost the session again and again while %s" % (self.endpoint, action),
                            code="SessionLost", possible_causes="vCenter ends sessions (restarts, session limits).",
