@@ -1,16 +1,24 @@
 """The fault-injection suite's lab and harness.
 
 A private lab (drlab.testing.privatelab, as tests/integration) with one vault and one *lane* per fault:
-a VM of its own that goes through the DR lifecycle (protect -> drill -> failover + commit -> reprotect +
-failback + commit) with that fault active during every step. A cell (step x fault) is:
+a VM of its own that goes through the DR lifecycle (protect -> day-2 operations -> drill -> failover + commit ->
+reprotect + failback + commit) with that fault active during every step. A cell (step x fault) is:
 
-1. the step's playbook run with the fault (ansible-playbook -vvv);
+1. the step's playbook run with the fault (ansible-playbook -vvv); before the day-2 step, without faults, the lab is
+   made to need each day-2 operation (`day2_need`: a disk added in vCenter, a resync ASR asks for, health errors,
+   the agent behind the appliance's version);
 2. if it failed: its message must be clear (a module's msg, no traceback), then one rerun;
 3. checks on what the lab holds: the lane's item reached the step's state; no item disabled; no job
    started twice for the same item and scenario; no test/failover VM or NIC left over in Compute/Network;
    no secret (client secret, vCenter password, any access token) in any output; the lane's one-shot fault
    (a lost answer, a 503 after the write ran) fired, and the write it hit was not sent again (the job it started
-   ran: no blind re-send).
+   ran: no blind re-send); after the day-2 step, its outcome too (`day2_problems`: the disk replicated, no resync
+   required, the health errors gone, the agent at the appliance's version, one job of each day-2 operation).
+
+dr.asr.switch_appliance (updateAppliance) is not in the day-2 step: it needs a second appliance in the faults vault,
+and an item moved to it would then be reprotected (failback step) through that appliance (dr.asr.reprotect takes
+the item's current one), whose datastores and push credentials no lab test has exercised for a reprotect. The
+integration target switch_appliance covers it (without faults).
 
 Outcomes go to tests/faults/RESULTS.md at the end of the session (the README includes it).
 """
@@ -27,6 +35,8 @@ import zlib
 
 import pytest
 
+from drlab.azure.providers.siterecovery.common import MACHINE
+from drlab.azure.providers.siterecovery.fabric import bios_forms
 from drlab.testing import privatelab
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -34,12 +44,20 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 PLAYBOOKS = os.path.join(HERE, "playbooks")
 RESULTS = os.path.join(HERE, "RESULTS.md")
 LAB_VM = os.path.join(ROOT, "tests", "integration", "targets", "setup_asr_protected", "files", "lab_vm.py")
+LAB_DISK = os.path.join(ROOT, "tests", "integration", "targets", "day2_items", "files", "lab_disk.py")
 
 VAULT = "rsv-faults"
 TIME_SCALE = 600
-STEPS = ("protect", "drill", "failover", "failback")
-STEP_TITLES = {"protect": "protect", "drill": "drill (test failover + cleanup)", "failover": "failover + commit",
+STEPS = ("protect", "day2", "drill", "failover", "failback")
+STEP_TITLES = {"protect": "protect", "day2": "day-2 (disk, resync, health errors, agent)",
+               "drill": "drill (test failover + cleanup)", "failover": "failover + commit",
                "failback": "reprotect + failback + commit"}
+#: the day-2 step's jobs (vocabulary.py of the lab): each runs once on the lane's item, a rerun starts none again
+DAY2_JOBS = ("AddDisks", "RepairReplication", "ResolveHealthErrors", "UpdateMobilityService")
+#: the day-2 step's writes (POST {item}/{action}): the lane's one-shot fault must hit one of them
+DAY2_WRITES = ("addDisks", "repairReplication", "resolveHealthErrors", "updateMobilityService")
+#: the Mobility agent version the day-2 step starts from (behind the appliance's; upgradable only with a reboot)
+DAY2_AGENT_BEHIND = "9.60.0.1"
 CONVERGED, RERUN, FAILED, BLOCKED = "converged", "failed-clearly-then-rerun-converged", "FAILED", "not run"
 
 # -- the faults -----------------------------------------------------------------------------------------------
@@ -119,6 +137,18 @@ class Admin(object):
 
     def jobs(self):
         return {j["id"]: j["properties"] for j in self.resources("Microsoft.RecoveryServices/vaults/replicationJobs")}
+
+    def item_body(self, name):
+        """The stored body of a VM's protected item (with the lab's private state, `_lab`), or None."""
+        return next((i for i in self.resources("Microsoft.RecoveryServices/vaults/replicationFabrics/"
+                                               "replicationProtectionContainers/replicationProtectedItems")
+                     if (i.get("properties") or {}).get("friendlyName") == name), None)
+
+    def agent(self, vault_id, bios_id):
+        """The Mobility agent the appliance of a vault has registered for a BIOS id, or None."""
+        forms = bios_forms(bios_id)
+        agents = self.call("GET", "/_lab/appliance/agents?vault_id=" + urllib.parse.quote(vault_id))["value"]
+        return next((a for a in agents if a["biosId"].lower() in forms), None)
 
 
 class Background(object):
@@ -254,6 +284,63 @@ class Harness(object):
                 return "the %s lane did not get through %s" % (lane, earlier)
         return None
 
+    # -- the day-2 step -----------------------------------------------------------------------------------------
+    def day2_need(self, lane):
+        """Make the lab need every day-2 operation on the lane's item (no faults active): a data disk added to the
+        VM in vCenter and discovered by the appliance, a resync ASR asks for, two health errors the user may
+        resolve (not of the Replication category, which a resync clears), the agent behind the appliance's version.
+        Answers what the outcome check compares with."""
+        vm = lane_vm(lane)
+        item = self.admin.item_body(vm)
+        vault_id = item["id"].split("/replicationFabrics/")[0]
+        details = item["properties"]["providerSpecificDetails"]
+        disks = len(details.get("protectedDisks") or [])
+        subprocess.run([os.path.join(ROOT, ".venv", "bin", "python"), LAB_DISK, "add", vm, "--gb", "4"],
+                       env=self.lab_env(), check=True, capture_output=True, text=True, timeout=120)
+        self.admin.call("POST", "/_lab/appliance/discover", {"vault_id": vault_id})
+        self.admin.call("POST", "/_lab/items/resync_required", {"item_id": item["id"]})
+        codes = ["flt-day2-a", "flt-day2-b"]
+        self.admin.call("POST", "/_lab/items/health_errors", {"item_id": item["id"], "errors": [
+            {"code": code, "category": "Configuration", "message": "Day-2 health error %s." % code} for code in codes]})
+        machine = next(m for m in self.admin.resources(MACHINE)
+                       if (m.get("properties") or {}).get("displayName") == vm
+                       and not m["properties"].get("isDeleted"))
+        bios = machine["properties"]["biosGuid"]
+        agent = self.admin.agent(vault_id, bios)
+        if agent is None:
+            raise AssertionError("no Mobility agent registered for %s (BIOS id %s)" % (vm, bios))
+        self.admin.call("POST", "/_lab/appliance/agent_version", {"vault_id": vault_id, "bios_id": bios,
+                                                                  "version": DAY2_AGENT_BEHIND})
+        return dict(vault_id=vault_id, bios=bios, disks=disks, codes=codes, agent_version=agent["agentVersion"])
+
+    def day2_problems(self, lane, need, jobs_before):
+        """What the day-2 step left undone on the lab, and any day-2 operation that did not run exactly once."""
+        vm = lane_vm(lane)
+        problems = []
+        item = self.admin.item_body(vm)
+        if item is None:
+            return ["no protected item for %s" % vm]
+        details = item["properties"].get("providerSpecificDetails") or {}
+        disks = len(details.get("protectedDisks") or [])
+        if disks != need["disks"] + 1:
+            problems.append("%s replicates %d disks, expected %d (the disk added in vCenter)" % (
+                vm, disks, need["disks"] + 1))
+        if str(details.get("resyncRequired")).lower() != "false":
+            problems.append("%s still has resyncRequired %s" % (vm, details.get("resyncRequired")))
+        left = [e.get("errorCode") for e in (item.get("_lab") or {}).get("health_errors") or []]
+        if left:
+            problems.append("%s still has the health errors %s" % (vm, ", ".join(map(str, left))))
+        agent = self.admin.agent(need["vault_id"], need["bios"])
+        version = (agent or {}).get("agentVersion")
+        if version != need["agent_version"]:
+            problems.append("the Mobility agent of %s is at %s, expected %s (from %s)" % (
+                vm, version, need["agent_version"], DAY2_AGENT_BEHIND))
+        ran = [j.get("scenarioName") for jid, j in self.admin.jobs().items()
+               if jid not in jobs_before and j.get("targetObjectName") == vm]
+        problems.extend("%s: %d %s jobs, expected one" % (vm, ran.count(name), name)
+                        for name in DAY2_JOBS if ran.count(name) != 1)
+        return problems
+
     # -- a cell ---------------------------------------------------------------------------------------------------
     def run_step(self, step, lane, attempt):
         vm = lane_vm(lane)
@@ -280,6 +367,7 @@ class Harness(object):
         jobs_before = set(self.admin.jobs())
         items_before = set(self.admin.items())
         notes, outputs, found = [], [], []
+        need = self.day2_need(lane) if step == "day2" else None
         self.apply(fault, seed=zlib.crc32((step + lane).encode()))
         try:
             since = time.time()
@@ -290,6 +378,12 @@ class Harness(object):
             if not fault.get("events"):
                 hits = dict((r["name"], r["hits"]) for r in self.admin.call("GET", "/_lab/faults")["rules"])
                 found.extend("the fault %s did not fire" % name for name in MUST_FIRE if hits.get(name) == 0)
+                if step == "day2" and any(hits.get(name) for name in MUST_FIRE):
+                    hit = ["%s %s" % (e["method"], e["path"].split("?")[0].rsplit("/", 1)[-1])
+                           for e in self.faulted_writes(since, time.time())]
+                    notes.append("the one-shot fault hit %s" % ", ".join(hit))
+                    found.extend("the one-shot fault hit %s, not a day-2 write" % h for h in hit
+                                 if h.split(" ")[1] not in DAY2_WRITES)
             if fault.get("events") and not bg.fired:
                 notes.append("the events did not fire (no job was polled)")
             notes.extend("event %s" % e for e in bg.errors)
@@ -313,6 +407,8 @@ class Harness(object):
             self.clear()
         problems = self.check(step, lane, jobs_before, items_before, outputs)
         problems.extend(found)
+        if need is not None:
+            problems.extend(self.day2_problems(lane, need, jobs_before))
         if problems:
             outcome = FAILED
         cell = dict(outcome=outcome, notes=notes, problems=problems)
@@ -320,13 +416,22 @@ class Harness(object):
         return cell
 
     # -- checks -------------------------------------------------------------------------------------------------
+    def write_log(self, since, until):
+        """The lab's log of requests to items and plans between two times, oldest first."""
+        query = "since=%f&until=%f&path_regex=%s" % (since, until, urllib.parse.quote(
+            "/replicationProtectedItems/|/replicationRecoveryPlans/"))
+        return sorted(self.admin.call("GET", "/_lab/requests?" + query)["value"], key=lambda e: e["epoch"])
+
+    def faulted_writes(self, since, until):
+        """The writes the lab carried out and then lost the answer of or replaced it by a gateway error."""
+        return [e for e in self.write_log(since, until)
+                if e.get("fault") in ("drop_response", "error_response") and e["method"] != "GET"]
+
     def blind_resends(self, since, until):
         """The writes of items and plans the lab carried out whose answer was then lost or replaced by a gateway error
         (drop_response, error_response), and that were sent again all the same: the job they started ran, so a
         client that looked first finds it and sends nothing again."""
-        query = "since=%f&until=%f&path_regex=%s" % (since, until, urllib.parse.quote(
-            "/replicationProtectedItems/|/replicationRecoveryPlans/"))
-        log = sorted(self.admin.call("GET", "/_lab/requests?" + query)["value"], key=lambda e: e["epoch"])
+        log = self.write_log(since, until)
         out = []
         for i, entry in enumerate(log):
             if entry.get("fault") not in ("drop_response", "error_response") or entry["method"] == "GET":
@@ -344,6 +449,7 @@ class Harness(object):
         jobs = self.admin.jobs()
         item = items.get(lane_vm(lane))
         expected = {"protect": ("InMageRcm", "Primary", "Protected"),
+                    "day2": ("InMageRcm", "Primary", "Protected"),
                     "drill": ("InMageRcm", "Primary", "Protected"),
                     "failover": ("InMageRcm", "Recovery", "UnplannedFailoverCommitted"),       # [recorded]
                     # back on-premises (InMageRcmFailback is active at Recovery on-premises [recorded]); the state
@@ -411,7 +517,10 @@ class Harness(object):
                      "orphaned VM or NIC, a secret in the output). Each cell also checks: the item reached the step's "
                      "state, no protected item disabled, at most one job per item and scenario, no VM/NIC left over, "
                      "no client secret, vCenter password or access token in the -vvv output; a lane's one-shot "
-                     "fault (lost answer, 503 after the write) fired, and the write it hit was not sent again. "
+                     "fault (lost answer, 503 after the write) fired, and the write it hit was not sent again. The day-2 "
+                     "cell also checks: the disk added in vCenter replicates, no resync required, the injected health "
+                     "errors gone, the agent at the appliance's version, one AddDisks, RepairReplication, "
+                     "ResolveHealthErrors and UpdateMobilityService job each, the one-shot fault hit a day-2 write. "
                      "Suite run time: %d s." % seconds)
         notes = [(k, v) for k, v in sorted(self.results.items()) if v["notes"] or v["problems"]]
         if notes:

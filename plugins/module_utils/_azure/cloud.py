@@ -7,6 +7,7 @@ of its ARM metadata endpoint (`https://<arm>/metadata/endpoints?api-version=...`
 from __future__ import annotations
 
 import json
+import time
 
 from ansible_collections.dr.asr.plugins.module_utils._errors import AzureError, InputError
 from ansible_collections.dr.asr.plugins.module_utils._azure.argspec import KNOWN_CLOUDS
@@ -67,7 +68,23 @@ def parse_metadata(url, document):
                      code="InvalidCloudMetadata")
 
 
-def resolve_cloud(cloud_environment, verify=True, session=None):
+#: the metadata GET (no side effect) is sent again this many times after a connection error (refused or reset, e.g.
+#: while ARM restarts), after BACKOFF seconds doubled per attempt (as policies.ResendUnsentPolicy does for the
+#: management clients' requests: about 15 s in all); not after a TLS failure or a timeout
+RESENDS = 5
+BACKOFF = 0.5
+
+
+def _connection_lost(exc):
+    """Whether a requests error is a refused or broken connection (not a TLS failure, not a timeout)."""
+    try:
+        from requests.exceptions import ConnectionError as RequestsConnectionError, SSLError, Timeout
+    except ImportError:  # pragma: no cover  # azure-core depends on requests
+        return False
+    return isinstance(exc, RequestsConnectionError) and not isinstance(exc, (SSLError, Timeout))
+
+
+def resolve_cloud(cloud_environment, verify=True, session=None, sleep=time.sleep):
     """A Cloud for a name (AzureCloud, ...) or an ARM metadata URL."""
     if not cloud_environment:
         return PUBLIC_CLOUDS["AzureCloud"]
@@ -81,13 +98,20 @@ def resolve_cloud(cloud_environment, verify=True, session=None):
     if session is None:
         import requests  # azure-core depends on requests
         session = requests
-    try:
-        response = session.get(url, verify=verify, timeout=30)
-    except Exception as exc:  # pylint: disable=broad-except
-        hint = ("Point ca_bundle at the CA that signed the endpoint's certificate."
-                if "CERTIFICATE_VERIFY_FAILED" in str(exc) else None)
-        raise AzureError("Could not read cloud metadata from %s: %s" % (url, exc),
-                         code="CloudMetadataUnavailable", recommended_action=hint)
+    attempt = 0
+    while True:
+        try:
+            response = session.get(url, verify=verify, timeout=30)
+            break
+        except Exception as exc:  # pylint: disable=broad-except
+            if attempt < RESENDS and _connection_lost(exc):
+                sleep(BACKOFF * (2 ** attempt))
+                attempt += 1
+                continue
+            hint = ("Point ca_bundle at the CA that signed the endpoint's certificate."
+                    if "CERTIFICATE_VERIFY_FAILED" in str(exc) else None)
+            raise AzureError("Could not read cloud metadata from %s: %s" % (url, exc),
+                             code="CloudMetadataUnavailable", recommended_action=hint)
     if response.status_code != 200:
         raise AzureError("Cloud metadata endpoint %s answered HTTP %s." % (url, response.status_code),
                          code="CloudMetadataUnavailable", status=response.status_code)

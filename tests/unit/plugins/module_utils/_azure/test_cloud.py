@@ -64,3 +64,46 @@ def test_metadata_http_error():
     with pytest.raises(AzureError) as info:
         resolve_cloud("https://arm.example/metadata/endpoints?api-version=2022-09-01", session=FakeSession(503, ""))
     assert info.value.status == 503
+
+
+class FlakySession(object):
+    """Connection errors first (ARM restarting), then the metadata."""
+
+    def __init__(self, errors):
+        self.errors, self.calls = list(errors), 0
+
+    def get(self, url, verify, timeout):
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return type("R", (), {"status_code": 200, "text": '[{"name":"Lab","resourceManager":"https://127.0.0.1:1/",'
+                              '"authentication":{"loginEndpoint":"https://127.0.0.1:1/","audiences":["https://m/"]}}]'})()
+
+
+def test_metadata_read_again_after_a_refused_connection():
+    from requests.exceptions import ConnectionError as RequestsConnectionError
+    slept = []
+    session = FlakySession([RequestsConnectionError("[Errno 111] Connection refused")] * 2)
+    cloud = resolve_cloud("https://127.0.0.1:1", session=session, sleep=slept.append)
+    assert cloud.name == "Lab" and session.calls == 3
+    assert slept == [0.5, 1.0]
+
+
+def test_metadata_connection_refused_for_good_fails_after_the_resends():
+    from requests.exceptions import ConnectionError as RequestsConnectionError
+    slept = []
+    session = FlakySession([RequestsConnectionError("[Errno 111] Connection refused")] * 10)
+    with pytest.raises(AzureError) as info:
+        resolve_cloud("https://127.0.0.1:1", session=session, sleep=slept.append)
+    assert info.value.code == "CloudMetadataUnavailable" and "Connection refused" in info.value.message
+    assert session.calls == 6 and len(slept) == 5
+
+
+def test_metadata_tls_failure_and_timeout_are_not_sent_again():
+    from requests.exceptions import ReadTimeout, SSLError
+    for error, hint in ((SSLError("CERTIFICATE_VERIFY_FAILED"), "ca_bundle"), (ReadTimeout("read timed out"), None)):
+        session = FlakySession([error])
+        with pytest.raises(AzureError) as info:
+            resolve_cloud("https://127.0.0.1:1", session=session, sleep=pytest.fail)
+        assert session.calls == 1 and info.value.code == "CloudMetadataUnavailable"
+        assert (hint in info.value.recommended_action) if hint else info.value.recommended_action is None
