@@ -178,9 +178,17 @@ def protect_readiness_gate(vms, readiness=None, blocking=None):
 # -- the Mobility service ------------------------------------------------------------------------------------------
 
 def protect_credentials(appliances):
-    """The push-install credentials of the appliance the VMs replicate through (the first of `appliances`)."""
-    first = (appliances or [{}])[0] or {}
-    return [c for c in first.get("run_as_accounts") or [] if c.get("credential_type") != "VMwareFabric"]
+    """The push-install credentials of the appliances the VMs may replicate through (`appliances`: the one named, or
+    every appliance when dr.asr.protected_item picks the least loaded), one per name and type: each appliance adds its
+    own, and dr.asr.protected_item takes the credential of that name on the appliance it enables the VM through."""
+    out, seen = [], set()
+    for appliance in appliances or []:
+        for c in (appliance or {}).get("run_as_accounts") or []:
+            key = ((c.get("name") or "").lower(), c.get("credential_type"))
+            if c.get("credential_type") != "VMwareFabric" and key not in seen:
+                seen.add(key)
+                out.append(c)
+    return out
 
 
 def protect_mobility_vars(defaults, host_vars=None, own=None):

@@ -9,6 +9,9 @@ probes (`_azure.lro`, `_vsphere.tasks`); this module knows none of the SDKs.
 
 * `Retry-After` from the service wins over `wait_sleep` (never sleep longer than asked, nor poll
   sooner than asked).
+* Without `Retry-After`, the first looks come sooner: a quarter of `wait_sleep`, then half, then `wait_sleep` from
+  the third look on (RAMP). Many ASR jobs (a policy, its association, a plan's save) end within seconds: a fixed
+  `wait_sleep` spent most of a short step sleeping past their end, where two extra looks cost two reads.
 * A timeout raises `WaitTimeout` carrying the last thing the probe saw (the partial result).
 """
 
@@ -51,8 +54,13 @@ class Probe(object):
         self.progress = progress
 
 
+#: the first sleeps without Retry-After, as fractions of wait_sleep (then wait_sleep itself)
+RAMP = (0.25, 0.5)
+
+
 class Waiter(object):
-    """Wait until a probe says done, within `timeout` seconds, `sleep` seconds between looks."""
+    """Wait until a probe says done, within `timeout` seconds, `sleep` seconds between looks (the first ones
+    shorter: RAMP)."""
 
     def __init__(self, timeout, sleep, clock=time.monotonic, sleeper=time.sleep, min_sleep=0.05):
         if timeout is None or timeout < 0:
@@ -67,10 +75,12 @@ class Waiter(object):
     def from_params(cls, params, **kwargs):
         return cls(timeout=params["wait_timeout"], sleep=params["wait_sleep"], **kwargs)
 
-    def delay(self, probe):
+    def delay(self, probe, look=len(RAMP)):
+        """Seconds to sleep after the `look`-th look (0 = the first) saw `probe`."""
         if probe.retry_after is not None:
             return max(float(probe.retry_after), self._min_sleep)
-        return max(float(self.sleep), self._min_sleep)
+        share = RAMP[look] if look < len(RAMP) else 1.0
+        return max(float(self.sleep) * share, self._min_sleep)
 
     def until(self, probe_fn, what="operation", sleeper=None):
         """Call probe_fn() until it reports done; return its value.
@@ -79,6 +89,7 @@ class Waiter(object):
         """
         sleeper = sleeper or self._sleeper
         deadline = self._clock() + self.timeout
+        look = 0
         while True:
             probe = probe_fn()
             if probe.done:
@@ -90,4 +101,5 @@ class Waiter(object):
                     message += " (last seen: %s)" % probe.progress
                 raise WaitTimeout(message + ".", partial=probe.value,
                                   recommended_action="Run again to resume waiting, or raise wait_timeout.")
-            sleeper(min(self.delay(probe), remaining))
+            sleeper(min(self.delay(probe, look), remaining))
+            look += 1

@@ -251,12 +251,19 @@ fabrics:
       elements: dict
       sample: [{agent_id: 2e0c1f6e-6a0e-5b6b-9d3c-1f1e0c9a7b01, bios_id: 4210a1b2-0000-4000-8000-00000000e001,
                 fqdn: web-01.example.com, machine_id: 5c6d7e8f-0000-4000-8000-000000000001}]
+waited:
+  description: Seconds spent waiting for the appliance to register (V(0) when it was registered at the first look).
+  returned: when O(wait_for_appliance) is set
+  type: int
+  sample: 0
 query_result:
   description: The value of O(query) over the result, when O(query) is set.
   returned: when O(query) is set
   type: raw
   sample: [web-03, db-01]
 '''
+
+import time
 
 from ansible_collections.dr.asr.plugins.module_utils._module import DrAsrModule, run
 from ansible_collections.dr.asr.plugins.module_utils._errors import WaitTimeout
@@ -275,12 +282,20 @@ BOUNDS = {"wait_for_appliance.timeout": dict(minimum=0, unit="seconds"),
 
 
 def wait_for_registration(vault, params):
+    """(the snapshot with the appliance, seconds waited: 0 when the first look found it)."""
     wait = params["wait_for_appliance"]
     what = "appliance %s to register with vault %s" % (params["name"], vault.name) if params["name"] else \
         "a replication appliance to register with vault %s" % vault.name
     waiter = Waiter(timeout=wait["timeout"], sleep=wait["sleep"])
+    probe = appliances.registration_probe(vault, params["name"])
+    began, looks = time.monotonic(), []
+
+    def look():
+        looks.append(1)
+        return probe()
     try:
-        return waiter.until(appliances.registration_probe(vault, params["name"]), what)
+        snap = waiter.until(look, what)
+        return snap, (0 if len(looks) == 1 else max(1, int(round(time.monotonic() - began))))
     except WaitTimeout as timeout:
         timeout.recommended_action = ("Check that the appliance was deployed and registered with this vault's "
                                       "registration key, then run again or raise wait_for_appliance.timeout.")
@@ -290,12 +305,13 @@ def wait_for_registration(vault, params):
 def run_module(module):
     params = module.params
     vault = module.asr_vault()
+    extra = {}
     if params["wait_for_appliance"] is not None:
-        snap = wait_for_registration(vault, params)
+        snap, extra["waited"] = wait_for_registration(vault, params)
     else:
         snap = appliances.snapshot(vault)
     found, fabrics = appliances.collect(vault, snap, params["name"])
-    return dict(changed=False, appliances=found, fabrics=fabrics)
+    return dict(changed=False, appliances=found, fabrics=fabrics, **extra)
 
 
 def main():

@@ -93,6 +93,16 @@ options:
       - Defaults to the policy name followed by C(-association).
       - It follows the same rule as O(name), checked (given or defaulted) before any request.
     type: str
+  failback_policy:
+    description:
+      - The name of a failback policy (C(InMageRcmFailback)) to manage in the same run as this forward policy, as
+        the Azure portal creates a failback policy with a replication policy. It gets the same
+        O(crash_consistent_frequency_minutes), O(app_consistent_frequency_minutes) and O(associate) (its
+        association is named after it followed by C(-association)); with O(state=absent) it is deleted too.
+      - The two policies' jobs run side by side (both created, then both associated), so one run and one wait per
+        step replace two runs one after the other.
+      - Only with O(failback=false); the same name rule as O(name). Unset manages O(name) alone.
+    type: str
   state:
     description:
       - V(present) creates or updates the policy; V(absent) deletes it.
@@ -146,6 +156,15 @@ EXAMPLES = r'''
     name: pol-vmware-24h-failback
     failback: true
     app_consistent_frequency_minutes: 240
+    associate: true
+
+- name: A replication policy and its failback twin in one run (their jobs side by side)
+  dr.asr.replication_policy:
+    vault_name: rsv-dr-weu
+    vault_resource_group: rg-dr
+    name: pol-vmware-24h
+    failback_policy: pol-vmware-24h-failback
+    retention_hours: 24
     associate: true
 
 - name: Keep recovery points for three days
@@ -250,6 +269,15 @@ policy:
           description: Whether the Mobility service is upgraded automatically (forward mappings; null when not reported).
           type: bool
           sample: true
+failback_policy:
+  description:
+    - The failback policy O(failback_policy) names after the change, with the same keys as RV(policy) (predicted in
+      check mode and with O(wait=false)); empty after deletion.
+    - With it, the C(diff) the module returns is a list of two diffs, the policy's and the failback policy's.
+  returned: when O(failback_policy) is set
+  type: dict
+  sample: {name: pol-vmware-24h-failback, failback: true, instance_type: InMageRcmFailback,
+           crash_consistent_frequency_minutes: 5, app_consistent_frequency_minutes: 240, associations: []}
 jobs:
   description: Names of the ASR jobs this run started or waited for (see M(dr.asr.job_info)).
   returned: always
@@ -283,7 +311,7 @@ rounds:
 '''
 
 from ansible_collections.dr.asr.plugins.module_utils._module import DrAsrModule, run
-from ansible_collections.dr.asr.plugins.module_utils._errors import AzureError
+from ansible_collections.dr.asr.plugins.module_utils._errors import AzureError, InputError
 from ansible_collections.dr.asr.plugins.module_utils._asr import common, lookup, policies, providers
 from ansible_collections.dr.asr.plugins.module_utils._asr.tracker import JobTracker
 
@@ -299,6 +327,7 @@ ARGUMENT_SPEC = dict(
     associate=dict(type="bool"),
     protection_container=dict(type="str"),
     association_name=dict(type="str"),
+    failback_policy=dict(type="str"),
     state=dict(type="str", choices=["present", "absent"], default="present"),
 )
 
@@ -366,32 +395,46 @@ def busy_targets(params, plan):
     return targets
 
 
-def apply_present(tracker, provider, params, plan):
-    """Run the planned writes; returns the names of the jobs started (a write ASR completes at once has none)."""
-    vault, name, failback = tracker.vault, params["name"], params["failback"]
-    started, waited = [], []
-    policy_id = plan["policy"]["id"] if plan["policy"] else None
-    if plan["write"] == "create":
-        started.append(policies.start(tracker, "create", name, provider.policy.create_body(plan["settings"], failback)))
-        if params["wait"] or plan["add"]:   # ASR creates the policy when its job ends; a mapping needs its id
-            waited = [j for j in started if j]
-            tracker.wait_names(waited, "creation of replication policy %s" % name)
-            policy_id = created_id(vault, name)
-    elif plan["write"] == "update":
-        started.append(policies.start(tracker, "update", name, provider.policy.update_body(plan["settings"], failback)))
-    for mapping in plan["remove"]:
-        started.append(policies.start_dissociate(tracker, mapping, provider.policy.removal_body()))
-    if plan["add"]:
-        body = provider.policy.mapping_body(policy_id, failback, plan["container"]["id"])
-        started.append(policies.start_associate(tracker, plan["container"], plan["add"], body))
+def names_of(runs):
+    return " and ".join(p["name"] for p in runs)
+
+
+def apply_present(tracker, provider, runs, plans):
+    """Run the planned writes of every policy (the policy, its failback twin) side by side: every policy write, then
+    (after the creations, since a mapping needs its policy's id) every association change; returns the names of the
+    jobs started (a write ASR completes at once has none)."""
+    vault, wait = tracker.vault, runs[0]["wait"]
+    started, waited, creating = [], [], []
+    ids = {}
+    for params, plan in zip(runs, plans):
+        name, failback = params["name"], params["failback"]
+        ids[name] = plan["policy"]["id"] if plan["policy"] else None
+        if plan["write"] == "create":
+            job = policies.start(tracker, "create", name, provider.policy.create_body(plan["settings"], failback))
+            started.append(job)
+            if wait or plan["add"]:     # ASR creates the policy when its job ends; a mapping needs its id
+                creating.append((name, job))
+        elif plan["write"] == "update":
+            started.append(policies.start(tracker, "update", name, provider.policy.update_body(plan["settings"], failback)))
+    if creating:
+        waited = [job for _name, job in creating if job]
+        tracker.wait_names(waited, "creation of replication policy %s" % " and ".join(n for n, _job in creating))
+        vault.forget("policies")
+        for name, _job in creating:
+            ids[name] = created_id(vault, name)
+    for params, plan in zip(runs, plans):
+        for mapping in plan["remove"]:
+            started.append(policies.start_dissociate(tracker, mapping, provider.policy.removal_body()))
+        if plan["add"]:
+            body = provider.policy.mapping_body(ids[params["name"]], params["failback"], plan["container"]["id"])
+            started.append(policies.start_associate(tracker, plan["container"], plan["add"], body))
     started = [j for j in started if j]
-    if params["wait"]:
-        tracker.wait_names([j for j in started if j not in waited], "the changes of replication policy %s" % name)
+    if wait:
+        tracker.wait_names([j for j in started if j not in waited], "the changes of replication policy %s" % names_of(runs))
     return started
 
 
 def created_id(vault, name):
-    vault.forget("policies")
     created = policies.find(vault, name)
     if created is None:
         raise AzureError("Replication policy %s: its creation job succeeded but the vault does not list it." % name,
@@ -399,27 +442,34 @@ def created_id(vault, name):
     return created["id"]
 
 
-def ensure_present(module, tracker, provider, params):
+def unchanged(plans):
+    return [dict(plan, changed=False, after=plan["before"]) for plan in plans]
+
+
+def ensure_present(module, tracker, provider, runs):
+    """(the plan of each policy, with "after" as read back after the writes, the jobs)."""
     vault = tracker.vault
-    plan = plan_present(vault, provider, params)
+    plans = [plan_present(vault, provider, params) for params in runs]
     jobs = []
-    if plan["changed"] and not module.check_mode:
-        attached = tracker.attach(busy_targets(params, plan), "policy %s" % params["name"])
+    if any(plan["changed"] for plan in plans) and not module.check_mode:
+        targets = [t for params, plan in zip(runs, plans) for t in busy_targets(params, plan)]
+        attached = tracker.attach(targets, "policy %s" % names_of(runs))
         if attached is None:
-            return dict(changed=False, policy=plan["before"], jobs=[], diff=dict(before=plan["before"], after=plan["before"]))
+            return unchanged(plans), []
         if attached:
             jobs += attached
-            plan = plan_present(vault, provider, params)
-        if plan["changed"]:
-            jobs += apply_present(tracker, provider, params, plan)
-            if params["wait"]:
+            plans = [plan_present(vault, provider, params) for params in runs]
+        if any(plan["changed"] for plan in plans):
+            jobs += apply_present(tracker, provider, runs, plans)
+            if runs[0]["wait"]:
                 vault.forget()
-                plan["after"] = read(vault, params["name"])[2]
-    return dict(changed=plan["changed"], policy=plan["after"], jobs=jobs,
-                diff=dict(before=plan["before"], after=plan["after"]))
+                for params, plan in zip(runs, plans):
+                    plan["after"] = read(vault, params["name"])[2]
+    return plans, jobs
 
 
 def ensure_absent(module, tracker, provider, params):
+    """(the policy's plan - before, after, changed - the jobs)."""
     vault, name = tracker.vault, params["name"]
     policy, mappings, before = read(vault, name)
     jobs = []
@@ -427,12 +477,12 @@ def ensure_absent(module, tracker, provider, params):
         targets = [(name, policies.POLICY_TARGET_TYPE)] + [(m["name"], policies.MAPPING_TARGET_TYPE) for m in mappings]
         attached = tracker.attach(targets, "policy %s" % name)
         if attached is None:
-            return dict(changed=False, policy=before, jobs=[], diff=dict(before=before, after=before))
+            return dict(changed=False, before=before, after=before), []
         if attached:
             jobs += attached
             policy, mappings, before = read(vault, name)
     if policy is None:
-        return dict(changed=False, policy={}, jobs=jobs, diff=dict(before={}, after={}))
+        return dict(changed=False, before={}, after={}), jobs
     if not module.check_mode:
         removals = [policies.start_dissociate(tracker, m, provider.policy.removal_body()) for m in mappings]
         removals = [j for j in removals if j]
@@ -443,15 +493,37 @@ def ensure_absent(module, tracker, provider, params):
             jobs.append(deletion)
             if params["wait"]:
                 tracker.wait_names([deletion], "deletion of replication policy %s" % name)
-    return dict(changed=True, policy={}, jobs=jobs, diff=dict(before=before, after={}))
+    return dict(changed=True, before=before, after={}), jobs
 
 
-def check_names(params):
-    """The names this run may create - the policy, its association - as ASR takes them: before any request."""
+def twin_of(params):
+    """The parameters of the failback twin O(failback_policy) names: the forward policy's frequencies and association."""
+    return dict(params, name=params["failback_policy"], failback=True, retention_hours=None, retention_minutes=None,
+                multi_vm_sync=None, association_name=None, failback_policy=None)
+
+
+def check_twin(params):
+    twin = params["failback_policy"]
+    if twin is None:
+        return
+    if params["failback"]:
+        raise InputError("failback_policy", twin, "unset with failback=true (a failback policy has no failback twin); "
+                         "or failback=false")
+    if twin.lower() == params["name"].lower():
+        raise InputError("failback_policy", twin, "another name than the policy's own (name: %s)" % params["name"])
+
+
+def check_names(params, option="name"):
+    """The names this run may create - the policy, its association - as ASR takes them: before any request. `option`
+    is where the policy's name came from (O(failback_policy) for the twin, whose association name is derived)."""
     if params["state"] != "present":
         return
-    common.check_name("name", params["name"], "replication policy")
-    if params["association_name"] is not None:
+    common.check_name(option, params["name"], "replication policy")
+    if option != "name" and params["associate"]:
+        common.check_name(option, params["name"] + "-association", "association (container mapping)",
+                          hint="The failback policy's association is named after it followed by -association; give "
+                               "a shorter failback_policy.")
+    elif params["association_name"] is not None:
         common.check_name("association_name", params["association_name"], "association (container mapping)")
     elif params["associate"]:
         common.check_name("association_name", params["name"] + "-association", "association (container mapping)",
@@ -459,17 +531,37 @@ def check_names(params):
                                "association_name, or a shorter name.")
 
 
+def result_of(runs, plans, jobs, tracker):
+    """The module's result: the policy (and its failback twin), one diff per policy."""
+    diffs = [dict(before=plan["before"] or {}, after=plan["after"] or {}) for plan in plans]
+    out = dict(changed=any(plan["changed"] for plan in plans), policy=plans[0]["after"] or {}, jobs=jobs,
+               progress=tracker.progress(), diff=diffs[0])
+    if len(runs) > 1:
+        out["failback_policy"] = plans[1]["after"] or {}
+        out["diff"] = [dict(diff, before_header="replication policy %s" % params["name"],
+                            after_header="replication policy %s" % params["name"])
+                       for params, diff in zip(runs, diffs)]
+    return out
+
+
 def run_module(module):
     params = module.params
-    check_names(params)
+    check_twin(params)
+    runs = [params] + ([twin_of(params)] if params["failback_policy"] else [])
+    for each, option in zip(runs, ("name", "failback_policy")):
+        check_names(each, option)
     provider = providers.get(params["experience"])
     provider.policy.policy_support(params)  # the classic experience answers its not-implemented error here
     tracker = JobTracker(module.asr_vault(), params, module.warn)
     if params["state"] == "absent":
-        result = ensure_absent(module, tracker, provider, params)
+        plans, jobs = [], []
+        for each in runs:
+            plan, started = ensure_absent(module, tracker, provider, each)
+            plans.append(plan)
+            jobs += started
     else:
-        result = ensure_present(module, tracker, provider, params)
-    return dict(result, progress=tracker.progress())
+        plans, jobs = ensure_present(module, tracker, provider, runs)
+    return result_of(runs, plans, jobs, tracker)
 
 
 def main():

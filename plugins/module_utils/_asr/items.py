@@ -496,7 +496,7 @@ class Batch(pipeline.Work):
                                      capacity.SOURCE))
         want["policy_id"] = self._policy_for(target, s["policy"])
         if s["run_as_account"] is not None:
-            want["run_as_account_id"] = self._run_as(target, s["run_as_account"])
+            want["run_as_account_id"] = self._run_as(target, s["run_as_account"], want["process_server_id"])
         elif not self._agent_registered(target):
             raise target.bad("run_as_account", None, "the name of the appliance credential that can push-install the "
                              "Mobility service on %s" % target.label,
@@ -553,13 +553,17 @@ class Batch(pipeline.Work):
                              hint="Associate the policy with the container first (a container mapping), then retry.")
         return policy["id"]
 
-    def _run_as(self, target, name):
+    def _run_as(self, target, name, process_server_id=None):
+        """The id of the credential `name` (display name or id); of the ones of that name (each appliance adds its own
+        to the site the appliances share), the one of the appliance the VM replicates through."""
         accounts = [a for a in self.run_as_accounts(target.machine["_site"])
                     if ((a.get("properties") or {}).get("credentialType") or "") != "VMwareFabric"]
-        for account in accounts:
-            if ((account.get("properties") or {}).get("displayName") or "").lower() == name.lower() or \
-                    same_id(account.get("id"), name):
-                return account["id"]
+        named = [a for a in accounts if ((a.get("properties") or {}).get("displayName") or "").lower() == name.lower()
+                 or same_id(a.get("id"), name)]
+        if named:
+            appliance = next((n for n, i in self.appliances(target.fabric) if same_id(i, process_server_id)), None) or ""
+            own = [a for a in named if ((a.get("properties") or {}).get("applianceName") or "").lower() == appliance.lower()]
+            return (own or named)[0]["id"]
         raise target.bad("run_as_account", name, "the name of a credential of the replication appliance",
                          hint="Its credentials: %s." % (", ".join((a.get("properties") or {}).get("displayName") or a["name"]
                                                                   for a in accounts) or "none"))

@@ -121,6 +121,12 @@ CREDENTIALS = [dict(name="linux-root", credential_type="LinuxServer"), dict(name
 def test_credentials_and_mobility_vars():
     assert f.protect_credentials([dict(run_as_accounts=CREDENTIALS)]) == CREDENTIALS[:1]
     assert f.protect_credentials([]) == []
+    # every appliance adds its own credentials: one per name and type over all of them (a VM may go through either)
+    second = [dict(name="linux-root", credential_type="LinuxServer", appliance_name="a2"),
+              dict(name="win-admin", credential_type="WindowsServer", appliance_name="a2")]
+    assert f.protect_credentials([dict(run_as_accounts=[]), dict(run_as_accounts=second)]) == second
+    assert [c["name"] for c in f.protect_credentials([dict(run_as_accounts=CREDENTIALS), dict(run_as_accounts=second)])] == \
+        ["linux-root", "win-admin"]
     host = {"mobility_service_installer": "host.tar.gz", "mobility_service_lab": True, "ansible_host": "x"}
     assert f.protect_mobility_vars({"mobility_service_installer": "all.tar.gz", "mobility_service_remote_dir": "/t"}, host,
                                    {"mobility_service_config_json": "vm.json"}) == {

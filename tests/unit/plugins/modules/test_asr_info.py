@@ -58,7 +58,7 @@ def test_appliance_info_waits_for_a_registration(fake, monkeypatch):
             fake.appliance = True
     monkeypatch.setattr(appliance_info, "Waiter", lambda timeout, sleep: Waiter(timeout, sleep, sleeper=pause))
     result = run(appliance_info, dict(wait_for_appliance=dict(timeout=60, sleep=5)))
-    assert looks == [5, 5] and [a["name"] for a in result["appliances"]] == ["appliance-01"]
+    assert looks == [1.25, 2.5] and [a["name"] for a in result["appliances"]] == ["appliance-01"]
 
 
 def test_appliance_info_times_out_with_what_it_saw(fake):

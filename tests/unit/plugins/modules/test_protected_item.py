@@ -92,7 +92,7 @@ def test_waiting_for_protection_lists_items_once_per_poll(arm, monkeypatch):
     monkeypatch.setattr(tracker, "Waiter", lambda **kw: Waiter(sleeper=sleeper, **kw))
     result = run(dict(vms=[{"name": n} for n in names(5)], wait="protected", wait_sleep=7, wait_timeout=60))
     assert [v["state"] for v in result["vms"]] == ["Protected"] * 5
-    assert sleeps == [7, 7]
+    assert sleeps == [1.75, 3.5]
     assert fake.count("GET", "item_list") == 3 and fake.count("GET", "job_list") == 0 and fake.writes() == []
     assert fake.count("GET", "item_get") == 5
 

@@ -113,6 +113,45 @@ def test_failback_policy(arm):
     assert not run(dict(name="pol-fb", failback=True, crash_consistent_frequency_minutes=10, associate=True))["changed"]
 
 
+def test_a_failback_twin_in_the_same_run_both_created_then_both_associated(arm):
+    fake = arm()
+    args = dict(name="pol", failback_policy="pol-fb", retention_hours=24, app_consistent_frequency_minutes=120,
+                associate=True)
+    check = run(args, check_mode=True)
+    assert check["changed"] and fake.writes() == []
+    assert [d["before"] for d in check["diff"]] == [{}, {}]
+    done = run(args)
+    # both policy creations first, then both associations: the twin's jobs run beside the policy's
+    assert [(m, p.rsplit("/", 1)[-1]) for m, p, _b in fake.writes()] == [
+        ("PUT", "pol"), ("PUT", "pol-fb"), ("PUT", "pol-association"), ("PUT", "pol-fb-association")]
+    twin_body = fake.writes()[1][2]["properties"]["providerSpecificInput"]
+    assert twin_body == {"instanceType": "InMageRcmFailback", "crashConsistentFrequencyInMinutes": 5,
+                         "appConsistentFrequencyInMinutes": 120}
+    assert fake.writes()[3][2]["properties"]["targetProtectionContainerId"].lower() == CONTAINER.lower()
+    assert done["changed"] and len(done["jobs"]) == 4
+    assert done["policy"]["instance_type"] == "InMageRcm" and done["failback_policy"]["instance_type"] == "InMageRcmFailback"
+    assert [a["name"] for a in done["failback_policy"]["associations"]] == ["pol-fb-association"]
+    assert dict(done["failback_policy"], id=None, associations=None) == dict(check["failback_policy"], associations=None)
+    assert [d["after_header"] for d in done["diff"]] == ["replication policy pol", "replication policy pol-fb"]
+    again = run(args)
+    assert not again["changed"] and again["failback_policy"] == done["failback_policy"] and len(fake.writes()) == 4
+    # the same twin managed on its own is the same policy: nothing to do
+    assert not run(dict(name="pol-fb", failback=True, app_consistent_frequency_minutes=120, associate=True))["changed"]
+    gone = run(dict(name="pol", failback_policy="pol-fb", state="absent"))
+    assert gone["changed"] and gone["policy"] == {} and gone["failback_policy"] == {}
+    assert [(m, p.rsplit("/", 1)[-1]) for m, p, _b in fake.writes()[4:]] == [
+        ("POST", "remove"), ("DELETE", "pol"), ("POST", "remove"), ("DELETE", "pol-fb")]
+
+
+def test_only_the_twin_missing_is_created(arm):
+    fake = arm()
+    run(dict(name="pol", associate=True))
+    writes = len(fake.writes())
+    result = run(dict(name="pol", failback_policy="pol-fb", associate=True))
+    assert result["changed"] and [d["before"] == {} for d in result["diff"]] == [False, True]
+    assert [(m, p.rsplit("/", 1)[-1]) for m, p, _b in fake.writes()[writes:]] == [("PUT", "pol-fb"), ("PUT", "pol-fb-association")]
+
+
 def test_associate_false_removes_the_mapping_and_an_existing_one_is_recognised_by_policy(arm):
     fake = arm()
     fake.add_policy("pol", {"instanceType": "InMageRcm", "recoveryPointHistoryInMinutes": 1440,
@@ -174,6 +213,10 @@ def test_a_failed_job_is_an_error_with_asr_details(arm):
     (dict(name="pol", retention_minutes=30, app_consistent_frequency_minutes=60), "app_consistent_frequency_minutes",
      "(30 minutes)"),
     (dict(name="pol", associate=True, protection_container="nope"), "protection_container", "found: cont1"),
+    (dict(name="pol", failback=True, failback_policy="pol-fb"), "failback_policy", "failback=true"),
+    (dict(name="pol", failback_policy="POL"), "failback_policy", "another name"),
+    (dict(name="pol", failback_policy="pol fb"), "failback_policy", "pol fb"),
+    (dict(name="pol", failback_policy="p" * 250, associate=True), "failback_policy", "-association"),
 ])
 def test_bad_input_fails_before_any_write(arm, args, parameter, text):
     fake = arm()

@@ -33,6 +33,8 @@ shows in the fabric's `agentDetails` and on the protected item of its machine (m
 import hashlib
 import logging
 import os
+import threading
+import time
 from urllib.parse import urlparse
 
 from pyVmomi import vim, vmodl
@@ -365,8 +367,85 @@ def _vcenter_names(site, about, endpoint):
     return name, "%s/vcenters/%s" % (site["id"], name)
 
 
-def sync(ctx, vault):
-    """Discover the lab vCenter into the vault's site now. Returns the number of machines seen."""
+#: a periodic discovery's vCenter read done ahead by the background advancer, outside the store lock (read_ahead):
+#: {"event", "inventory", "error", "started"}; whoever applies the due discovery first takes it (a request that
+#: comes while it is read waits for it instead of reading again)
+_AHEAD = {"read": None}
+_AHEAD_LOCK = threading.Lock()
+#: the read-ahead runs at time scales from this one up (the bench's 60); below (tests' manual clock, scale 1) the
+#: request reads vCenter itself, exactly when the discovery is due
+AHEAD_MIN_SCALE = 10.0
+#: real seconds a read-ahead stays usable, and a request waits at most for one under way
+AHEAD_TTL = 30.0
+
+
+def _due_sites(ctx):
+    """[(site id, vault id)] whose periodic discovery is due by now."""
+    interval = float(common.appliance_setting(ctx, "discovery_interval_seconds") or 0)
+    now = common.now_epoch(ctx)
+    out = []
+    for site_id in common.meta_get(ctx, SITES_KEY, []):
+        site = ctx.get(site_id)
+        if site is None:
+            continue
+        last = private(site).get("last_sync")
+        if interval > 0 and last is not None and now - last >= interval:
+            out.append((site_id, private(site).get("vault")))
+    return out
+
+
+def next_sync(ctx):
+    """The lab time of the next periodic discovery (None: none scheduled)."""
+    interval = float(common.appliance_setting(ctx, "discovery_interval_seconds") or 0)
+    if interval <= 0:
+        return None
+    times = [private(site)["last_sync"] + interval for site in (ctx.get(s) for s in common.meta_get(ctx, SITES_KEY, []))
+             if site is not None and private(site).get("last_sync") is not None]
+    return min(times) if times else None
+
+
+def read_ahead(ctx):
+    """The background advancer's I/O, outside the store lock: when a periodic discovery is due (and the clock runs
+    at AHEAD_MIN_SCALE or more), read vCenter now for it (one read: the lab has one vCenter), so that the request
+    or background slice that applies the discovery need not read it under the lock."""
+    if not vcenter.configured() or ctx.engine.app.clock.time_scale < AHEAD_MIN_SCALE or not _due_sites(ctx):
+        return
+    with _AHEAD_LOCK:
+        if _AHEAD["read"] is not None:
+            return
+        read = _AHEAD["read"] = {"event": threading.Event(), "inventory": None, "error": None,
+                                 "started": time.monotonic()}
+    try:
+        read["inventory"] = read_vcenter()
+    except Exception as err:  # pylint: disable=broad-except  # the discovery that applies it reports it
+        read["error"] = err
+    finally:
+        read["event"].set()
+
+
+def _take_ahead():
+    """The read-ahead (waiting for one under way, at most AHEAD_TTL), consumed; None when there is none usable."""
+    with _AHEAD_LOCK:
+        read = _AHEAD["read"]
+    if read is None:
+        return None
+    read["event"].wait(AHEAD_TTL)
+    with _AHEAD_LOCK:
+        if _AHEAD["read"] is read:
+            _AHEAD["read"] = None
+    if not read["event"].is_set() or time.monotonic() - read["started"] > AHEAD_TTL:
+        return None
+    return read
+
+
+def forget_ahead():
+    with _AHEAD_LOCK:
+        _AHEAD["read"] = None
+
+
+def sync(ctx, vault, ahead=None):
+    """Discover the lab vCenter into the vault's site now (with `ahead`: what `read_ahead` read for it). Returns the
+    number of machines seen."""
     fabric = fabric_of(ctx, vault)
     site = site_of(ctx, fabric) if fabric is not None else None
     if site is None:
@@ -381,7 +460,9 @@ def sync(ctx, vault):
         ctx.put(site["id"], site)
         return 0
     try:
-        inventory = read_vcenter()
+        if ahead is not None and ahead["error"] is not None:
+            raise ahead["error"]
+        inventory = ahead["inventory"] if ahead is not None else read_vcenter()
     except Exception as err:  # pylint: disable=broad-except  # an unreachable vCenter is a health error
         LOG.warning("discovery of %s failed: %s", vault, err)
         vcenter.reset()
@@ -570,11 +651,20 @@ def _put_provider(ctx, fabric, appliance):
 
 
 def _put_run_as_accounts(ctx, site, appliance_name):
+    """The credentials an appliance's configuration manager adds to the vault's VMware site: each appliance its own
+    accounts (their own ids, `applianceName` the appliance's), in the one site the appliances of a vault share
+    [recorded: TestV2ARCMSwitchAppliance, appliances Rcm-App-150 and Rcm-App-151 of one vault, items' runAsAccountId
+    in the one site Rcm-Vault-4678vmwaresite, two distinct account ids]. The vCenter credential is added once, by the
+    first appliance. That each appliance adds credentials of the same names is the lab's setting, not evidence."""
     now = common.to_iso(common.now_epoch(ctx))
     creds = list(common.appliance_setting(ctx, "credentials") or [])
-    accounts = [(common.stable_guid(site["id"], "credential", c["name"]), c["name"], c.get("type", "LinuxServer"))
-                for c in creds]
-    accounts.append((_vcenter_run_as_id(site).rsplit("/", 1)[-1], "vcenter-credential", "VMwareFabric"))
+    first = common.appliance_setting(ctx, "name")
+    accounts = [(common.stable_guid(site["id"], "credential", c["name"]) if appliance_name == first else
+                 common.stable_guid(site["id"], "credential", appliance_name, c["name"]),
+                 c["name"], c.get("type", "LinuxServer")) for c in creds]
+    vcenter_account = _vcenter_run_as_id(site).rsplit("/", 1)[-1]
+    if ctx.get("%s/runasaccounts/%s" % (site["id"], vcenter_account)) is None:
+        accounts.append((vcenter_account, "vcenter-credential", "VMwareFabric"))
     for name, display, kind in accounts:
         account_id = "%s/runasaccounts/%s" % (site["id"], name)
         ctx.put(account_id, {"id": account_id, "name": name, "type": RUN_AS_ACCOUNT, "properties": {
@@ -604,6 +694,7 @@ def advance(ctx, req=None):
     _auto_register(ctx)
     interval = float(common.appliance_setting(ctx, "discovery_interval_seconds") or 0)
     now = common.now_epoch(ctx)
+    ahead = []
     for site_id in common.meta_get(ctx, SITES_KEY, []):
         site = ctx.get(site_id)
         if site is None:
@@ -613,7 +704,9 @@ def advance(ctx, req=None):
         last = private(site).get("last_sync")
         vault = private(site).get("vault")
         if interval > 0 and last is not None and now - last >= interval and ctx.get(vault) is not None:
-            sync(ctx, vault)
+            if not ahead:
+                ahead.append(_take_ahead())     # read ahead by the background advancer (or under way), else None
+            sync(ctx, vault, ahead[0])
 
 
 def _auto_register(ctx):

@@ -47,7 +47,7 @@ def test_waits_until_success_and_returns_the_result(fake):
     task = fake.task([info("queued"), info("running", 40), info("success", result=vm)])
     w, clock = waiter()
     assert tasks.wait_for_task(task, w, "powering on web-01") == vm
-    assert clock.sleeps == [5, 5]
+    assert clock.sleeps == [1.25, 2.5]     # wait_sleep 5, the first looks sooner (_waiter.RAMP)
     assert fake.calls["Fetch"] == 3
 
 
@@ -73,7 +73,7 @@ def test_timeout_reports_the_task_as_last_seen(fake):
     assert timeout.partial == {"task": task._moId, "name": "VirtualMachine.powerOn", "state": "running",
                                "progress": 40, "entity": "web-01"}
     assert "running 40%" in timeout.message
-    assert clock.sleeps == [5, 5, 2]
+    assert clock.sleeps == [1.25, 2.5, 5, 3.25]     # never past the 12 s deadline
 
 
 def test_probe_of_a_running_task(fake):
