@@ -84,15 +84,19 @@ class Baseline(object):
         body = {"location": self.location, "sku": {"name": "Standard"}, "properties": {"publicNetworkAccess": "Enabled"}}
         return self.rs.vaults.begin_create_or_update(self.rg, self.vault, body).result()
 
-    def appliance(self):
-        """Wait (fixed interval) until the vault has a replication appliance; its facts."""
+    def appliances(self):
+        """Wait (fixed interval) until the vault has a replication appliance; the facts of every one it has."""
         while True:
+            apps = []
             for entry in self.asr.replication_appliances.list(self.rg, self.vault):
-                apps = (entry.get("properties") or {}).get("providerSpecificDetails", {}).get("appliances") or []
-                if apps:
-                    return apps[0]
+                apps.extend((entry.get("properties") or {}).get("providerSpecificDetails", {}).get("appliances") or [])
+            if apps:
+                return apps
             self.stats["polls"] += 1
             time.sleep(self.poll)
+
+    def appliance(self):
+        return self.appliances()[0]
 
     def fabric_and_container(self):
         fabric = next(iter(self.asr.replication_fabrics.list(self.rg, self.vault)))
@@ -185,14 +189,17 @@ class Baseline(object):
 
     # -- scenarios -------------------------------------------------------------------------------------
     def protect(self, vms):
+        """Several appliances (registered before, as people do): the VMs in turn over them (round robin), as a script
+        keeps each within ASR's documented capacity of 200 protected machines per appliance."""
         self.ensure_vault()
-        app = self.appliance()
+        apps = self.appliances()
         self.fabric_and_container()
         self.ensure_policies()
         machines = self.machines()
         accounts = self.run_as_accounts()
         items = []
-        for vm in vms:
+        for i, vm in enumerate(vms):
+            app = apps[i % len(apps)]
             machine = machines[vm]
             linux = "windows" not in json.dumps(machine["properties"].get("guestOSDetails") or {}).lower()
             body = {"properties": {"policyId": self.policy_id(POLICY), "providerSpecificDetails": {

@@ -16,6 +16,31 @@ from drlab.testing import privatelab  # noqa: E402
 from drlab.vcenter.inventory import VM_COUNT_ENV  # noqa: E402
 
 LATENCY_RULE = "bench-arm-latency"
+FABRIC_TYPE = "Microsoft.RecoveryServices/vaults/replicationFabrics"
+ITEM_TYPE = ("Microsoft.RecoveryServices/vaults/replicationFabrics/replicationProtectionContainers/"
+             "replicationProtectedItems")
+
+
+def appliance_load(admin):
+    """{appliance name: protected items replicating through it} from the lab's records (no ARM request, so nothing in
+    the step's request log): each item's processServerId (what ASR states on the item) against the process server of
+    each appliance registered in the vault's fabrics. Items whose process server is no registered appliance count
+    under their id."""
+    names = {}
+    for res in admin.resources(type=FABRIC_TYPE):
+        res = res.get("body") or res
+        for appliance in (res.get("_lab") or {}).get("appliances") or []:
+            names[str((appliance.get("ids") or {}).get("processServer") or "").lower()] = appliance.get("name")
+    load = dict((name, 0) for name in names.values())
+    for res in admin.resources(type=ITEM_TYPE):
+        res = res.get("body") or res
+        details = (res.get("properties") or {}).get("providerSpecificDetails") or {}
+        server = str(details.get("processServerId") or "")
+        if not server:
+            continue
+        name = names.get(server.lower(), server)
+        load[name] = load.get(name, 0) + 1
+    return load
 
 
 class BenchLab(object):

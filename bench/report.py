@@ -1,6 +1,10 @@
-"""The results as Markdown: one summary table per size, then the requests of each step by verb and resource type."""
+"""The results as Markdown: one summary table per size, the controller's overhead against its goal, the comparison
+with an earlier result file (`--compare`), then the requests of each step by verb and resource type."""
 
 ORDER = ("protect", "rerun", "drill", "failover", "failback")
+KINDS = ("collection", "baseline")
+#: issue 14: the controller's overhead (wall time minus the lower bound) of every step, at every size, at most this
+OVERHEAD_GOAL_SECONDS = 15.0
 
 
 def _num(value, fmt="%.1f"):
@@ -35,6 +39,29 @@ def _seconds(ms):
     return None if ms is None else ms / 1000.0
 
 
+def overhead(step, lb_seconds):
+    """The controller's overhead of one step (a collection or baseline run): wall time minus the scenario's lower bound
+    (real s), and the part of the wall time spent inside lab requests (the simulator's answers, injected ARM latency
+    included) apart. `outside_lab_requests` = overhead minus that part: what the client spent on its own (process
+    start-ups, CPU, sleeping between polls); it can be below zero when requests ran while the jobs of the lower bound
+    ran anyway. None when the step failed or has no bound."""
+    wall = _get(step, "wall_seconds")
+    if wall is None or lb_seconds is None or _get(step, "rc") != 0:
+        return None
+    over = wall - lb_seconds
+    inside = _seconds(_get(step, "requests", "server_ms_total"))
+    return {"seconds": round(over, 2), "in_lab_requests_seconds": None if inside is None else round(inside, 2),
+            "outside_lab_requests_seconds": None if inside is None else round(over - inside, 2),
+            "goal_seconds": OVERHEAD_GOAL_SECONDS, "goal_met": over <= OVERHEAD_GOAL_SECONDS}
+
+
+def _overhead(step, scen):
+    """A step's overhead as saved, else computed (result files written before the overhead was saved)."""
+    if not step:
+        return None
+    return step.get("overhead") or overhead(step, scen.get("lower_bound_seconds"))
+
+
 def summary_rows(size):
     """One row per scenario: the numbers of the summary table (also what the top-level README shows)."""
     rows = []
@@ -54,6 +81,7 @@ def summary_rows(size):
             "throttled": _get(c, "requests", "throttled_429"), "baseline_throttled": _get(b, "requests", "throttled_429"),
             "modules": _get(c, "processes"), "cpu": _get(c, "cpu_seconds"), "baseline_cpu": _get(b, "cpu_seconds"),
             "rss": _get(c, "peak_tree_rss_mib"), "baseline_rss": _get(b, "peak_tree_rss_mib"),
+            "overhead": _overhead(c, data), "baseline_overhead": _overhead(b, data),
             "ok": all(x.get("rc") == 0 for x in (c, b) if x)})
     return rows
 
@@ -73,6 +101,98 @@ def summary_table(data):
                 _num(r["throttled"]), _num(r["baseline_throttled"]), _num(r["modules"]), _num(r["cpu"]),
                 _num(r["baseline_cpu"]), _num(r["rss"], "%.0f"), _num(r["baseline_rss"], "%.0f")))
     return "\n".join(lines)
+
+
+def _goal(over):
+    if not over:
+        return "-"
+    return "yes" if over["goal_met"] else "**no**"
+
+
+def overhead_table(data):
+    """Per step: wall - lower bound = the controller's overhead, its part inside lab requests apart, against the goal."""
+    lines = ["| VMs | scenario | wall s | lower bound s | overhead s (wall - LB) | of which in lab requests s "
+             "| outside lab requests s | overhead <= %g s | baseline overhead s (in lab requests) |"
+             % OVERHEAD_GOAL_SECONDS,
+             "| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |"]
+    for size in data["sizes"]:
+        for r in summary_rows(size):
+            o, bo = r["overhead"] or {}, r["baseline_overhead"] or {}
+            lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s (%s) |" % (
+                r["vms"], r["scenario"], _num(r["wall"]), _num(r["lb"]), _num(o.get("seconds")),
+                _num(o.get("in_lab_requests_seconds")), _num(o.get("outside_lab_requests_seconds")), _goal(r["overhead"]),
+                _num(bo.get("seconds")), _num(bo.get("in_lab_requests_seconds"))))
+    return "\n".join(lines)
+
+
+def _step_numbers(size, scenario):
+    """What --compare sets side by side for one step of one size (None where the run has no such step)."""
+    if not size:
+        return None
+    scen = (size.get("scenarios") or {}).get(scenario)
+    c = (scen or {}).get("collection")
+    if not c:
+        return None
+    over = _overhead(c, scen)
+    return {"wall": c.get("wall_seconds"), "arm_per_vm": _get(c, "requests", "per_vm"), "modules": c.get("processes"),
+            "overhead": over["seconds"] if over else None, "cpu": c.get("cpu_seconds"), "ok": c.get("rc") == 0,
+            "baseline_wall": _get(scen, "baseline", "wall_seconds")}
+
+
+def compare_rows(after, before):
+    """Per size and step of `after` (this run): the same numbers of `before` (an earlier result file, the same size),
+    and the goals of issue 14: wall at most the baseline's (this run's baseline, else the earlier file's), fewer ARM
+    requests per VM than before, overhead at most OVERHEAD_GOAL_SECONDS."""
+    old = dict((s.get("size"), s) for s in (before or {}).get("sizes") or [])
+    rows = []
+    for size in after.get("sizes") or []:
+        for name in ORDER:
+            now = _step_numbers(size, name)
+            if now is None:
+                continue
+            was = _step_numbers(old.get(size.get("size")), name) or {}
+            goal = now["baseline_wall"] if now["baseline_wall"] is not None else was.get("baseline_wall")
+            row = {"size": size.get("size"), "vms": size.get("vms"), "scenario": name, "ok": now["ok"],
+                   "baseline_wall": goal,
+                   "wall_goal_met": None if goal is None or now["wall"] is None else now["wall"] <= goal,
+                   "fewer_requests_per_vm": None if was.get("arm_per_vm") is None or now["arm_per_vm"] is None
+                   else now["arm_per_vm"] < was["arm_per_vm"],
+                   "overhead_goal_met": None if now["overhead"] is None else now["overhead"] <= OVERHEAD_GOAL_SECONDS}
+            for key in ("wall", "arm_per_vm", "modules", "overhead", "cpu"):
+                row[key] = {"before": was.get(key), "after": now[key]}
+            rows.append(row)
+    return rows
+
+
+def _arrow(pair, fmt="%.1f"):
+    return "%s -> %s" % (_num(pair["before"], fmt), _num(pair["after"], fmt))
+
+
+def _yes(flag):
+    return "-" if flag is None else ("yes" if flag else "**no**")
+
+
+def compare_table(comparison):
+    lines = ["| VMs | scenario | wall s | goal: baseline wall s | wall <= baseline | ARM requests per VM | fewer per VM "
+             "| module runs | overhead s | CPU s |",
+             "| ---: | --- | ---: | ---: | --- | ---: | --- | ---: | ---: | ---: |"]
+    for r in comparison.get("rows") or []:
+        lines.append("| %s | %s%s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            r["vms"], r["scenario"], "" if r["ok"] else " (failed)", _arrow(r["wall"]), _num(r["baseline_wall"]),
+            _yes(r["wall_goal_met"]), _arrow(r["arm_per_vm"], "%.2f"), _yes(r["fewer_requests_per_vm"]),
+            _arrow(r["modules"]), _arrow(r["overhead"]), _arrow(r["cpu"])))
+    return "\n".join(lines)
+
+
+def _appliances_line(size):
+    """How many VMs each appliance got (protect), collection and baseline."""
+    scen = (size.get("scenarios") or {}).get("protect") or {}
+    parts = []
+    for kind in KINDS:
+        load = _get(scen, kind, "appliances")
+        if load:
+            parts.append("%s: %s" % (kind, ", ".join("%s %d" % (k, v) for k, v in sorted(load.items()))))
+    return "; ".join(parts)
 
 
 def _operations(step, limit=12):
@@ -99,6 +219,26 @@ def markdown(data):
     out.append("")
     out.append(summary_table(data))
     out.append("")
+    out.append("## Controller overhead")
+    out.append("")
+    out.append("Overhead = wall s - lower bound s: what the orchestrator adds to the ASR work no orchestrator can avoid. "
+               "\"of which in lab requests\" = the seconds of that wall time spent waiting on the simulator's answers "
+               "(ARM latency injected included); \"outside lab requests\" = the rest (process start-ups, CPU, sleeping "
+               "between polls; below zero when requests overlapped the jobs of the lower bound). Goal (issue 14): at most "
+               "%g s per step at every size." % OVERHEAD_GOAL_SECONDS)
+    out.append("")
+    out.append(overhead_table(data))
+    out.append("")
+    comparison = data.get("comparison")
+    if comparison:
+        out.append("## Before -> after (%s)" % comparison.get("name"))
+        out.append("")
+        out.append("The collection's numbers of this run against `%s` (same size). Goals: wall at most the naive "
+                   "baseline's (this run's baseline, else the earlier file's), fewer ARM requests per VM than before, "
+                   "overhead at most %g s." % (comparison.get("file"), OVERHEAD_GOAL_SECONDS))
+        out.append("")
+        out.append(compare_table(comparison))
+        out.append("")
     for size in data["sizes"]:
         s = size.get("settings") or {}
         out.append("## %s VMs" % size.get("vms"))
@@ -110,6 +250,11 @@ def markdown(data):
                       "-".join("%g" % x for x in s.get("latency_ms") or []) or "no", s.get("initial_replication_per_gb"),
                       s.get("wait_sleep"), s.get("baseline_poll"), size.get("seconds")))
         out.append("")
+        if size.get("appliances"):
+            out.append("Replication appliances: %s%s. VMs per appliance after protect: %s."
+                       % (size.get("appliances"), " (registered before the measured protect, unmeasured: see bench/README.md)"
+                          if size.get("appliances", 1) > 1 else "", _appliances_line(size) or "-"))
+            out.append("")
         for note in size.get("notes") or []:
             out.append("* %s" % note)
         if size.get("notes"):
@@ -133,11 +278,15 @@ def markdown(data):
                     ("ARM requests", "requests", "arm"), ("per VM", "requests", "per_vm"),
                     ("token + metadata requests", None, None), ("429 received", "requests", "throttled_429"),
                     ("5xx received", "requests", "errors_5xx"), ("processes (module runs / scripts)", "processes", None),
-                    ("lower bound, lab s", "lower_bound", "lab_seconds"))
+                    ("lower bound, lab s", "lower_bound", "lab_seconds"),
+                    ("overhead s (wall - lower bound)", "overhead", "seconds"),
+                    ("overhead outside lab requests s", "overhead", "outside_lab_requests_seconds"))
             for label, key, sub in rows:
                 if key is None:
                     vals = [(_get(x, "requests", "identity") or 0) + (_get(x, "requests", "metadata") or 0) if x else None
                             for x in (c, b)]
+                elif key == "overhead":
+                    vals = [_get(_overhead(x, scen), sub) for x in (c, b)]
                 else:
                     vals = [_get(x, key, sub) if sub else _get(x, key) for x in (c, b)]
                 out.append("| %s | %s | %s |" % (label, _num(vals[0]) if not isinstance(vals[0], list) else vals[0],

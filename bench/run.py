@@ -12,8 +12,14 @@ lab time running `--time-scale` times faster than real time. Then, measured one 
 
 then the lab's Azure state is reset and the naive SDK baseline (bench/baseline.py) runs the same scenarios. Each
 step records wall time, controller CPU time and peak memory, the ARM requests by verb and resource type from the
-lab's request log, 429s, module invocations (bench/callback_plugins/bench_counter.py), and its lower bound
-(bench/lowerbound.py). Results: bench/results/<date>.json and .md (sizes of an earlier run of the same name kept).
+lab's request log, 429s, module invocations (bench/callback_plugins/bench_counter.py), its lower bound
+(bench/lowerbound.py) and the controller's overhead (wall - lower bound, the part inside lab requests apart).
+Results: bench/results/<date>.json and .md (sizes of an earlier run of the same name kept); `--compare FILE` adds
+"before -> after" columns against an earlier result file.
+
+Above 200 VMs (`--appliances auto`), the VMs replicate through several appliances (ASR's documented capacity: 200
+protected machines per appliance): an unmeasured set-up step (bench/playbooks/appliances.yml) creates the vault and
+registers them before the measured protect, as people do before they run the protect playbook.
 """
 import argparse
 import datetime
@@ -38,6 +44,15 @@ PASS_RATE = 0.55                # share of generated VMs that pass readiness (th
 VAULT = "rsv-dr-lab"            # the protect playbook's lab default
 DATASTORE = "ds-prod-01"
 BIG_SUBNET = "bench"
+#: protected machines one appliance handles: Microsoft Learn, "Deploy Azure Site Recovery replication appliance -
+#: Modernized", "Sizing and capacity" (plugins/module_utils/_asr/capacity.py MAX_PROTECTED_MACHINES, the same source)
+PER_APPLIANCE = 200
+#: replication appliances one Recovery Services vault takes: Microsoft Learn, "Azure subscription and service limits",
+#: "Site Recovery limits" ("Number of appliances per Recovery Services vault: 250"; its earlier text: "servers")
+PER_VAULT_APPLIANCES = 250
+#: from this size on, at least two appliances (issue 14: 1,000 VMs "over at least two appliances")
+MULTI_APPLIANCE_FROM = 1000
+FIRST_APPLIANCE = "drlab-appliance-01"      # the lab's own (lab/config/azure.yml asr.appliance.name)
 
 
 def _log(msg):
@@ -77,8 +92,13 @@ class Run(object):
         self.vcenter_vms = int(math.ceil(size / PASS_RATE)) + 3
         self.lab = labctl.BenchLab(os.path.join(workdir, "lab"), self.vcenter_vms)
         self.vms = []
+        self.families = {}
         self.plans = []
-        self.result = {"size": size, "vcenter_vms": self.vcenter_vms, "scenarios": {}}
+        self.appliances = appliances_for(args.appliances, size)
+        self.result = {"size": size, "vcenter_vms": self.vcenter_vms, "scenarios": {}, "appliances": self.appliances}
+        if size > self.appliances * PER_APPLIANCE:
+            self.result["notes"] = ["%d VMs over %d appliance(s): more than the documented %d protected machines per "
+                                    "appliance" % (size, self.appliances, PER_APPLIANCE)]
         self.on_step = None
 
     # -- set-up (not measured) -------------------------------------------------------------------------
@@ -97,13 +117,32 @@ class Run(object):
             raise RuntimeError("only %d of %d generated VMs pass readiness; %d needed"
                                % (len(eligible), self.vcenter_vms, self.size))
         self.vms = eligible[:self.size]
+        self.families = _read_json(out + ".families.json") or {}
         self.plans = [{"name": "rp-bench-%02d" % (i // PLAN_SIZE + 1), "vms": self.vms[i:i + PLAN_SIZE]}
                       for i in range(0, len(self.vms), PLAN_SIZE)]
         with open(os.path.join(self.workdir, "vms.json"), "w") as f:
             json.dump(self.vms, f)
         self.result.update(vms=len(self.vms), plans=len(self.plans), setup_seconds=round(time.monotonic() - started, 1))
-        _log("size %d: lab up with %d vCenter VMs, %d selected, %d plan(s)"
-             % (self.size, self.vcenter_vms, len(self.vms), len(self.plans)))
+        _log("size %d: lab up with %d vCenter VMs, %d selected, %d plan(s), %d appliance(s)"
+             % (self.size, self.vcenter_vms, len(self.vms), len(self.plans), self.appliances))
+
+    def appliance_names(self):
+        first = ((self.lab.config().get("asr") or {}).get("appliance") or {}).get("name") or FIRST_APPLIANCE
+        return [first] + ["drlab-appliance-%02d" % i for i in range(2, self.appliances + 1)]
+
+    def prepare_vault(self):
+        """Several appliances: the vault and every appliance registered before the measured protect (unmeasured), as
+        in real life, where people deploy and register the appliances before the protect playbook runs. One
+        appliance: nothing, protect starts from scratch (it creates the vault; the lab's appliance registers by
+        itself)."""
+        if self.appliances < 2:
+            return
+        started = time.monotonic()
+        extra = dict(self.bench_vars(), bench_appliance_names=self.appliance_names())
+        if self._playbook("appliances", os.path.join(BENCH, "playbooks", "appliances.yml"), extra, measured=False):
+            raise RuntimeError("registering %d appliances failed; see %s" % (self.appliances, self._logpath("appliances")))
+        _log("size %d: vault with %d appliances registered in %.1f s"
+             % (self.size, self.appliances, time.monotonic() - started))
 
     def configure(self):
         self.lab.configure(self.args.time_scale, {"initial_replication_per_gb": self.args.ir_per_gb},
@@ -172,6 +211,8 @@ class Run(object):
         out["sim_cpu_seconds"] = round(sim1 - sim0, 2) if sim0 is not None and sim1 is not None else None
         out["requests"] = measure.summarize_requests(summary, entries, len(self.vms))
         out["lower_bound"] = lowerbound.compute(admin, scenario, lab0, lab1)
+        if scenario in ("protect", "rerun"):
+            out["appliances"] = labctl.appliance_load(admin)
         if kind == "collection":
             out["ansible"] = _read_json(counter)
             out["processes"] = (out["ansible"] or {}).get("module_invocations")
@@ -180,11 +221,17 @@ class Run(object):
             out["processes"] = 1
         if res["rc"] != 0:
             out["log_tail"] = _tail(self._logpath(name))
-        _log("size %d %-10s %-8s rc=%s wall %.1fs cpu %.1fs ARM %d (%.1f/VM) 429s %d LB %.0f lab s"
+        _log("size %d %-10s %-8s rc=%s wall %.1fs cpu %.1fs ARM %d (%.1f/VM) 429s %d LB %.0f lab s%s"
              % (self.size, kind, scenario, res["rc"], res["wall_seconds"], res["cpu_seconds"],
                 out["requests"]["arm"], out["requests"]["per_vm"] or 0, out["requests"]["throttled_429"],
-                out["lower_bound"]["lab_seconds"]))
+                out["lower_bound"]["lab_seconds"],
+                " VMs per appliance %s" % out["appliances"] if out.get("appliances") else ""))
         return out
+
+    def protect_vms(self):
+        """The role's protect_vms: the names (with several appliances too: each appliance adds its own credentials and
+        the role finds the push-install credential on them)."""
+        return self.vms
 
     def playbook(self, scenario):
         if scenario in ("protect", "rerun"):
@@ -199,7 +246,7 @@ class Run(object):
 
     def extra_vars(self, scenario):
         if scenario in ("protect", "rerun"):
-            extra = {"protect_vms": self.vms}
+            extra = {"protect_vms": self.protect_vms()}
             if self.subnet:
                 extra.update(protect_target_subnet=self.subnet, protect_test_subnet=self.subnet)
             return extra
@@ -233,28 +280,59 @@ class Run(object):
 
     def bound(self, scenario):
         """The scenario's lower bound: the smaller of the two runs' (neither way can beat it)."""
-        data = self.result["scenarios"][scenario]
-        bounds = [data[k]["lower_bound"]["lab_seconds"] for k in ("collection", "baseline")
-                  if k in data and data[k]["rc"] == 0]
-        lab_lb = min(bounds) if bounds else None
-        data["lower_bound_lab_seconds"] = lab_lb
-        data["lower_bound_seconds"] = round(lab_lb / self.args.time_scale, 2) if lab_lb is not None else None
+        set_bound(self.result["scenarios"][scenario], self.args.time_scale)
 
     def run(self, wanted, baseline):
         try:
             self.setup()
             if not self.args.no_collection:
+                self.prepare_vault()
                 self.result["collection_ok"] = self.run_kind("collection", wanted)
                 if baseline:
                     self.lab.reset()
                     self.configure()
             if baseline:
+                self.prepare_vault()
                 self.result["baseline_ok"] = self.run_kind("baseline", wanted)
         finally:
             self.lab.stop()
         for scenario in self.result["scenarios"]:
             self.bound(scenario)
         return self.result
+
+
+def set_bound(data, time_scale):
+    """A scenario's lower bound - the smaller of the two runs' (neither way can beat it) - and each run's overhead
+    against it (report.overhead)."""
+    bounds = [data[k]["lower_bound"]["lab_seconds"] for k in report.KINDS if k in data and data[k]["rc"] == 0]
+    lab_lb = min(bounds) if bounds else None
+    data["lower_bound_lab_seconds"] = lab_lb
+    data["lower_bound_seconds"] = round(lab_lb / time_scale, 2) if lab_lb is not None else None
+    for kind in report.KINDS:
+        if kind in data:
+            data[kind]["overhead"] = report.overhead(data[kind], data["lower_bound_seconds"])
+
+
+def appliances_for(option, size):
+    """--appliances N|auto for a size: auto = one per PER_APPLIANCE VMs (at least one; at least two from
+    MULTI_APPLIANCE_FROM VMs)."""
+    if option == "auto":
+        count = max(1, int(math.ceil(size / float(PER_APPLIANCE))))
+        return max(2, count) if size >= MULTI_APPLIANCE_FROM else count
+    return int(option)
+
+
+def _appliances_option(value):
+    if value == "auto":
+        return value
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if not 1 <= count <= PER_VAULT_APPLIANCES:
+        raise argparse.ArgumentTypeError("%r: 'auto' or a whole number from 1 to %d (replication appliances per vault, "
+                                         "Microsoft Learn's Site Recovery limits)" % (value, PER_VAULT_APPLIANCES))
+    return value
 
 
 def _read_json(path):
@@ -309,7 +387,15 @@ def parse_args(argv):
     parser.add_argument("--subnet", default="auto",
                         help="subnet for the replicas and test VMs, made as a /20 in the lab's networks (auto: 'bench' "
                              "above 200 VMs, else the seed's /24 'app'; '' for never)")
-    parser.add_argument("--step-timeout", type=float, default=7200.0)
+    parser.add_argument("--appliances", default="auto", type=_appliances_option,
+                        help="replication appliances of the vault: N (1-%d) or auto (default: one per %d VMs, at least "
+                             "2 from %d VMs); with more than one, the vault and the appliances are made before the "
+                             "measured protect (unmeasured)" % (PER_VAULT_APPLIANCES, PER_APPLIANCE, MULTI_APPLIANCE_FROM))
+    parser.add_argument("--step-timeout", type=float, default=7200.0,
+                        help="seconds one measured step may take at most (default 7200)")
+    parser.add_argument("--compare", metavar="JSON", default=None,
+                        help="an earlier result file: adds before -> after columns (wall, ARM requests per VM, module "
+                             "runs, overhead, CPU) and the goal 'wall at most the baseline's'")
     parser.add_argument("--out", default=os.path.join(BENCH, "results"), help="results directory")
     parser.add_argument("--name", default=None, help="results file name (default: today's date)")
     parser.add_argument("--raw-dir", default=None, help="also write each step's request log here")
@@ -331,10 +417,11 @@ class Results(object):
     """bench/results/<name>.json and .md: saved after every step; sizes of earlier runs of the same name are kept
     (the file is read again before each save, so a run of another size at the same time is not lost)."""
 
-    def __init__(self, out, name):
+    def __init__(self, out, name, compare=None):
         self.name = name
         self.json_path = os.path.join(out, name + ".json")
         self.md_path = os.path.join(out, name + ".md")
+        self.compare = compare
         os.makedirs(out, exist_ok=True)
 
     def save(self, result):
@@ -345,17 +432,22 @@ class Results(object):
                 "host": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
                          "ansible": _ansible_version(), "loadavg": [round(x, 2) for x in os.getloadavg()]},
                 "sizes": [sizes[k] for k in sorted(sizes, key=int)]}
+        compare = self.compare or (previous.get("comparison") or {}).get("file")      # kept by later runs of the name
+        before = _read_json(compare) if compare else None
+        if before is not None:
+            data["comparison"] = {"file": compare, "name": before.get("name"),
+                                  "rows": report.compare_rows(data, before)}
         for path, text in ((self.json_path, json.dumps(data, indent=1, sort_keys=True)), (self.md_path, report.markdown(data))):
             with open(path + ".tmp", "w") as f:
                 f.write(text)
             os.replace(path + ".tmp", path)
 
 
-def merge(paths, out, name):
+def merge(paths, out, name, compare=None):
     """Sizes of several result files into one: a size run in both gets the scenarios (collection, baseline) of
     each (the later file wins for the same scenario and kind), e.g. the collection and the baseline of one size
     run at the same time on two labs (--no-collection / --no-baseline)."""
-    results = Results(out, name)
+    results = Results(out, name, compare)
     for path in paths:
         for size in (_read_json(path) or {}).get("sizes") or []:
             current = dict((str(s["size"]), s) for s in (_read_json(results.json_path) or {}).get("sizes") or [])
@@ -364,11 +456,7 @@ def merge(paths, out, name):
                 for scenario, kinds in size["scenarios"].items():
                     target = mine["scenarios"].setdefault(scenario, {})
                     target.update((k, v) for k, v in kinds.items() if k in ("collection", "baseline"))
-                    bounds = [target[k]["lower_bound"]["lab_seconds"] for k in ("collection", "baseline")
-                              if k in target and target[k]["rc"] == 0]
-                    scale = (mine.get("settings") or {}).get("time_scale") or 60.0
-                    target["lower_bound_lab_seconds"] = min(bounds) if bounds else None
-                    target["lower_bound_seconds"] = round(min(bounds) / scale, 2) if bounds else None
+                    set_bound(target, (mine.get("settings") or {}).get("time_scale") or 60.0)
                 for key in ("baseline_ok", "collection_ok"):
                     if key in size:
                         mine[key] = size[key]
@@ -381,15 +469,18 @@ def merge(paths, out, name):
 def main(argv=None):
     args = parse_args(argv)
     started = datetime.datetime.now(datetime.timezone.utc)
-    results = Results(args.out, args.name or started.strftime("%Y-%m-%d"))
+    if args.compare and _read_json(args.compare) is None:
+        _log("--compare %s: not a readable result file" % args.compare)
+        return 2
+    results = Results(args.out, args.name or started.strftime("%Y-%m-%d"), args.compare)
     if args.merge:
-        _log("merged into %s" % merge(args.merge, args.out, results.name))
+        _log("merged into %s" % merge(args.merge, args.out, results.name, args.compare))
         return 0
     workroot = args.workdir or tempfile.mkdtemp(prefix="drasr-bench-")
     settings = {"time_scale": args.time_scale, "latency_ms": list(args.latency) if args.latency else None,
                 "initial_replication_per_gb": args.ir_per_gb, "wait_sleep": args.wait_sleep,
                 "baseline_poll": args.poll,
-                "playbooks": "roles" if args.roles else "bench", "subnet": args.subnet,
+                "playbooks": "roles" if args.roles else "bench", "subnet": args.subnet, "appliances": args.appliances,
                 "scenarios": args.scenarios, "baseline": not args.no_baseline}
     failed = False
     try:
