@@ -211,9 +211,11 @@ def markdown(data):
                "seconds at the lab's time scale); baseline = one VM at a time through the Azure SDK, a GET per VM per "
                "poll (bench/baseline.py). ARM requests exclude token and metadata requests (listed per step below). "
                "\"in lab requests\" = seconds the client spent waiting on the simulator's answers (sum of the request "
-               "durations, injected latency included): the lab runs a job's side effects (vCenter power operations, "
-               "Azure VMs, NICs, disks of every VM) inside the request that brings the job up to date, which at 100+ "
-               "VMs takes real seconds that are the simulator's, not the orchestrator's.")
+               "durations, injected latency included). The lab runs a job's side effects (vCenter power operations, "
+               "Azure VMs, NICs, disks of every VM) at their lab times in a background thread (docs/lab-asr.md, "
+               "\"The background advancer\"); what is left inside requests (the injected latency, rendering big lists, "
+               "work that came due at the same instant as the request) is the simulator's time, not the "
+               "orchestrator's.")
     out.append("")
     out.append("## Summary")
     out.append("")

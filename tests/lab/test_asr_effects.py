@@ -355,6 +355,21 @@ def test_power_off_source_hard_without_tools_or_when_not_graceful(vcsim):
     effects.power_on_source(api)
 
 
+def test_many_sources_power_off_together_each_with_its_outcome(vcsim):
+    """A recovery plan's shutdown step: every VM shut down in one go (guest shutdown with tools, else power off), a
+    missing VM its own error, the others unaffected; a rerun finds them off."""
+    web, batch = _ref(vcsim, "web-01"), _ref(vcsim, "app-batch-01")
+    missing = {"name": "gone", "instance_uuid": "50100000-0000-4000-8000-000000000001"}
+    out = effects.power_off_sources([web, missing, batch])
+    assert out[0] == {"action": "shutdownGuest", "powerState": "poweredOff"}
+    assert out[2] == {"action": "powerOff", "powerState": "poweredOff"}
+    assert out[1]["error"].code == "SourceVmNotFound"
+    assert {effects.source_power_state(r) for r in (web, batch)} == {"poweredOff"}
+    assert effects.power_off_sources([web, batch]) == [{"action": "none", "powerState": "poweredOff"}] * 2
+    effects.power_on_source(web)
+    effects.power_on_source(batch)
+
+
 def test_source_found_by_bios_uuid_and_missing_source(vcsim):
     ref = {"bios_uuid": vcsim["web-02"]["uuid"]}
     assert effects.source_power_state(ref) == "poweredOn"
@@ -513,6 +528,7 @@ def test_without_a_vcenter_source_effects_are_skipped(monkeypatch):
         assert out["skipped"] and "no vCenter" in out["warning"]
     assert effects.source_power_state(ref) is None
     assert effects.delete_vm_in_vcenter(ref) is False
+    assert [o["skipped"] for o in effects.power_off_sources([ref, ref])] == [True, True]
 
 
 def test_a_failed_create_removes_what_it_made(sim):

@@ -95,6 +95,7 @@ class Admin:
                                   "resources": app.store.count_resources(),
                                   "pending_operations": len(app.store.pending_operations()),
                                   "providers": sorted(mod.__name__ for mod in app.engine.modules),
+                                  "background": app.engine.advancer.state() if app.engine.advancer else None,
                                   "resource_types": sorted(rt.full_type for rt in app.engine.types.values())})
         if name == "config":
             if m == "GET":

@@ -28,6 +28,7 @@ DEFAULTS = {
     "faults": {"seed": None, "rules": []},
     "request_log": {"max_entries": 20000},
     "log_requests": False,
+    "background": {"enabled": True, "slice_seconds": 0.25, "max_sleep_seconds": 1.0},   # background.py
     "asr": {                      # Azure Site Recovery (providers/siterecovery); documented in azure.yml
         "appliance": {
             "auto_register": True,
@@ -65,7 +66,8 @@ DEFAULTS = {
 }
 
 #: keys PATCH /_lab/config may change at runtime
-RUNTIME_KEYS = ("retry_after", "page_size", "token_lifetime_seconds", "durations", "log_requests", "asr")
+RUNTIME_KEYS = ("retry_after", "page_size", "token_lifetime_seconds", "durations", "log_requests", "asr",
+                "background")
 
 
 def merge(base, override, _top=True):
@@ -122,6 +124,12 @@ def validate(cfg):
     if cfg["retry_after"] < 1:
         # azure-core treats Retry-After: 0 as absent and falls back to its 30 s polling interval
         raise ValueError("config: retry_after must be >= 1 (0 makes the SDK wait 30 s)")
+    bg = cfg.get("background")
+    if not isinstance(bg, dict) or not isinstance(bg.get("enabled"), bool) or any(
+            not isinstance(bg.get(k), (int, float)) or isinstance(bg.get(k), bool) or bg[k] <= 0
+            for k in ("slice_seconds", "max_sleep_seconds")):
+        raise ValueError("config: background takes enabled (true/false), slice_seconds and max_sleep_seconds "
+                         "(real seconds > 0)")
     for t, spec in (cfg.get("durations") or {}).items():
         if not isinstance(spec, dict) or any(k not in ("put", "patch", "delete", "action") for k in spec):
             raise ValueError("config: durations.%s takes put/patch/delete/action (lab seconds)" % t)

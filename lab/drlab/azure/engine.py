@@ -9,10 +9,15 @@ every type (apiversions.py) and tags as an extension resource on any scope (tags
 """
 import base64
 import bisect
+import cProfile
 import inspect
 import json
 import logging
+import os
+import pstats
 import re
+import threading
+import time
 import traceback
 import uuid
 from urllib.parse import urlencode
@@ -22,6 +27,36 @@ from drlab.azure.rp import ArmError, LroStyle, Paged, ResourceType, not_found
 from drlab.azure.wire import Response
 
 LOG = logging.getLogger("drlab.azure.engine")
+
+#: DRLAB_AZURE_PROFILE=<file>: the simulator's slow requests (over DRLAB_AZURE_PROFILE_MIN_S real seconds,
+#: default 1) profiled (Engine.handle, cProfile): their stats summed in <file>, one line per request in <file>.slow
+_PROFILE_PATH = os.environ.get("DRLAB_AZURE_PROFILE") or None
+_PROFILE_MIN_S = float(os.environ.get("DRLAB_AZURE_PROFILE_MIN_S") or 1.0)
+_PROFILE_STATS = []
+
+
+def _profiled(handle, req):
+    """handle(req) profiled; a slow one's stats are added to DRLAB_AZURE_PROFILE (a measuring aid)."""
+    profile = cProfile.Profile()
+    started = time.monotonic()
+    profile.enable()
+    try:
+        return handle(req)
+    finally:
+        profile.disable()
+        took = time.monotonic() - started
+        if took >= _PROFILE_MIN_S:
+            try:
+                if not _PROFILE_STATS:
+                    _PROFILE_STATS.append(pstats.Stats(profile))
+                else:
+                    _PROFILE_STATS[0].add(profile)
+                _PROFILE_STATS[0].dump_stats(_PROFILE_PATH)
+                with open(_PROFILE_PATH + ".slow", "a", encoding="utf-8") as out:
+                    out.write("%.3f %s %s\n" % (took, req.method, req.path))
+            except OSError:
+                LOG.warning("could not write the profile to %s", _PROFILE_PATH)
+
 
 #: fallback regions when providers/catalog.py is not there
 _FALLBACK_REGIONS = {"westeurope": "West Europe", "northeurope": "North Europe", "eastus": "East US",
@@ -225,6 +260,9 @@ class Engine:
         self.locations = _regions(app.config)
         self.subscriptions = _subscriptions(app)
         self.default_subscription = next(iter(self.subscriptions))
+        self.advancer = None            # the background advancer (background.py), when server.serve started one
+        self._waiting = 0               # requests waiting for (or holding) the store lock
+        self._waiting_lock = threading.Lock()
         from drlab.azure.providers import ProviderError, load_modules
         for module in load_modules():
             self.register_module(module)
@@ -360,7 +398,52 @@ class Engine:
 
     # -- the ARM pipeline -----------------------------------------------------------------------
     def handle(self, req):
-        """An ARM request (authenticated by the caller) -> Response."""
+        """An ARM request (authenticated by the caller) -> Response. With DRLAB_AZURE_PROFILE=<file> set, every
+        request is profiled under the store lock and the slow ones' stats are kept in <file> (a measuring aid).
+        A request waiting for the store lock goes before the background advancer's next slice; a write wakes it
+        (it may have started a job)."""
+        with self._waiting_lock:
+            self._waiting += 1
+        try:
+            if _PROFILE_PATH is None:
+                return self._handle(req)
+            with self.store.lock:
+                return _profiled(self._handle, req)
+        finally:
+            with self._waiting_lock:
+                self._waiting -= 1
+            if req.method != "GET" and self.advancer is not None:
+                self.advancer.wake()
+
+    def let_requests_first(self, limit=5.0):
+        """Wait (at most `limit` s) while requests wait for the store lock: the background advancer's slices come
+        after them."""
+        deadline = time.monotonic() + limit
+        while self._waiting and time.monotonic() < deadline:
+            time.sleep(0.002)
+
+    def background_io(self):
+        """The background advancer's I/O phase, outside the store lock: the providers' `background_io(ctx)` hooks
+        (slow reads that need no lock, e.g. the ASR appliance's vCenter read for a due discovery)."""
+        for module in self.modules:
+            hook = getattr(module, "background_io", None)
+            if hook is not None:
+                hook(self.admin_context())
+
+    def background_slice(self, hooks, deadline):
+        """One slice of the background advancer (drlab/azure/background.py): the providers' `background(ctx,
+        deadline)` hooks in one store transaction; the lab time of the next due work (None: none scheduled)."""
+        next_due = None
+        with self.store.transaction():
+            self.complete_due()
+            ctx = self.admin_context()
+            for hook in hooks:
+                due = hook(ctx, deadline)
+                if due is not None:
+                    next_due = due if next_due is None else min(next_due, due)
+        return next_due
+
+    def _handle(self, req):
         segs = ids.split_path(req.path)
         sub = None
         if len(segs) >= 2 and segs[0].lower() == "subscriptions":

@@ -36,8 +36,15 @@ Addition: optional module-level hooks of a provider module.
 
 * `before_request(ctx, req)`: called for every ARM request, inside its transaction, after the engine
   completed its due operations and checked the subscription, before routing. A provider uses it to
-  bring lazily simulated processes up to `ctx.now()` (the ASR job engine does: no background threads).
-  It must be cheap and return quickly for requests it does not care about (`req.path`).
+  bring lazily simulated processes up to `ctx.now()` (the ASR job engine does). It must be cheap and return
+  quickly for requests it does not care about (`req.path`).
+* `background(ctx, deadline) -> lab epoch | None`: called by the background advancer (drlab/azure/background.py)
+  between requests, in a store transaction with an admin context: do the work due up to `ctx.now()` that
+  `before_request` would do, until `deadline` (time.monotonic(); after at least one step), and answer the lab
+  time of the next due work (now when some is left, None when nothing is scheduled). The request path stays
+  complete on its own (a request still brings everything up to its lab time); this only does it earlier.
+* `background_io(ctx)`: called by the background advancer before each slice, outside the store lock: slow reads
+  that need no lock (the ASR appliance reads vCenter for a due discovery; the slice or a request applies it).
 * `ADMIN_ROUTES = [(method, path_regex, handler)]`: endpoints under `/_lab/` (admin API: loopback, no
   authentication, not in the request log). `path_regex` is matched with `re.fullmatch` and
   `re.IGNORECASE` against the path after `/_lab/`; `handler(ctx, match, body) -> (status, body)` runs

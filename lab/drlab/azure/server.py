@@ -28,6 +28,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from drlab import ca
+from drlab.azure import background
 from drlab.azure import config as configmod
 from drlab.azure import metadata
 from drlab.azure.admin import Admin
@@ -90,6 +91,9 @@ class App:
     def _save_clock(self, clock):
         self.store.meta_set("clock", {"anchor_real": clock.anchor_real, "anchor_lab": clock.anchor_lab,
                                       "time_scale": clock.time_scale})
+        advancer = getattr(getattr(self, "engine", None), "advancer", None)
+        if advancer is not None:        # work may be due now (advance_seconds) or later (another time scale)
+            advancer.wake()
 
     def restore_runtime_config(self):
         """Runtime configuration and the clock's time scale back to their startup values."""
@@ -374,6 +378,7 @@ def serve(settings, state_dir, host, port, config_path=None, ready_stream=sys.st
         server.server_close()
         raise
     server.app = app
+    app.engine.advancer = background.Advancer(app).start()     # due lab work done between requests
     stopping = threading.Event()
 
     def stop(signum, frame):
@@ -389,6 +394,7 @@ def serve(settings, state_dir, host, port, config_path=None, ready_stream=sys.st
         server.serve_forever(poll_interval=0.2)
     finally:
         server.server_close()
+        app.engine.advancer.stop()
         with app.store.lock:
             app.close()
         LOG.info("Azure simulator stopped")

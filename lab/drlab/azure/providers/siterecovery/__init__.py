@@ -9,8 +9,8 @@ result kinds and discovery listeners, checks them and installs them (registry.Re
 the start). Its hooks (drlab/azure/rp.py): `before_request` brings the lazily simulated processes
 (jobs, appliance registration and discovery, initial replication) up to lab time before every
 Microsoft.RecoveryServices / Microsoft.OffAzure request (and the appliance's admin routes);
-`on_start` refuses stored jobs that name an unregistered callback; `on_reset` forgets the
-package's store meta.
+`background` runs the due job transitions between requests (the background advancer); `on_start` refuses stored
+jobs that name an unregistered callback; `on_reset` forgets the package's store meta.
 """
 from drlab.azure.providers.siterecovery import common, fabric, items, jobs, registry, vcenter
 
@@ -37,6 +37,29 @@ def advance(ctx):
     items.advance(ctx)
 
 
+def background_io(ctx):
+    """Engine hook (drlab/azure/rp.py), the background advancer's I/O outside the store lock: a periodic discovery
+    that is due gets its vCenter read now (fabric.read_ahead), applied by whoever brings the appliance up to date
+    first."""
+    fabric.read_ahead(ctx)
+
+
+def background(ctx, deadline):
+    """Engine hook (drlab/azure/rp.py, the background advancer: drlab/azure/background.py): the jobs' transitions
+    due by now, until `deadline` (time.monotonic()), and a periodic discovery read ahead; answers the lab time of
+    the next due work (now when some is left for the next slice; None when nothing is scheduled). Periodic
+    discoveries only at fabric.AHEAD_MIN_SCALE and above (the tests' manual clock keeps them in the requests, exactly
+    when due); the initial replications stay with the requests (cheap)."""
+    if jobs.advance(ctx, deadline):
+        return common.now_epoch(ctx)
+    due = [jobs.next_due(ctx)]
+    if ctx.engine.app.clock.time_scale >= fabric.AHEAD_MIN_SCALE:     # below, discovery stays with the requests
+        fabric.advance(ctx)
+        due.append(fabric.next_sync(ctx))
+    due = [t for t in due if t is not None]
+    return min(due) if due else None
+
+
 def on_start(ctx):
     """Engine hook (drlab/azure/rp.py), before the simulator answers anything: every stored job that may still
     run a callback names registered keys only (registry.check_jobs raises RegistryError otherwise)."""
@@ -49,6 +72,7 @@ def on_reset(store):
     vaults it saw) goes with the resources; the appliance's vCenter link reconnects on next use."""
     store.meta_delete_prefix(META_PREFIX)
     vcenter.reset()
+    fabric.forget_ahead()
 
 
 def before_request(ctx, req):

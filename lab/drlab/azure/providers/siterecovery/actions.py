@@ -252,6 +252,16 @@ def _rediscover(ctx, item):
         fabric.LOG.warning("discovery after a power change failed", exc_info=True)
 
 
+def _discovered_on(ctx, item, outcome):
+    """Whether the appliance's discovery may still show the source VM on after a shutdown: it did something, or
+    the last discovery saw the VM on (a VM found off that discovery already shows off needs no new discovery: a
+    recovery plan's shutdown step discovers once for all its VMs)."""
+    if outcome.get("action") not in (None, "none"):
+        return True
+    machine = fabric.machine_for_item(ctx, item)
+    return machine is None or machine["properties"].get("powerStatus") != "OFF"
+
+
 def _subnet_name(ctx, vnet_id, wanted):
     vnet = ctx.get(vnet_id)
     chosen = providers.subnet(ctx, vnet, None, "subnet") if vnet else None
@@ -608,7 +618,7 @@ def _failover_shutdown(ctx, job, task):
     except ArmError as err:
         outcome = {"warning": "The source machine could not be shut down (%s); the failover continues." % err.message}
     _outcome(ctx, job, task, outcome)
-    if not outcome.get("skipped") and not outcome.get("warning"):
+    if not outcome.get("skipped") and not outcome.get("warning") and _discovered_on(ctx, item, outcome):
         _rediscover(ctx, item)
     item = _item(ctx, task)
     items.stop_replication(ctx, item, jobs.task_end(task))

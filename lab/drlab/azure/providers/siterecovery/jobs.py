@@ -38,6 +38,7 @@ kind); `render()` builds the SDK's `Job` from it.
 import copy
 import logging
 import re
+import time
 import traceback
 
 from drlab.azure import metadata
@@ -74,11 +75,14 @@ class Task:
     until resumed; stage: tasks of a stage run in parallel, stages in order; custom_details: the
     task's `customDetails` (default JobTaskDetails, ManualActionTaskDetails for manual tasks);
     group_details: its `groupTaskCustomDetails` (recovery plan groups); state_description: what a
-    suspended job says while it waits (e.g. "WaitingForStopTestFailover").
+    suspended job says while it waits (e.g. "WaitingForStopTestFailover"); steps: {"callback": key, "offsets":
+    [lab seconds after the task's start, ascending]}: work the task does at its own times before it ends (a
+    recovery plan group's items end at their own times): the engine calls `fn(ctx, job, task, upto, deadline)` when
+    the next offset is due (see `advance`); it records its new `steps_done` in the stored job and returns it.
     """
 
     def __init__(self, name, friendly_name=None, duration=0.0, callback=None, args=None, manual=False, stage=0,
-                 custom_details=None, group_details=None, state_description=None):
+                 custom_details=None, group_details=None, state_description=None, steps=None):
         self.name = name
         self.friendly_name = friendly_name or name
         self.duration = float(duration or 0.0)
@@ -89,12 +93,16 @@ class Task:
         self.custom_details = custom_details
         self.group_details = group_details
         self.state_description = state_description
+        self.steps = dict(steps) if steps else None
 
     def to_dict(self):
-        return {"name": self.name, "friendly_name": self.friendly_name, "duration": self.duration,
-                "callback": self.callback, "args": self.args, "manual": self.manual, "stage": self.stage,
-                "custom_details": self.custom_details, "group_details": self.group_details,
-                "state_description": self.state_description}
+        out = {"name": self.name, "friendly_name": self.friendly_name, "duration": self.duration,
+               "callback": self.callback, "args": self.args, "manual": self.manual, "stage": self.stage,
+               "custom_details": self.custom_details, "group_details": self.group_details,
+               "state_description": self.state_description}
+        if self.steps:
+            out["steps"] = self.steps
+        return out
 
 
 def install(callbacks, results):
@@ -142,6 +150,7 @@ def named_callbacks(job):
     """The callback keys a stored job names: its tasks' callbacks and its on_failure / on_restart hooks."""
     lab = private(job)
     keys = [t.get("callback") for t in lab.get("tasks") or []] + [lab.get("on_failure"), lab.get("on_restart")]
+    keys += [(t.get("steps") or {}).get("callback") for t in lab.get("tasks") or []]
     return {k for k in keys if k}
 
 
@@ -178,7 +187,8 @@ def start_job(ctx, vault_rid, *, scenario, friendly_name, target_id, target_name
     vault = vault_rid if isinstance(vault_rid, str) else vault_rid.id
     vault = ctx.engine.canonical(ctx.parse(vault)).id
     records = [_task_record(ctx, spec, i) for i, spec in enumerate(tasks)]
-    require_callbacks([r["callback"] for r in records] + [on_failure, on_restart], "the %s job" % scenario)
+    require_callbacks([r["callback"] for r in records] + [(r.get("steps") or {}).get("callback") for r in records]
+                      + [on_failure, on_restart], "the %s job" % scenario)
     name = ctx.new_guid()
     job_id = "%s/replicationJobs/%s" % (vault, name)
     start = common.now_epoch(ctx) if start_at is None else float(start_at)
@@ -308,8 +318,16 @@ def _begin_stage(job, when):
             task["state"] = "InProgress"
 
 
+def next_step(task):
+    """The offset (lab seconds after the task's start) of a task's next step (Task steps), or None."""
+    offsets = (task.get("steps") or {}).get("offsets") or []
+    done = task.get("steps_done") or 0
+    return offsets[done] if done < len(offsets) else None
+
+
 def _next_event(job):
-    """(lab time, kind, task) of a running job's next transition, or None (suspended, finished)."""
+    """(lab time, kind, task) of a running job's next transition, or None (suspended, finished). A task's due
+    steps come before its end (and before a later task's end)."""
     if job_state(job) != "InProgress":
         return None
     lab = private(job)
@@ -319,12 +337,19 @@ def _next_event(job):
     automatic = [t for t in tasks if not t["done"] and not t["manual"]]
     if automatic:
         task = min(automatic, key=lambda t: (t["duration"], t["index"]))
+        steps = [(next_step(t), t["index"], t) for t in automatic if next_step(t) is not None]
+        if steps:
+            offset, _index, stepping = min(steps, key=lambda s: (s[0], s[1]))
+            if offset <= task["duration"]:
+                return lab["stage_start"] + offset, "step", stepping
         return lab["stage_start"] + task["duration"], "task", task
     return lab["stage_start"], "suspend", None
 
 
-def advance(ctx):
-    """Run every due job transition up to ctx.now(), oldest first (see the module docstring)."""
+def advance(ctx, deadline=None):
+    """Run every due job transition up to ctx.now(), oldest first (see the module docstring). With a `deadline`
+    (time.monotonic()), stop once it passed after a transition (the background advancer's slices: the rest runs
+    in the next slice, or in the next request) and return True when something due may be left; else False."""
     now = common.now_epoch(ctx)
     for _guard in range(100000):
         best = None
@@ -337,8 +362,23 @@ def advance(ctx):
             if event is not None and event[0] <= now and (best is None or event[0] < best[1][0]):
                 best = (job, event)
         if best is None:
-            return
-        _apply(ctx, best[0], best[1])
+            return False
+        _apply(ctx, best[0], best[1], now, deadline)
+        if deadline is not None and time.monotonic() >= deadline:
+            return True
+    return False
+
+
+def next_due(ctx):
+    """The lab time of the earliest transition of a running job (due or not), or None (none runs, or all wait at a
+    manual action): when the background advancer looks again."""
+    times = []
+    for entry in common.meta_get(ctx, ACTIVE_KEY, []):
+        job = ctx.get(entry["id"])
+        event = _next_event(job) if job is not None else None
+        if event is not None:
+            times.append(event[0])
+    return min(times) if times else None
 
 
 def _forget(ctx, job_id):
@@ -353,14 +393,43 @@ def _job_ctx(ctx, job):
     return ctx.engine.admin_context(subscription_id=sub)
 
 
-def _apply(ctx, job, event):
+def _apply(ctx, job, event, now=None, deadline=None):
     when, kind, task = event
     if kind == "finish":
         _finish(ctx, job, "Succeeded", when)
     elif kind == "suspend":
         _suspend(ctx, job)
+    elif kind == "step":
+        _run_steps(ctx, job, task, when if now is None else now, deadline)
     else:
         _run_task(ctx, job, task, when)
+
+
+def _run_steps(ctx, job, task, upto, deadline):
+    """A task's due steps: `fn(ctx, job, task, upto, deadline)` runs those up to lab time `upto` (at least one,
+    then until `deadline` passed), records its progress (`steps_done`) in the stored job itself, in the same
+    transaction as their effects (each step runs once), and returns it. A step function that raises fails the task
+    and the job."""
+    fn = callback(task["steps"].get("callback"))
+    before = task.get("steps_done") or 0
+    try:
+        if fn is None:
+            raise errors.internal_error("no callback is registered for %r" % task["steps"].get("callback"))
+        done = fn(_job_ctx(ctx, job), job, task, upto, deadline)
+    except ArmError as err:
+        _fail(ctx, ctx.get(job["id"]) or job, task["taskId"], errors.as_asr(err), next_step(task) + task["start"])
+        return
+    except Exception as err:  # pylint: disable=broad-except  # a provider bug must not wedge the engine
+        LOG.error("job %s task %s steps failed:\n%s", job["name"], task["name"], traceback.format_exc())
+        _fail(ctx, ctx.get(job["id"]) or job, task["taskId"], errors.internal_error(err),
+              next_step(task) + task["start"])
+        return
+    if not isinstance(done, int) or done <= before:         # it answers its new steps_done
+        stored = ctx.get(job["id"])
+        if stored is not None and (_task_by_id(stored, task["taskId"]).get("steps_done") or 0) <= before:
+            LOG.error("job %s task %s: its step function made no progress", job["name"], task["name"])
+            _task_by_id(stored, task["taskId"])["steps_done"] = before + 1      # never loop on the same step
+            _save(ctx, stored)
 
 
 def _run_task(ctx, job, task, when):
@@ -492,6 +561,8 @@ def restart(ctx, job):
     for task in lab["tasks"]:
         if not task["done"]:
             task.update({"state": "NotStarted", "start": None, "end": None, "errors": []})
+            if task.get("steps"):       # its steps run again (their function skips what succeeded before)
+                task.update({"steps_done": 0, "step_state": {}})
     lab.update({"end": None, "error_status": None, "status_error": None})
     job["properties"].update({"state": "InProgress", "stateDescription": "InProgress", "endTime": None,
                               "errors": []})

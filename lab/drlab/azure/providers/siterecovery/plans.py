@@ -69,8 +69,9 @@ reprotect may not be allowed]. Then one plan job runs, shaped like ASR's (a real
   [docs: "it stops at the point at which you inserted the manual action"].
 * The items of a Boot group run their item action's whole task list (engineer B's tasks) in parallel
   from the group's start; the group lasts as long as its longest item; the next step starts when the
-  group ended. The lab runs the item's callbacks when the group ends, in the order the item tasks end
-  (lab time stamps are the tasks' own); until then the VM child tasks show NotStarted. ASR differs
+  group ended. The lab runs each item task's callback at its own end (the group task's steps, jobs.Task
+  `steps`: `_group_steps`; what is left when the group ends, `_run_group`), in the order the item tasks end;
+  a VM child task shows InProgress, then Succeeded at its item's end (or Failed at its failure) [U]. ASR differs
   here: it fails every VM over in parallel in "Recovery plan failover" and only starts them per group,
   with a child job per VM and phase [O]; the lab keeps the whole item action per group and names the
   plan job in the VM tasks' jobTask.
@@ -88,6 +89,7 @@ reprotect may not be allowed]. Then one plan job runs, shaped like ASR's (a real
 """
 import copy
 import re
+import time
 
 from drlab.azure import ids
 from drlab.azure.providers.siterecovery import actions, common, effects, errors, fabric, items as item_module, jobs
@@ -862,7 +864,9 @@ class _Builder:
             self.add(jobs.Task("ShutdownAllActionGroup", "All groups shutdown (%d)" % count,
                                common.duration(self.ctx, "plan_shutdown"),
                                callback="plans.shutdown",
-                               args={"runs": [r for _k, runs in shutdown_runs for r in runs], "direction": self.direction},
+                               args={"runs": [{"item": r["item"], "taskId": r["taskId"]}
+                                              for _k, runs in shutdown_runs for r in runs],
+                                     "direction": self.direction},
                                group_details=_group_details("ShutdownAllActionGroup", "Shutdown", children)))
         self.actions(shutdown, "endGroupActions", "All groups shutdown")
         self.actions(failover, "startGroupActions", "All groups failover")
@@ -875,7 +879,8 @@ class _Builder:
                 group_id = "Group%d" % k
                 self.add(jobs.Task(group_id, "%s: %s (%d)" % (label, verb, len(runs)),
                                    max(r["length"] for r in runs), callback="plans.group",
-                                   args={"runs": runs},
+                                   args={"runs": runs}, steps={"callback": "plans.group_steps",
+                                                               "offsets": [e[0] for e in _group_events(runs)]},
                                    group_details=_group_details(group_id, "BootGroup",
                                                                 [_vm_child(None, r) for r in runs])))
             self.actions(group, "endGroupActions", label)
@@ -988,58 +993,120 @@ def _item_failed(ctx, job, run):
         jobs.LOG.exception("plan job %s: failure hook of %s failed", job["name"], run["vm"])
 
 
-def _run_group(ctx, job, task):
-    """A Boot group ended: run its items' task callbacks in the order their tasks ended (the items ran in
-    parallel from the group's start), then show the VM children. A failed item fails the job now that its
-    group is over (the other items of the group completed) [U]. After a job restart, the items that
-    succeeded before are not run again."""
+def _group_events(runs):
+    """[(offset, i, j)]: when (lab seconds after the group's start) task j of item i ends, in the order they run."""
+    return sorted((t["offset_end"], i, j) for i, r in enumerate(runs) for j, t in enumerate(r["tasks"]))
+
+
+def _group_failure(err, task_id, when):
+    """A failed item of a group, kept in the group task's step_state until the group ends (`entry`: its
+    JobErrorDetails, made once so that its ids stay the same from one poll to the next)."""
+    return {"status": err.status, "code": err.asr_code, "message": err.message, "causes": err.possible_causes,
+            "action": err.recommended_action, "arm_code": err.code, "task_id": task_id, "when": when,
+            "entry": err.job_error(task_id, common.to_iso(when))}
+
+
+def _failure_error(failure):
+    return errors.AsrError(failure["status"], failure["code"], failure["message"], failure["causes"],
+                           failure["action"], failure["arm_code"])
+
+
+def _group_steps(ctx, job, task, upto, deadline=None):
+    """A Boot group's items, each at its own lab times: the item task callbacks whose end (the group's start +
+    their offset) is at or before `upto` and not run yet, in order (at least one; with a `deadline`, time.monotonic()
+    value, no more once it passed). An item whose callback raises stops there (its failure is kept for the group's
+    end, `_run_group`); an item whose last task ran shows Succeeded in the group's VM children, the others
+    InProgress. The progress (`steps_done`, `step_state`) is written to the stored job with the children: each
+    callback runs once. Items that succeeded before a job restart (their child Succeeded) are not run again."""
     start = task["start"]
     runs = task["args"]["runs"]
-    before = {c["taskId"]: c for c in (_group_record(ctx, job, task).get("group_details") or {}).get("childTasks", [])}
+    snapshot = ctx.get(job["id"]) or job     # what the item callbacks get: they read its id and re-read to write
+    record = next((t for t in private(snapshot)["tasks"] if t["taskId"] == task["taskId"]), task)
+    before = {c["taskId"]: c for c in (record.get("group_details") or {}).get("childTasks", [])}
     done = {i for i, r in enumerate(runs) if (before.get(r["taskId"]) or {}).get("state") == "Succeeded"}
-    events = sorted((start + t["offset_end"], i, j) for i, r in enumerate(runs) if i not in done
-                    for j, t in enumerate(r["tasks"]))
-    failed = {}
-    for when, i, j in events:
-        if i in failed:
+    events = _group_events(runs)
+    last = {}
+    for k, (_offset, i, _j) in enumerate(events):
+        last[i] = k
+    position = task.get("steps_done") or 0
+    state = dict(task.get("step_state") or {})
+    failed = dict(state.get("failed") or {})
+    finished = set(state.get("finished") or [])
+    while position < len(events) and start + events[position][0] <= upto:
+        if position > (task.get("steps_done") or 0) and deadline is not None and time.monotonic() >= deadline:
+            break
+        offset, i, j = events[position]
+        position += 1
+        when = start + offset
+        if i in done or str(i) in failed:
             continue
         rec = dict(runs[i]["tasks"][j])
         rec.update({"taskId": "%s-%d" % (runs[i]["taskId"], j), "index": j, "state": "InProgress",
                     "start": start + rec["offset_start"], "end": when, "done": False, "errors": []})
         fn = jobs.callback(rec.get("callback"))
-        if fn is None:
-            continue
-        try:
-            fn(ctx, ctx.get(job["id"]), rec)
-        except ArmError as err:
-            failed[i] = (errors.as_asr(err), rec["taskId"], when)
-        except Exception as err:  # pylint: disable=broad-except  # like the engine: a bug fails the item
-            jobs.LOG.exception("plan job %s: item task %s failed", job["name"], rec["name"])
-            failed[i] = (errors.internal_error(err), rec["taskId"], when)
-    for i in failed:
-        _item_failed(ctx, job, runs[i])
+        if fn is not None:
+            try:
+                fn(ctx, snapshot, rec)
+            except ArmError as err:
+                failed[str(i)] = _group_failure(errors.as_asr(err), rec["taskId"], when)
+                continue
+            except Exception as err:  # pylint: disable=broad-except  # like the engine: a bug fails the item
+                jobs.LOG.exception("plan job %s: item task %s failed", job["name"], rec["name"])
+                failed[str(i)] = _group_failure(errors.internal_error(err), rec["taskId"], when)
+                continue
+        if last[i] == position - 1:
+            finished.add(i)
 
-    def update(details):
-        children = []
-        for i, r in enumerate(runs):
-            if i in done:
-                children.append(before[r["taskId"]])
-            elif i in failed:
-                err, task_id, when = failed[i]
-                children.append(_vm_child(job["id"], r, "Failed", start, when,
-                                          [err.job_error(task_id, common.to_iso(when))]))
-            else:
-                children.append(_vm_child(job["id"], r, "Succeeded", start, start + r["length"]))
-        details["childTasks"] = children
-    _set_group_children(ctx, job["id"], task["taskId"], update)
+    stored = ctx.get(job["id"])
+    if stored is None:          # the vault went with its jobs
+        return position
+    for record in private(stored)["tasks"]:
+        if record["taskId"] != task["taskId"]:
+            continue
+        record["steps_done"] = position
+        record["step_state"] = {"failed": failed, "finished": sorted(finished)}
+        if record.get("group_details"):
+            record["group_details"]["childTasks"] = _children(job["id"], runs, start, before, done, failed,
+                                                              finished)
+    ctx.put(stored["id"], stored)
+    return position
+
+
+def _children(job_id, runs, start, before, done, failed, finished):
+    """The VM children of a Boot group: what succeeded before a restart as it was, a failed item Failed at its
+    failure, an item whose tasks all ran Succeeded at its end, the others InProgress since the group's start."""
+    children = []
+    for i, r in enumerate(runs):
+        if i in done:
+            children.append(before[r["taskId"]])
+        elif str(i) in failed:
+            failure = failed[str(i)]
+            children.append(_vm_child(job_id, r, "Failed", start, failure["when"], [failure["entry"]]))
+        elif i in finished:
+            children.append(_vm_child(job_id, r, "Succeeded", start, start + r["length"]))
+        else:
+            children.append(_vm_child(job_id, r, "InProgress", start))
+    return children
+
+
+def _run_group(ctx, job, task):
+    """A Boot group ended: its items' task callbacks not run yet run now (`_group_steps` ran the earlier ones at
+    their own times: the items ran in parallel from the group's start), in the order their tasks ended. A failed
+    item fails the job now that its group is over (the other items of the group completed) [U]; its item action's
+    failure hook runs. After a job restart, the items that succeeded before are not run again."""
+    _group_steps(ctx, job, task, float("inf"))
+    record = _group_record(ctx, job, task)
+    failed = (record.get("step_state") or {}).get("failed") or {}
+    runs = task["args"]["runs"]
+    for i in sorted(failed, key=int):
+        _item_failed(ctx, job, runs[int(i)])
     if failed:
-        first = min(failed.values(), key=lambda f: f[2])
+        ordered = sorted(failed.values(), key=lambda f: f["when"])
         stored = ctx.get(job["id"])
-        for err, task_id, when in failed.values():
-            if err is not first[0]:
-                stored["properties"]["errors"].append(err.job_error(task_id, common.to_iso(when)))
+        for failure in ordered[1:]:
+            stored["properties"]["errors"].append(failure["entry"])
         ctx.put(stored["id"], stored)
-        raise first[0]
+        raise _failure_error(ordered[0])
 
 
 def _source_of(ctx, item):
@@ -1059,16 +1126,18 @@ def _shutdown(ctx, job, task):
     start, end = task["start"], jobs.task_end(task)
     outcomes = {}
     if task["args"].get("direction") == "PrimaryToRecovery":
-        for run in task["args"]["runs"]:
-            item = ctx.get(run["item"])
-            if item is None:
-                continue
-            try:
-                outcome = effects.power_off_source(_source_of(ctx, item))
-            except ArmError as err:
+        present = [(run, item) for run, item in ((r, ctx.get(r["item"])) for r in task["args"]["runs"]) if item]
+        try:        # all at once (started together, awaited together), not one VM after the other
+            results = effects.power_off_sources([_source_of(ctx, item) for _run, item in present])
+        except ArmError as err:
+            results = [{"error": err}] * len(present)
+        for (run, _item), outcome in zip(present, results):
+            if outcome.get("error") is not None:
                 outcome = {"warning": "The source machine could not be shut down (%s); the failover continues."
-                                      % err.message}
+                                      % outcome["error"].message}
             outcomes[_shutdown_task_id(run)] = outcome
+        if any(o.get("action") not in (None, "none") for o in outcomes.values()):
+            _rediscover(ctx, private(job)["vault"])      # once for all: the items' shutdown tasks find it current
 
     def child(c):
         warning = (outcomes.get(c["taskId"]) or {}).get("warning")
@@ -1091,6 +1160,14 @@ def _shutdown(ctx, job, task):
     _set_group_children(ctx, job["id"], task["taskId"], update)
 
 
+def _rediscover(ctx, vault):
+    """The appliance's discovery sees the power changes now (its agents report them; the lab syncs)."""
+    try:
+        fabric.sync(ctx, vault)
+    except Exception:  # pylint: disable=broad-except  # discovery is best effort here, its own health shows it
+        fabric.LOG.warning("discovery after the plan's shutdown failed", exc_info=True)
+
+
 def _finalize(ctx, job, task):
     """Finalizing the recovery plan: nothing left to do (the plan's state is derived from its items)."""
 
@@ -1107,6 +1184,7 @@ def nested_callbacks(task):
 
 #: the job task callbacks of this module (keys stored with the jobs; installed by registry.py)
 CALLBACKS = {"plans.store": _store_plan, "plans.delete": _delete_plan, "plans.group": _run_group,
+             "plans.group_steps": _group_steps,
              "plans.shutdown": _shutdown, "plans.finalize": _finalize}
 
 for _handler in (put_plan, patch_plan, delete_plan, plan_action):
