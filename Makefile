@@ -18,7 +18,7 @@ demo: setup
 # Two workers, a test file each at a time: the long lab-bound files (integration targets, lifecycle, faults) run
 # beside the rest, each worker with its own private lab.
 test: setup
-	$(PY) -m pytest -p no:cacheprovider -n 2 --dist loadfile tests
+	$(PY) -m pytest -p no:cacheprovider -n 2 --dist loadfile --durations=40 tests
 
 unit: setup
 	$(PY) -m pytest -p no:cacheprovider tests/unit

@@ -294,8 +294,8 @@ class BatchRun(Run):
 
     def refresh(self):
         super().refresh()
-        todo = [t for t in self.targets if t.kind == "item"]
-        fresh = self.vault.get_items([t.resource for t in todo])
+        todo = self.moved()
+        fresh = self.vault.get_items([t.resource for t in todo]) if todo else {}
         for target in todo:
             target.resource = fresh.get(target.resource["id"].lower(), target.resource)
 

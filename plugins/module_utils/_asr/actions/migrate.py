@@ -110,8 +110,9 @@ class SwitchRun(Run):
 
     def refresh(self):
         super().refresh()
-        fresh = self.vault.get_items([t.resource for t in self.targets])
-        for target in self.targets:
+        targets = self.moved()
+        fresh = self.vault.get_items([t.resource for t in targets]) if targets else {}
+        for target in targets:
             target.resource = fresh.get(target.resource["id"].lower(), target.resource)
 
     def _after(self, target, predicted):

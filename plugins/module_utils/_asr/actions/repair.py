@@ -129,8 +129,8 @@ class FactsRun(Run):
 
     def refresh(self):
         super().refresh()
-        targets = [t for t in self.targets if t.kind == "item"]
-        fresh = self.vault.get_items([t.resource for t in targets])
+        targets = self.moved()
+        fresh = self.vault.get_items([t.resource for t in targets]) if targets else {}
         for target in targets:
             target.resource = fresh.get(target.resource["id"].lower(), target.resource)
 

@@ -382,7 +382,18 @@ class Run(pipeline.Work):
         waiter.until(look, "%d items to be protected" % len(todo))
 
     # -- report -----------------------------------------------------------------------------------------------
+    def moved(self, targets=None):
+        """The targets of `targets` (default: every item) that may have changed since they were read: something was
+        sent for them, or a job of theirs was awaited. The others are reported as read (nothing to read again)."""
+        return [t for t in (self.targets if targets is None else targets)
+                if t.kind == "item" and (t.changed or t.job or t.action != "none")]
+
     def refresh(self):
+        """Read the targets again for the report, when anything may have changed (a rerun with nothing to do reports
+        what it read)."""
+        everything = self.targets + ([self.plan] if self.plan and self.plan not in self.targets else [])
+        if not any(t.changed or t.job or t.action != "none" for t in everything):
+            return
         self.vault.forget("items", "plans")
         fresh = dict((i["id"].lower(), i) for i in self.vault.protected_items())
         for target in self.targets + ([self.plan] if self.plan and self.plan not in self.targets else []):
