@@ -244,8 +244,11 @@ def _outcome(ctx, job, task, outcome):
         warn(ctx, job, task, outcome["warning"])
 
 
-def _rediscover(ctx, item):
-    """The appliance's discovery sees a power change now (its agents report it; the lab syncs)."""
+def _rediscover(ctx, item, power=None):
+    """The appliance's discovery sees a power change now (its agents report it; the lab syncs). With `power` ("ON",
+    "OFF": the outcome of the lab's own power operation), only the item's machine is updated (fabric.power_seen)."""
+    if power is not None and fabric.power_seen(ctx, item, power):
+        return
     try:
         fabric.sync(ctx, common.vault_id_of(item["id"]))
     except Exception:  # pylint: disable=broad-except  # discovery is best effort here, its own health shows it
@@ -619,7 +622,7 @@ def _failover_shutdown(ctx, job, task):
         outcome = {"warning": "The source machine could not be shut down (%s); the failover continues." % err.message}
     _outcome(ctx, job, task, outcome)
     if not outcome.get("skipped") and not outcome.get("warning") and _discovered_on(ctx, item, outcome):
-        _rediscover(ctx, item)
+        _rediscover(ctx, item, "OFF")
     item = _item(ctx, task)
     items.stop_replication(ctx, item, jobs.task_end(task))
     _record(item, "failover")["source_shutdown"] = outcome
@@ -786,7 +789,7 @@ def _cancel_shutdown(ctx, job, task):
         outcome = {"warning": "The on-premises machine could not be shut down (%s)." % err.message}
     _outcome(ctx, job, task, outcome)
     if not outcome.get("skipped"):
-        _rediscover(ctx, item)
+        _rediscover(ctx, item, None if outcome.get("warning") else "OFF")
 
 
 def _cancel_start(ctx, job, task):
@@ -1014,7 +1017,7 @@ def _failback_start(ctx, job, task):
                                "Check the virtual machine in vCenter and retry the job.") from None
     _outcome(ctx, job, task, outcome)
     if not outcome.get("skipped"):
-        _rediscover(ctx, item)
+        _rediscover(ctx, item, None if outcome.get("warning") else "ON")
     item = _item(ctx, task)
     when = common.to_iso(jobs.task_end(task))
     point = _record(item, "failback").get("point") or {}
