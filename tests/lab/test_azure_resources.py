@@ -150,7 +150,8 @@ def no_appliance(azure_sim):
     azure_sim.admin.patch_config(asr={"appliance": {"auto_register": True}})
 
 
-def test_generic_resource_lists_and_filters(azure_sim, rm, rs, no_appliance):
+@pytest.mark.usefixtures("no_appliance")
+def test_generic_resource_lists_and_filters(azure_sim, rm, rs):
     name = _name("rg-generic")
     rm.resource_groups.create_or_update(name, {"location": LOCATION})
     _vault(rs, name, "va", tags={"role": "dr"})
