@@ -305,6 +305,43 @@ class AsrLab:
         return self.sim.admin.call("POST", "appliance/agents", {
             "action": action, "identity": ident, "agentVersion": version, "csType": "CSPrime", "config": config})
 
+    def protect(self, prefix, vms, disk_gb=10):
+        """VMs created in vCenter, their agents registered, protected with a new InMageRcm policy `<prefix>-policy`
+        (associated as `<prefix>-mapping`) until initial replication is done (lab time advanced by hand: use with
+        asr_manual_clock). Returns the policy."""
+        policy = self.asr.replication_policies.begin_create(self.rg, self.vault, prefix + "-policy", {"properties": {
+            "providerSpecificInput": {"instanceType": "InMageRcm", "recoveryPointHistoryInMinutes": 1440,
+                                      "crashConsistentFrequencyInMinutes": 5, "appConsistentFrequencyInMinutes": 60,
+                                      "enableMultiVmSync": "true"}}})
+        self.advance(60)
+        policy = policy.result()
+        mapping = self.asr.replication_protection_container_mappings.begin_create(
+            self.rg, self.vault, self.fabric, self.container, prefix + "-mapping",
+            {"properties": {"targetProtectionContainerId": "Microsoft Azure", "policyId": policy.id,
+                            "providerSpecificInput": {"instanceType": "InMageRcm"}}})
+        self.advance(60)
+        mapping.result()
+        pollers = []
+        for vm in vms:
+            self.create_vm(vm, disk_gb=disk_gb)
+            self.register_agent(vm)
+            machine = self.machine(vm)
+            pollers.append(self.asr.replication_protected_items.begin_create(
+                self.rg, self.vault, self.fabric, self.container, vm, {"properties": {
+                    "policyId": policy.id, "providerSpecificDetails": {
+                        "instanceType": "InMageRcm", "fabricDiscoveryMachineId": machine["id"],
+                        "processServerId": self.process_server_id, "targetResourceGroupId": self.target_rg_id,
+                        "targetNetworkId": self.recovery_vnet_id, "targetSubnetName": "app",
+                        "testNetworkId": self.test_vnet_id, "testSubnetName": "default", "targetVmName": vm + "-dr",
+                        "targetVmSize": "Standard_D2s_v3",
+                        "disksDefault": {"logStorageAccountId": self.storage_account_id,
+                                         "diskType": "Standard_LRS"}}}}))
+        self.advance(300)
+        for poller in pollers:
+            poller.result()
+        self.advance(300 + 45 * disk_gb + 3600)
+        return policy
+
     def restart(self):
         """Restart the Azure simulator (same port and state). It starts at its configured time scale: the
         scale the lab ran at is set again, so a module's clock (asr_manual_clock) survives the restart."""

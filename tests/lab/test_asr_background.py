@@ -219,38 +219,9 @@ PLAN = "bg-plan"
 
 @pytest.fixture(scope="module")
 def protected(asr_lab, asr_manual_clock):
-    """Four VMs protected with an InMageRcm policy (the lab_plans set-up of test_asr_plans.py)."""
+    """Four VMs protected with an InMageRcm policy (AsrLab.protect)."""
     lab = asr_lab
-    policy = lab.asr.replication_policies.begin_create(lab.rg, lab.vault, "bg-policy", {"properties": {
-        "providerSpecificInput": {"instanceType": "InMageRcm", "recoveryPointHistoryInMinutes": 1440,
-                                  "crashConsistentFrequencyInMinutes": 5, "appConsistentFrequencyInMinutes": 60,
-                                  "enableMultiVmSync": "true"}}})
-    lab.advance(60)
-    policy = policy.result()
-    mapping = lab.asr.replication_protection_container_mappings.begin_create(
-        lab.rg, lab.vault, lab.fabric, lab.container, "bg-mapping",
-        {"properties": {"targetProtectionContainerId": "Microsoft Azure", "policyId": policy.id,
-                        "providerSpecificInput": {"instanceType": "InMageRcm"}}})
-    lab.advance(60)
-    mapping.result()
-    pollers = []
-    for vm in VMS:
-        lab.create_vm(vm, disk_gb=10)
-        lab.register_agent(vm)
-        machine = lab.machine(vm)
-        pollers.append(lab.asr.replication_protected_items.begin_create(
-            lab.rg, lab.vault, lab.fabric, lab.container, vm, {"properties": {
-                "policyId": policy.id, "providerSpecificDetails": {
-                    "instanceType": "InMageRcm", "fabricDiscoveryMachineId": machine["id"],
-                    "processServerId": lab.process_server_id, "targetResourceGroupId": lab.target_rg_id,
-                    "targetNetworkId": lab.recovery_vnet_id, "targetSubnetName": "app",
-                    "testNetworkId": lab.test_vnet_id, "testSubnetName": "default", "targetVmName": vm + "-dr",
-                    "targetVmSize": "Standard_D2s_v3",
-                    "disksDefault": {"logStorageAccountId": lab.storage_account_id, "diskType": "Standard_LRS"}}}}))
-    lab.advance(300)
-    for poller in pollers:
-        poller.result()
-    lab.advance(300 + 45 * 10 + 3600)
+    lab.protect("bg", VMS)
     item_ids = {vm: "%s/replicationProtectedItems/%s" % (lab.container_id, vm) for vm in VMS}
     assert {lab.arm("GET", i).json()["properties"]["protectionState"] for i in item_ids.values()} == {"Protected"}
     return lab, item_ids

@@ -391,36 +391,7 @@ def lab_plans(asr_lab, asr_manual_clock):
     """Three VMs (agents registered) protected with an InMageRcm policy, recovery points an hour deep;
     lab time only moves when a test advances it (asr_manual_clock)."""
     lab = asr_lab
-    policy = lab.asr.replication_policies.begin_create(lab.rg, lab.vault, "plans-policy", {"properties": {
-        "providerSpecificInput": {"instanceType": "InMageRcm", "recoveryPointHistoryInMinutes": 1440,
-                                  "crashConsistentFrequencyInMinutes": 5, "appConsistentFrequencyInMinutes": 60,
-                                  "enableMultiVmSync": "true"}}})
-    lab.advance(60)
-    policy = policy.result()
-    mapping = lab.asr.replication_protection_container_mappings.begin_create(
-        lab.rg, lab.vault, lab.fabric, lab.container, "plans-mapping",
-        {"properties": {"targetProtectionContainerId": "Microsoft Azure", "policyId": policy.id,
-                        "providerSpecificInput": {"instanceType": "InMageRcm"}}})
-    lab.advance(60)
-    mapping.result()
-    pollers = []
-    for vm in VMS:
-        lab.create_vm(vm, disk_gb=10)
-        lab.register_agent(vm)
-        machine = lab.machine(vm)
-        pollers.append(lab.asr.replication_protected_items.begin_create(
-            lab.rg, lab.vault, lab.fabric, lab.container, vm, {"properties": {
-                "policyId": policy.id, "providerSpecificDetails": {
-                    "instanceType": "InMageRcm", "fabricDiscoveryMachineId": machine["id"],
-                    "processServerId": lab.process_server_id, "targetResourceGroupId": lab.target_rg_id,
-                    "targetNetworkId": lab.recovery_vnet_id, "targetSubnetName": "app",
-                    "testNetworkId": lab.test_vnet_id, "testSubnetName": "default", "targetVmName": vm + "-dr",
-                    "targetVmSize": "Standard_D2s_v3",
-                    "disksDefault": {"logStorageAccountId": lab.storage_account_id, "diskType": "Standard_LRS"}}}}))
-    lab.advance(300)
-    for poller in pollers:
-        poller.result()
-    lab.advance(300 + 45 * 10 + 3600)
+    lab.protect("plans", VMS)
     out = Plans(lab)
     assert [out.item(vm)["protectionState"] for vm in VMS] == ["Protected"] * 3
     return out

@@ -379,28 +379,33 @@ AHEAD_MIN_SCALE = 10.0
 AHEAD_TTL = 30.0
 
 
-def _due_sites(ctx):
-    """[(site id, vault id)] whose periodic discovery is due by now."""
+def _scheduled(ctx):
+    """[(site id, vault id, lab time its periodic discovery is due)] of the sites whose vault exists (the site of a
+    deleted vault is never discovered again): the one schedule advance, the read-ahead and the background advancer
+    go by."""
     interval = float(common.appliance_setting(ctx, "discovery_interval_seconds") or 0)
-    now = common.now_epoch(ctx)
+    if interval <= 0:
+        return []
     out = []
     for site_id in common.meta_get(ctx, SITES_KEY, []):
         site = ctx.get(site_id)
         if site is None:
             continue
-        last = private(site).get("last_sync")
-        if interval > 0 and last is not None and now - last >= interval:
-            out.append((site_id, private(site).get("vault")))
+        last, vault = private(site).get("last_sync"), private(site).get("vault")
+        if last is not None and ctx.get(vault) is not None:
+            out.append((site_id, vault, last + interval))
     return out
+
+
+def _due_sites(ctx):
+    """[(site id, vault id)] whose periodic discovery is due by now."""
+    now = common.now_epoch(ctx)
+    return [(site_id, vault) for site_id, vault, due in _scheduled(ctx) if due <= now]
 
 
 def next_sync(ctx):
     """The lab time of the next periodic discovery (None: none scheduled)."""
-    interval = float(common.appliance_setting(ctx, "discovery_interval_seconds") or 0)
-    if interval <= 0:
-        return None
-    times = [private(site)["last_sync"] + interval for site in (ctx.get(s) for s in common.meta_get(ctx, SITES_KEY, []))
-             if site is not None and private(site).get("last_sync") is not None]
+    times = [due for _site, _vault, due in _scheduled(ctx)]
     return min(times) if times else None
 
 
@@ -714,21 +719,15 @@ CALLBACKS = {"asr.fabric.register": _register_callback, "asr.fabric.discover": _
 def advance(ctx, req=None):
     """Auto-registration of new vaults, periodic discovery syncs (called before ASR requests)."""
     _auto_register(ctx)
-    interval = float(common.appliance_setting(ctx, "discovery_interval_seconds") or 0)
-    now = common.now_epoch(ctx)
+    sites = common.meta_get(ctx, SITES_KEY, [])
+    live = [s for s in sites if ctx.get(s) is not None]
+    if len(live) != len(sites):
+        common.meta_set(ctx, SITES_KEY, live)
     ahead = []
-    for site_id in common.meta_get(ctx, SITES_KEY, []):
-        site = ctx.get(site_id)
-        if site is None:
-            common.meta_set(ctx, SITES_KEY, [s for s in common.meta_get(ctx, SITES_KEY, [])
-                                             if not common.same_id(s, site_id)])
-            continue
-        last = private(site).get("last_sync")
-        vault = private(site).get("vault")
-        if interval > 0 and last is not None and now - last >= interval and ctx.get(vault) is not None:
-            if not ahead:
-                ahead.append(_take_ahead())     # read ahead by the background advancer (or under way), else None
-            sync(ctx, vault, ahead[0])
+    for _site_id, vault in _due_sites(ctx):
+        if not ahead:
+            ahead.append(_take_ahead())     # read ahead by the background advancer (or under way), else None
+        sync(ctx, vault, ahead[0])
 
 
 def _auto_register(ctx):
