@@ -17,7 +17,7 @@ import time
 import urllib.request
 
 from drlab import ca, guests, procs
-from drlab.settings import REPO_ROOT, get_settings
+from drlab.settings import REPO_ROOT, get_settings, venv_bin
 
 AZURE = "azure-sim"
 VCENTER = "vcsim-lab"
@@ -159,7 +159,7 @@ def write_inventory(settings):
     lab_vars.update(seed.inventory_vars(settings))
     inventory = {"all": {
         "hosts": {"localhost": {"ansible_connection": "local",
-                                "ansible_python_interpreter": os.path.join(REPO_ROOT, ".venv", "bin", "python")}},
+                                "ansible_python_interpreter": venv_bin("python")}},
         "children": guests.inventory_group(settings),
         "vars": lab_vars}}
     path = settings.path("ansible", "inventory.yml")

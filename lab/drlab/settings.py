@@ -13,6 +13,12 @@ def _env(name, default):
     return os.environ.get("DRLAB_" + name, default)
 
 
+def venv_bin(name):
+    """A program of the virtualenv that runs ansible against the lab: the project's .venv, or DRLAB_VENV
+    (the oldest-SDK lane runs the lifecycle with .venv-oldest: scripts/oldest-sdks)."""
+    return os.path.join(_env("VENV", os.path.join(REPO_ROOT, ".venv")), "bin", name)
+
+
 @dataclass(frozen=True)
 class Settings:
     state_dir: str = field(default_factory=lambda: os.path.abspath(_env("STATE_DIR", os.path.join(REPO_ROOT, ".lab"))))

@@ -30,6 +30,7 @@ import subprocess
 import time
 
 import pytest
+from drlab.settings import venv_bin
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -96,7 +97,7 @@ class Lifecycle(object):
         return str(path)
 
     def command(self, name, extra, *args):
-        return [os.path.join(ROOT, ".venv", "bin", "ansible-playbook"), "-i", self.playbook.inventory,
+        return [venv_bin("ansible-playbook"), "-i", self.playbook.inventory,
                 os.path.join(ROOT, "playbooks", name), "-e", "@" + self.vars_file(extra)] + list(args)
 
     def run(self, name, extra=None, *args, ok=True):
@@ -238,7 +239,7 @@ class Lifecycle(object):
 
     def lab_vm(self, *args):
         script = os.path.join(ROOT, "tests", "integration", "targets", "setup_asr_protected", "files", "lab_vm.py")
-        result = subprocess.run([os.path.join(ROOT, ".venv", "bin", "python"), script] + list(args), env=self.lab_env,
+        result = subprocess.run([venv_bin("python"), script] + list(args), env=self.lab_env,
                                 capture_output=True, text=True, timeout=120, check=True)
         return json.loads(result.stdout)
 

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 
-from drlab.settings import REPO_ROOT
+from drlab.settings import REPO_ROOT, venv_bin
 
 ROOT = REPO_ROOT
 
@@ -80,7 +80,7 @@ class Playbook(object):
         return env
 
     def run_playbook(self, path, *args, timeout=1200):
-        cmd = [os.path.join(ROOT, ".venv", "bin", "ansible-playbook"), "-i", self.inventory, str(path)] + list(args)
+        cmd = [venv_bin("ansible-playbook"), "-i", self.inventory, str(path)] + list(args)
         # stdin from /dev/null: ansible refuses a non-blocking stdin (as a CI runner may hand down)
         return subprocess.run(cmd, env=self.env(), capture_output=True, text=True, timeout=timeout, check=False,
                               stdin=subprocess.DEVNULL)
