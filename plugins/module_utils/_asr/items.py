@@ -37,7 +37,7 @@ from ansible_collections.dr.asr.plugins.module_utils._asr.common import (
 from ansible_collections.dr.asr.plugins.module_utils._asr.state import (
     item_facts, job_view, phase, replicates_to_azure, state_progress)
 from ansible_collections.dr.asr.plugins.module_utils._asr.jobs import FINAL_STATES
-from ansible_collections.dr.asr.plugins.module_utils._asr.tracker import Entry, JobTracker
+from ansible_collections.dr.asr.plugins.module_utils._asr.tracker import Entry, JobTracker, Start
 
 IDENTITY = ("name", "instance_uuid", "bios_uuid")
 # options a VM entry of `vms` may override; the top-level value is every VM's default
@@ -759,6 +759,7 @@ class Batch(pipeline.Work):
         """Send every planned write (one request each, no poller); the job name is kept per VM."""
         ops = self.vault.client.replication_protected_items
         rg, name = self.vault.resource_group, self.vault.name
+        starts, writes = [], []
         for target in self.targets:
             write, target.write = target.write, None
             if write is None or target.error is not None:
@@ -772,9 +773,13 @@ class Batch(pipeline.Work):
             else:
                 path = item_path(target.item)
                 begin, what = ops.begin_delete, "Disabling replication of %s" % target.label
+            starts.append(Start(target, begin, what, (rg, name) + tuple(path) + (target.body,),
+                                lambda t=target, w=write: self._own_job(t, w)))
+            writes.append((target, write))
+        if starts:
             self.touch()
-            self.tracker.start(target, begin, what, rg, name, path[0], path[1], path[2], target.body,
-                               recover=lambda t=target, w=write: self._own_job(t, w))
+        self.tracker.start_each(starts)
+        for target, write in writes:
             if target.error is not None:
                 target.changed = target.changed and write != target.action
         if any(t.job for t in self.targets):
@@ -784,9 +789,10 @@ class Batch(pipeline.Work):
         """After an uncertain failure to write: the job the VM's item runs for that write now, or None. The item's
         currentScenario names it; else (the item is not listed yet, or shows no job yet, or could not be read) the
         vault's job list: the newest running job of that write whose target is the VM (its name, or its item's name,
-        id or internal id: ASR's 409 names the item)."""
+        id or internal id: ASR's 409 names the item). Each look lists the items again (the write may have changed them)."""
         action = WRITE_ACTIONS[write]
         scenario_action = self.provider.item.scenario_action
+        self.touch()
         try:
             item = self.items(fresh=True).of(target.machine) if target.machine is not None else None
         except DrAsrError:

@@ -6,6 +6,7 @@ jobs here.
 
     tracker = JobTracker(vault, params)              # one per module run: its deadline is wait_timeout from now
     tracker.start(entry, begin, what, *args, recover=...)   # entry.job = the job ASR started (no SDK poller)
+    tracker.start_each([Start(entry, begin, what, args, recover), ...])   # many entries, CONCURRENCY at a time
     tracker.wait(entries)                            # together: one GET for one job, one vault-wide list per poll
     tracker.look(entries)                            # one look without waiting (wait=false)
     tracker.attach(targets, what)                    # wait for jobs an earlier, interrupted run left running
@@ -24,13 +25,20 @@ a policy or plan write): the tracker sets its `job` and `job_facts`, and its `er
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import namedtuple
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.dr.asr.plugins.module_utils._errors import AzureError, WaitTimeout
 from ansible_collections.dr.asr.plugins.module_utils._waiter import Waiter
 from ansible_collections.dr.asr.plugins.module_utils._asr import jobs
 from ansible_collections.dr.asr.plugins.module_utils._asr.common import props
 from ansible_collections.dr.asr.plugins.module_utils._asr.state import suspended_task
+
+
+#: one write of start_each: start(entry, begin, what, *args, recover=recover)
+Start = namedtuple("Start", "entry begin what args recover")
 
 
 class Entry(object):
@@ -110,6 +118,37 @@ class JobTracker(object):
         if self.first_started is None and entry.job:
             self.first_started = entry.job
         return entry.job
+
+    #: action requests in flight at once (one per VM: ASR answers each with 202 and a job; 500 VMs one at a time
+    #: spend minutes in round trips alone)
+    CONCURRENCY = 8
+
+    def start_each(self, starts):
+        """start() for each Start, in order until one of them started a job - the first job's start is the earliest
+        start the waits look for (since()), so it is sent alone - then CONCURRENCY at a time. A recovery after an
+        uncertain answer (it reads the vault and its jobs) runs one at a time. An error that is not an Azure error
+        (a bug) is raised once every write was sent."""
+        starts = list(starts)
+        while starts and self.first_started is None:
+            item = starts.pop(0)
+            self.start(item.entry, item.begin, item.what, *item.args, recover=item.recover)
+        if len(starts) <= 1:
+            for item in starts:
+                self.start(item.entry, item.begin, item.what, *item.args, recover=item.recover)
+            return
+        lock = threading.Lock()
+
+        def one_at_a_time(recover):
+            def call():
+                with lock:
+                    return recover()
+            return call if recover is not None else None
+
+        with ThreadPoolExecutor(max_workers=min(self.CONCURRENCY, len(starts))) as pool:
+            futures = [pool.submit(self.start, item.entry, item.begin, item.what, *item.args,
+                                   recover=one_at_a_time(item.recover)) for item in starts]
+        for future in futures:
+            future.result()
 
     def start_write(self, begin, what, *args, target=None, recover=None):
         """Send one write of a policy, mapping, plan or job and return its job (None: ASR did it at once). After an

@@ -32,7 +32,7 @@ from ansible_collections.dr.asr.plugins.module_utils._asr.recovery_points import
 from ansible_collections.dr.asr.plugins.module_utils._asr.state import (
     NEXT_STEP, allowed, describe, item_view, job_view, name_of, phase, state_of)
 from ansible_collections.dr.asr.plugins.module_utils._asr.plans import TARGET_TYPE as PLAN_TARGET_TYPE
-from ansible_collections.dr.asr.plugins.module_utils._asr.tracker import JobTracker
+from ansible_collections.dr.asr.plugins.module_utils._asr.tracker import JobTracker, Start
 
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -211,21 +211,20 @@ class Run(pipeline.Work):
         """Send the updates the actions need first (waited for), then one action request per target."""
         todo = [t for t in targets or self.targets if t.action == "start" and t.error is None]
         updates = [t for t in todo if t.update]
-        for target in updates:
-            self._start(target, "begin_update", "Setting the test subnet of %s" % target.label, target.update)
+        self.tracker.start_each(self._start_of(target, "begin_update", "Setting the test subnet of %s" % target.label,
+                                               target.update) for target in updates)
         if updates:     # the action needs the update done, whatever `wait` says
             self.tracker.wait(updates)
             for target in updates:
                 if target.error is None:
                     target.extra["update_job"] = job_view(target.job, target.job_facts)
                     target.job, target.job_facts = None, None
-        for target in todo:
-            if target.error is None:
-                self._start(target, getattr(self.action, "%s_method" % target.kind),
-                            "%s: %s" % (self.action.title.capitalize(), target.label), target.body)
+        self.tracker.start_each(self._start_of(target, getattr(self.action, "%s_method" % target.kind),
+                                               "%s: %s" % (self.action.title.capitalize(), target.label), target.body)
+                                for target in todo if target.error is None)
         self.vault.forget("items", "plans")
 
-    def _start(self, target, method, what, body):
+    def _start_of(self, target, method, what, body):
         rg, vault = self.vault.resource_group, self.vault.name
         client = self.vault.client
         if target.kind == "plan":
@@ -234,7 +233,7 @@ class Run(pipeline.Work):
         else:
             begin = getattr(client.replication_protected_items, method)
             args = (rg, vault) + item_path(target.resource) + ((body,) if body is not None else ())
-        self.tracker.start(target, begin, what, *args, recover=lambda: self._own_job(target, method))
+        return Start(target, begin, what, args, lambda: self._own_job(target, method))
 
     def _own_job(self, target, method):
         """After an uncertain failure to start: the job the target runs for this action now, or None."""
