@@ -323,6 +323,48 @@ def test_a_failing_item_fails_the_group_after_the_others_ran():
     assert [c["state"] for c in children] == ["Succeeded"] * 3
 
 
+def test_item_tasks_that_end_together_share_their_effects(monkeypatch):
+    """The tasks of a Boot group's items that end at the same lab time run inside one actions.together() (a
+    failback's on-premises VMs are powered on at once): only items still going, and of an item with two tasks
+    ending then only the first (the second must not act before the first succeeded)."""
+    import contextlib
+    from drlab.azure.providers.siterecovery import actions, jobs
+    ran, shared = [], []
+
+    def ok(ctx, job, task):
+        ran.append((task["args"]["vm"], task["name"]))
+
+    def boom(ctx, job, task):
+        raise errors.asr_error(400, "990001", "the sync failed")
+
+    def together(ctx, tasks):
+        shared.append([(t["args"]["vm"], t["name"]) for t in tasks])
+        return contextlib.nullcontext()
+    jobs.register_callback("test.plans.ok", ok)
+    jobs.register_callback("test.plans.boom", boom)
+    monkeypatch.setattr(actions, "together", together)
+
+    def run(vm, callbacks):
+        tasks = [jobs.Task("T%d" % i, "task %d" % i, duration, callback=cb, args={"vm": vm}, stage=i)
+                 for i, (cb, duration) in enumerate(callbacks)]
+        schedule, length = plans._schedule(tasks)
+        return {"item": vm, "vm": vm, "taskId": "run-" + vm, "objectId": vm, "scenario": "PlannedFailover",
+                "friendly": "Planned failover", "on_failure": None, "tasks": schedule, "length": length}
+    runs = [run("a", [("test.plans.ok", 10), ("test.plans.ok", 100)]),
+            run("b", [("test.plans.ok", 10), ("test.plans.boom", 20), ("test.plans.ok", 80)]),
+            run("c", [("test.plans.ok", 110)]),
+            run("d", [("test.plans.ok", 110), ("test.plans.ok", 0)])]
+    job_id = VAULT_ID + "/replicationJobs/j2"
+    group = {"taskId": "g2", "name": "Group1", "stage": 3, "start": 1000.0, "end": 1110.0, "args": {"runs": runs},
+             "group_details": plans._group_details("Group1", "BootGroup",
+                                                   [plans._vm_child(None, r) for r in runs])}
+    ctx = StoreCtx([{"id": job_id, "name": "j2", "properties": {"errors": []}, "_lab": {"tasks": [group]}}])
+    with pytest.raises(errors.AsrError):
+        plans._run_group(ctx, ctx.get(job_id), group)
+    assert shared == [[("a", "T0"), ("b", "T0")], [("b", "T1")], [("a", "T1"), ("c", "T0"), ("d", "T0")]]
+    assert ran == [("a", "T0"), ("b", "T0"), ("a", "T1"), ("c", "T0"), ("d", "T0"), ("d", "T1")]
+
+
 # ---------------------------------------------------------------------------------------------
 # part 2: through the SDK against the ASR lab
 

@@ -1030,6 +1030,20 @@ def _failback_start(ctx, job, task):
     items.save(ctx, item)
 
 
+def together(ctx, tasks):
+    """A context in which the item task callbacks `tasks` (a recovery plan's Boot group items due at the same lab
+    time) run: their on-premises VMs to start are powered on at once first (effects.powered_on_together); each
+    callback then finds its VM's outcome. Other callbacks need nothing shared."""
+    sources = []
+    for task in tasks:
+        if task.get("callback") != CALLBACK_PREFIX + "failback_start":
+            continue
+        item = ctx.get((task.get("args") or {}).get("item") or "")
+        if item is not None:
+            sources.append(_source(ctx, item))
+    return effects.powered_on_together(sources)
+
+
 def _failback_failed(ctx, job, task):
     """[D] a failed planned failover is canceled by ASR: the machine goes back to its state before it."""
     item = ctx.get(private(job).get("target") or "")

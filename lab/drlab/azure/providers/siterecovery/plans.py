@@ -87,6 +87,7 @@ reprotect may not be allowed]. Then one plan job runs, shaped like ASR's (a real
   action) each item shows it as its currentScenario and refuses item actions, updates and disable
   with ASR's 409 naming the plan; a job of an item refuses a plan action on a plan that contains it.
 """
+import contextlib
 import copy
 import re
 import time
@@ -1032,30 +1033,54 @@ def _group_steps(ctx, job, task, upto, deadline=None):
     state = dict(task.get("step_state") or {})
     failed = dict(state.get("failed") or {})
     finished = set(state.get("finished") or [])
-    while position < len(events) and start + events[position][0] <= upto:
-        if position > (task.get("steps_done") or 0) and deadline is not None and time.monotonic() >= deadline:
-            break
-        offset, i, j = events[position]
-        position += 1
-        when = start + offset
-        if i in done or str(i) in failed:
-            continue
+
+    def record_of(offset, i, j):
         rec = dict(runs[i]["tasks"][j])
         rec.update({"taskId": "%s-%d" % (runs[i]["taskId"], j), "index": j, "state": "InProgress",
-                    "start": start + rec["offset_start"], "end": when, "done": False, "errors": []})
-        fn = jobs.callback(rec.get("callback"))
-        if fn is not None:
-            try:
-                fn(ctx, snapshot, rec)
-            except ArmError as err:
-                failed[str(i)] = _group_failure(errors.as_asr(err), rec["taskId"], when)
+                    "start": start + rec["offset_start"], "end": start + offset, "done": False, "errors": []})
+        return rec
+
+    def ending_at(k):
+        """The records of the items' tasks that end when event k does (from k on: events are in end order), of
+        the items still going whose earlier tasks all ran (ended before; an item with two tasks ending then shares
+        only the first)."""
+        out, seen, offset = [], set(), events[k][0]
+        while k < len(events) and events[k][0] == offset:
+            i = events[k][1]
+            if i not in seen and i not in done and str(i) not in failed:
+                out.append(record_of(*events[k]))
+            seen.add(i)
+            k += 1
+        return out
+
+    together, together_at = contextlib.ExitStack(), None
+    with together:
+        while position < len(events) and start + events[position][0] <= upto:
+            if position > (task.get("steps_done") or 0) and deadline is not None and time.monotonic() >= deadline:
+                break
+            offset, i, j = events[position]
+            position += 1
+            when = start + offset
+            if i in done or str(i) in failed:
                 continue
-            except Exception as err:  # pylint: disable=broad-except  # like the engine: a bug fails the item
-                jobs.LOG.exception("plan job %s: item task %s failed", job["name"], rec["name"])
-                failed[str(i)] = _group_failure(errors.internal_error(err), rec["taskId"], when)
-                continue
-        if last[i] == position - 1:
-            finished.add(i)
+            rec = record_of(offset, i, j)
+            if together_at != offset:   # the tasks that end together share their effects (failback: power-ons)
+                together.close()
+                together.enter_context(actions.together(ctx, ending_at(position - 1)))
+                together_at = offset
+            fn = jobs.callback(rec.get("callback"))
+            if fn is not None:
+                try:
+                    fn(ctx, snapshot, rec)
+                except ArmError as err:
+                    failed[str(i)] = _group_failure(errors.as_asr(err), rec["taskId"], when)
+                    continue
+                except Exception as err:  # pylint: disable=broad-except  # like the engine: a bug fails the item
+                    jobs.LOG.exception("plan job %s: item task %s failed", job["name"], rec["name"])
+                    failed[str(i)] = _group_failure(errors.internal_error(err), rec["taskId"], when)
+                    continue
+            if last[i] == position - 1:
+                finished.add(i)
 
     stored = ctx.get(job["id"])
     if stored is None:          # the vault went with its jobs
