@@ -28,20 +28,22 @@ from drlab.azure.wire import Response
 
 LOG = logging.getLogger("drlab.azure.engine")
 
-#: DRLAB_AZURE_PROFILE=<file>: the simulator's slow requests (over DRLAB_AZURE_PROFILE_MIN_S real seconds,
-#: default 1) profiled (Engine.handle, cProfile): their stats summed in <file>, one line per request in <file>.slow
+#: DRLAB_AZURE_PROFILE=<file>: the simulator's slow requests and background slices (over DRLAB_AZURE_PROFILE_MIN_S
+#: real seconds, default 1) profiled (Engine.handle, Engine.background_slice; cProfile): their stats summed in <file>,
+#: one line per request or slice in <file>.slow
 _PROFILE_PATH = os.environ.get("DRLAB_AZURE_PROFILE") or None
 _PROFILE_MIN_S = float(os.environ.get("DRLAB_AZURE_PROFILE_MIN_S") or 1.0)
 _PROFILE_STATS = []
 
 
-def _profiled(handle, req):
-    """handle(req) profiled; a slow one's stats are added to DRLAB_AZURE_PROFILE (a measuring aid)."""
+def _profiled(label, fn, *args):
+    """fn(*args) profiled; a slow one's stats are added to DRLAB_AZURE_PROFILE (a measuring aid), `label` to its
+    .slow lines."""
     profile = cProfile.Profile()
     started = time.monotonic()
     profile.enable()
     try:
-        return handle(req)
+        return fn(*args)
     finally:
         profile.disable()
         took = time.monotonic() - started
@@ -53,7 +55,7 @@ def _profiled(handle, req):
                     _PROFILE_STATS[0].add(profile)
                 _PROFILE_STATS[0].dump_stats(_PROFILE_PATH)
                 with open(_PROFILE_PATH + ".slow", "a", encoding="utf-8") as out:
-                    out.write("%.3f %s %s\n" % (took, req.method, req.path))
+                    out.write("%.3f %s\n" % (took, label))
             except OSError:
                 LOG.warning("could not write the profile to %s", _PROFILE_PATH)
 
@@ -408,7 +410,7 @@ class Engine:
             if _PROFILE_PATH is None:
                 return self._handle(req)
             with self.store.lock:
-                return _profiled(self._handle, req)
+                return _profiled("%s %s" % (req.method, req.path), self._handle, req)
         finally:
             with self._waiting_lock:
                 self._waiting -= 1
@@ -432,7 +434,13 @@ class Engine:
 
     def background_slice(self, hooks, deadline):
         """One slice of the background advancer (drlab/azure/background.py): the providers' `background(ctx,
-        deadline)` hooks in one store transaction; the lab time of the next due work (None: none scheduled)."""
+        deadline)` hooks in one store transaction; the lab time of the next due work (None: none scheduled). Profiled
+        like a request with DRLAB_AZURE_PROFILE."""
+        if _PROFILE_PATH is not None:
+            return _profiled("BACKGROUND slice", self._background_slice, hooks, deadline)
+        return self._background_slice(hooks, deadline)
+
+    def _background_slice(self, hooks, deadline):
         next_due = None
         with self.store.transaction():
             self.complete_due()
