@@ -277,6 +277,16 @@ class StoreCtx(FakeCtx):
         self.bodies[ids.parse(rid).key] = copy.deepcopy(body)
 
 
+def _item_run(vm, callbacks, scenario="TestFailover", friendly="Test failover"):
+    """One item's run in a Boot group: its tasks (callback key, duration) scheduled as a plan job schedules them."""
+    from drlab.azure.providers.siterecovery import jobs
+    tasks = [jobs.Task("T%d" % i, "task %d" % i, duration, callback=cb, args={"vm": vm}, stage=i)
+             for i, (cb, duration) in enumerate(callbacks)]
+    schedule, length = plans._schedule(tasks)
+    return {"item": vm, "vm": vm, "taskId": "run-" + vm, "objectId": vm, "scenario": scenario,
+            "friendly": friendly, "on_failure": None, "tasks": schedule, "length": length}
+
+
 def test_a_failing_item_fails_the_group_after_the_others_ran():
     from drlab.azure.providers.siterecovery import jobs
     ran = []
@@ -290,12 +300,7 @@ def test_a_failing_item_fails_the_group_after_the_others_ran():
     jobs.register_callback("test.plans.ok", ok)
     jobs.register_callback("test.plans.boom", boom)
 
-    def run(vm, callbacks):
-        tasks = [jobs.Task("T%d" % i, "task %d" % i, duration, callback=cb, args={"vm": vm}, stage=i)
-                 for i, (cb, duration) in enumerate(callbacks)]
-        schedule, length = plans._schedule(tasks)
-        return {"item": vm, "vm": vm, "taskId": "run-" + vm, "objectId": vm, "scenario": "TestFailover",
-                "friendly": "Test failover", "on_failure": None, "tasks": schedule, "length": length}
+    run = _item_run
     runs = [run("a", [("test.plans.ok", 10), ("test.plans.ok", 100)]),
             run("b", [("test.plans.ok", 10), ("test.plans.boom", 20), ("test.plans.ok", 5)]),
             run("c", [("test.plans.ok", 50)])]
@@ -345,11 +350,7 @@ def test_item_tasks_that_end_together_share_their_effects(monkeypatch):
     monkeypatch.setattr(actions, "together", together)
 
     def run(vm, callbacks):
-        tasks = [jobs.Task("T%d" % i, "task %d" % i, duration, callback=cb, args={"vm": vm}, stage=i)
-                 for i, (cb, duration) in enumerate(callbacks)]
-        schedule, length = plans._schedule(tasks)
-        return {"item": vm, "vm": vm, "taskId": "run-" + vm, "objectId": vm, "scenario": "PlannedFailover",
-                "friendly": "Planned failover", "on_failure": None, "tasks": schedule, "length": length}
+        return _item_run(vm, callbacks, "PlannedFailover", "Planned failover")
     runs = [run("a", [("test.plans.ok", 10), ("test.plans.ok", 100)]),
             run("b", [("test.plans.ok", 10), ("test.plans.boom", 20), ("test.plans.ok", 80)]),
             run("c", [("test.plans.ok", 110)]),

@@ -500,14 +500,19 @@ def power_off_sources(sources, graceful=True, shutdown_timeout=SHUTDOWN_TIMEOUT)
                         "shutting down %d virtual machines" % len(sources))
 
 
-def _power_off_many(si, sources, graceful, shutdown_timeout, acted):
-    out = [None] * len(sources)
-    vms = {}
+def _source_vms(si, sources):
+    """([None] * len(sources) with {"error": EffectError} of a source vCenter does not have, {index: its VM})."""
+    out, vms = [None] * len(sources), {}
     for i, source in enumerate(sources):
         try:
             vms[i] = _source_vm(si, source)
         except EffectError as err:
             out[i] = {"error": err}
+    return out, vms
+
+
+def _power_off_many(si, sources, graceful, shutdown_timeout, acted):
+    out, vms = _source_vms(si, sources)
     guests, tasks = {}, {}
     for i, vm in vms.items():
         state = str(vm.runtime.powerState)
@@ -572,13 +577,8 @@ def powered_on_together(sources):
 
 
 def _power_on_many(si, sources, acted):
-    out = [None] * len(sources)
-    vms, tasks = {}, {}
-    for i, source in enumerate(sources):
-        try:
-            vms[i] = _source_vm(si, source)
-        except EffectError as err:
-            out[i] = {"error": err}
+    out, vms = _source_vms(si, sources)
+    tasks = {}
     for i, vm in vms.items():
         if str(vm.runtime.powerState) == "poweredOn":
             out[i] = {"action": acted[i].get("action") or "none", "powerState": "poweredOn"}
@@ -599,23 +599,14 @@ def power_on_source(source):
     powered_on_together block that powered it on, that outcome."""
     together = getattr(_TOGETHER, "done", None) or {}
     outcome = together.pop(_source_key(source), None) if any(_source_key(source)) else None
-    if outcome is not None:
-        if outcome.get("error") is not None:
-            raise outcome["error"]
-        return outcome
-    if not vcenter.configured():
-        return _skipped("powering on the on-premises virtual machine")
-
-    acted = {}
-
-    def power_on(si):
-        vm = _source_vm(si, source)
-        if str(vm.runtime.powerState) == "poweredOn":
-            return {"action": acted.get("action") or "none", "powerState": "poweredOn"}
-        acted["action"] = "powerOn"
-        wait_task(vm.PowerOnVM_Task())
-        return {"action": "powerOn", "powerState": str(vm.runtime.powerState)}
-    return vcenter.call(power_on, "powering on %s" % _vm_label(source))
+    if outcome is None:
+        if not vcenter.configured():
+            return _skipped("powering on the on-premises virtual machine")
+        acted = [{}]
+        outcome = vcenter.call(lambda si: _power_on_many(si, [source], acted), "powering on %s" % _vm_label(source))[0]
+    if outcome.get("error") is not None:
+        raise outcome["error"]
+    return outcome
 
 
 def _datacenters(si):
