@@ -51,6 +51,7 @@ if os.path.join(ROOT, "lab") not in sys.path:
 
 from drlab.azure.client import AdminClient, SimulatorProcess  # noqa: E402
 from drlab.settings import Settings  # noqa: E402
+from drlab.testing.privatelab import free_port  # noqa: E402
 
 AUDIENCE = "https://management.core.windows.net/"
 
@@ -398,13 +399,6 @@ def _asr_lab_left_as_found(request):
         admin.set_time_scale(scale)
 
 
-def _free_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def asr_lab(tmp_path_factory):
     """The ASR lab of the session (one per xdist worker): see AsrLab.
@@ -422,7 +416,7 @@ def asr_lab(tmp_path_factory):
     from drlab.vcenter import build as vcbuild
     from drlab.vcenter import inventory
     state = str(tmp_path_factory.mktemp("asr-lab"))
-    settings = Settings(state_dir=state, vcenter_port=_free_port(),
+    settings = Settings(state_dir=state, vcenter_port=free_port(),
                         vcenter_inventory=os.path.join(ROOT, "lab", "config", "vcenter.yml"))
     vc_proc = vcenter.start(settings, inventory.write_json(settings, vm_count=0), timeout=60,
                             binary=vcbuild.build(get_settings()))

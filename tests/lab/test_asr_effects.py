@@ -8,7 +8,6 @@ on-premises vCenter (the appliance's link is configured by DRLAB_VCENTER_* as `l
 import dataclasses
 import os
 import signal
-import socket
 import threading
 
 import pytest
@@ -20,6 +19,7 @@ from drlab.azure.providers import compute, network, resources
 from drlab.azure.providers.siterecovery import effects, vcenter
 from drlab.azure.server import App, TLSServer, make_ssl_context
 from drlab.settings import REPO_ROOT, Settings, get_settings
+from drlab.testing.privatelab import free_port
 from drlab.vcenter import build as vcbuild
 from drlab.vcenter import inventory
 
@@ -32,12 +32,6 @@ RECOVERY_VNET = RG_ID + "/providers/Microsoft.Network/virtualNetworks/vnet-recov
 TEST_VNET = RG_ID + "/providers/Microsoft.Network/virtualNetworks/vnet-test"
 YAML = os.path.join(REPO_ROOT, "lab", "config", "vcenter.yml")
 SOURCE_DISK = "6000C29a-0000-4000-8000-00000000d001"
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class InProcessSim:
@@ -111,7 +105,7 @@ def network_client(sim):
 def vcsim(tmp_path_factory):
     """A private vcsim, and the appliance's link to it (DRLAB_VCENTER_*) for this module."""
     binary = vcbuild.build(get_settings())
-    settings = Settings(state_dir=str(tmp_path_factory.mktemp("asr-effects-vcsim")), vcenter_port=_free_port(),
+    settings = Settings(state_dir=str(tmp_path_factory.mktemp("asr-effects-vcsim")), vcenter_port=free_port(),
                         vcenter_inventory=YAML)
     inv_path = inventory.write_json(settings, vm_count=0)
     proc = labvcenter.start(settings, inv_path, timeout=30, binary=binary)

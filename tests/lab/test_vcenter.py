@@ -6,7 +6,6 @@ gets its own temporary state dir (fresh CA, datastores) and a free port.
 import json
 import os
 import signal
-import socket
 import ssl
 import urllib.error
 import urllib.request
@@ -15,6 +14,7 @@ import pytest
 
 from drlab import vcenter
 from drlab.settings import REPO_ROOT, Settings, get_settings
+from drlab.testing.privatelab import free_port
 from drlab.vcenter import build as vcbuild
 from drlab.vcenter import inventory
 
@@ -38,19 +38,13 @@ ADAPTER_TYPES = {
 }
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def vcsim_binary():
     return vcbuild.build(get_settings())
 
 
 def _start(tmp_path_factory, binary, vm_count=0):
-    settings = Settings(state_dir=str(tmp_path_factory.mktemp("vcsim")), vcenter_port=_free_port(),
+    settings = Settings(state_dir=str(tmp_path_factory.mktemp("vcsim")), vcenter_port=free_port(),
                         vcenter_inventory=YAML)
     inv_path = inventory.write_json(settings, vm_count=vm_count)
     proc = vcenter.start(settings, inv_path, timeout=30, binary=binary)

@@ -17,8 +17,33 @@ from drlab.settings import REPO_ROOT, venv_bin
 ROOT = REPO_ROOT
 
 
-def free_port():
-    with socket.socket() as s:
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(x) for x in f.read().split())
+        return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def free_port(rng=random):
+    """A loopback port free now, outside the kernel's ephemeral range: a port the kernel hands out
+    for port 0 is also what it hands to outgoing connections, so on a busy machine a client of another
+    lab could hold it by the time our server binds it (CI saw "Address already in use")."""
+    low, high = _ephemeral_range()
+    candidates = [(1024, low - 1)] if low - 1 >= 10000 else []
+    if high + 1 <= 65000:
+        candidates.append((high + 1, 65535))
+    for _attempt in range(200):
+        first, last = rng.choice(candidates) if candidates else (10000, 65535)
+        port = rng.randrange(max(first, 10000), last + 1)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as s:                   # a machine with no room outside the range: the kernel's pick
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
@@ -27,16 +52,18 @@ def start(state_dir, **overrides):
     """Start a lab in `state_dir` (free ports and guest addresses); returns its Settings."""
     from drlab import cli, guests
     from drlab.settings import Settings
-    settings = Settings(state_dir=str(state_dir), azure_port=free_port(), vcenter_port=free_port(), **overrides)
+    settings = Settings(state_dir=str(state_dir), **overrides)
     # guests on loopback addresses no other lab uses: a random start per session (two labs started
     # at the same moment on one machine would otherwise pick the same free block), then the first
     # free block from there; if sshd still loses the race for an address, start again elsewhere.
     count = len(guests.guests(settings))
     rng = random.Random(os.getpid() ^ int(time.time() * 1000))
     for attempt in range(3):
+        # ports and addresses picked again for each attempt: what lost a race once is taken
         first = "127.0.0.%d" % rng.randrange(20, 254 - 2 * count)
-        settings = dataclasses.replace(settings, guest_address=guests.free_address_block(
-            count, port=settings.guest_ssh_port, first=first))
+        settings = dataclasses.replace(settings, azure_port=free_port(rng), vcenter_port=free_port(rng),
+                                       guest_address=guests.free_address_block(
+                                           count, port=settings.guest_ssh_port, first=first))
         try:
             cli.up(settings)
             return settings
