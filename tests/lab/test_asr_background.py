@@ -272,14 +272,16 @@ def test_a_plan_failover_is_done_before_the_next_request(protected):
             ("UnplannedFailoverCommitPendingStatesBegin", "Recovery")
 
 
-def test_a_due_discovery_is_read_once_ahead_and_a_request_waits_for_that_read(monkeypatch):
-    """fabric.read_ahead (the advancer's I/O outside the store lock) reads vCenter once for a due periodic discovery;
-    a request that comes while it reads takes that read (waits for it) instead of reading again; nothing is read
-    ahead on the tests' manual clock (scale below AHEAD_MIN_SCALE)."""
+def test_a_due_discovery_is_read_once_ahead_and_never_read_or_waited_for_under_the_lock(monkeypatch):
+    """At fast time scales a due periodic discovery is read outside the store lock, once: by the advancer's I/O
+    (fabric.read_ahead) or, when a request finds it due first, on a thread that request starts. A request never
+    reads vCenter nor waits for a read under way (at 500 VMs every request waited for it): the discovery applies in
+    the first advance after the read is done, with that read, once. On the tests' manual clock (scale below
+    AHEAD_MIN_SCALE) nothing is read ahead: the request reads itself, exactly when the discovery is due."""
     import threading
     import types
     from drlab.azure.providers.siterecovery import fabric, vcenter
-    reads, release = [], threading.Event()
+    reads, release, synced = [], threading.Event(), []
 
     def read_vcenter():
         reads.append(1)
@@ -287,21 +289,35 @@ def test_a_due_discovery_is_read_once_ahead_and_a_request_waits_for_that_read(mo
         return {"vms": [], "read": len(reads)}
     monkeypatch.setattr(fabric, "read_vcenter", read_vcenter)
     monkeypatch.setattr(vcenter, "configured", lambda: True)
-    monkeypatch.setattr(fabric, "_due_sites", lambda ctx: [("site", "vault")])
+    monkeypatch.setattr(fabric, "_due_sites", lambda ctx: [("site-a", "vault-a"), ("site-b", "vault-b")])
+    monkeypatch.setattr(fabric, "_auto_register", lambda ctx: None)
+    monkeypatch.setattr(fabric, "sync", lambda ctx, vault, ahead=None: synced.append((vault, ahead)))
+    monkeypatch.setattr(common, "meta_get", lambda ctx, key, default=None: default)
     fabric.forget_ahead()
     clock = types.SimpleNamespace(time_scale=1.0)
     ctx = types.SimpleNamespace(engine=types.SimpleNamespace(app=types.SimpleNamespace(clock=clock)))
     fabric.read_ahead(ctx)
-    assert reads == [] and fabric._take_ahead() is None          # manual clock: the request reads itself
+    assert reads == [] and fabric._take_ahead() is None          # manual clock: nothing read ahead
+    release.set()
+    fabric.advance(ctx)                                           # ... the request reads itself, for each site
+    assert synced == [("vault-a", None), ("vault-b", None)]
+    release.clear()
+    synced.clear()
+
     clock.time_scale = 60.0
-    reader = threading.Thread(target=fabric.read_ahead, args=(ctx,))
-    reader.start()
+    fabric.advance(ctx)                                # due, nothing read ahead: a thread reads, the request goes on
     deadline = time.monotonic() + GUARD
-    while not reads and time.monotonic() < deadline:      # the read is under way (lab state: it has started)
+    while not reads and time.monotonic() < deadline:   # the read is under way (lab state: it has started)
         time.sleep(0.01)
-    fabric.read_ahead(ctx)                                 # a second advancer pass reads nothing more
-    threading.Timer(0.2, release.set).start()
-    taken = fabric._take_ahead()                           # what a request's fabric.advance does: waits, takes it
-    reader.join(GUARD)
-    assert taken is not None and taken["inventory"] == {"vms": [], "read": 1} and reads == [1]
-    assert fabric._take_ahead() is None                    # taken once
+    assert synced == []
+    fabric.read_ahead(ctx)                             # an advancer pass meanwhile reads nothing more ...
+    fabric.advance(ctx)                                # ... and a request does not wait for the read under way
+    assert synced == [] and reads == [1]
+    release.set()
+    while fabric._AHEAD["read"] is not None and not fabric._AHEAD["read"]["event"].is_set() and \
+            time.monotonic() < deadline:
+        time.sleep(0.01)
+    fabric.advance(ctx)                                # the read is done: both sites discover from it, once
+    assert [vault for vault, _ in synced] == ["vault-a", "vault-b"]
+    assert all(ahead["inventory"] == {"vms": [], "read": 1} for _, ahead in synced) and reads == [1]
+    assert fabric._take_ahead() is None                # taken once

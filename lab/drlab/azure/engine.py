@@ -667,7 +667,7 @@ class Engine:
         status, body = out[0], out[1]
         headers = out[2] if len(out) > 2 else None
         if isinstance(body, Paged):
-            resp = self.page(req, list(body))
+            resp = self.page(req, list(body), body.render)
             resp.status = status
         else:
             resp = Response(status, body)
@@ -676,8 +676,9 @@ class Engine:
         return resp
 
     # -- paging ---------------------------------------------------------------------------------
-    def page(self, req, items):
-        """One page of a list, in the list's order: `{"value": [...], "nextLink": ...}`.
+    def page(self, req, items, render=None):
+        """One page of a list, in the list's order: `{"value": [...], "nextLink": ...}`; `render(item)` makes the
+        page's items what the list shows (keys come from the items as given: rendering keeps their ids).
 
         `$skiptoken` is opaque: it names the last item returned (its item_key) and, as a fallback,
         the offset after it. The next page starts after that item: found by key when the list is in
@@ -708,6 +709,8 @@ class Engine:
             except ValueError:
                 raise ArmError(400, "InvalidTopParameter", "The value '%s' of parameter '$top' is invalid." % top)
         chunk = items[start:start + size]
+        if render is not None:
+            chunk = [render(item) for item in chunk]
         body = {"value": chunk}
         if start + size < len(items):
             params = [(k, v) for k, v in req.query.items() if k.lower() not in ("$skiptoken", "api-version")]
@@ -739,8 +742,7 @@ class Engine:
         items = [r["body"] for r in sorted(self.store.list(**kw), key=lambda r: r["id"].casefold())]
         if hasattr(rt, "filter_list"):
             items = rt.filter_list(ctx, items, req.query)
-        rendered = [rt.render_list(ctx, b) for b in items]
-        return self.page(req, rendered)
+        return self.page(req, items, lambda body: rt.render_list(ctx, body))
 
     # -- resources ------------------------------------------------------------------------------
     def _rg_not_found(self, rg):

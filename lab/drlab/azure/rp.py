@@ -157,7 +157,13 @@ def bad_request(code, message, target=None):
 
 
 class Paged(list):
-    """A list a ROUTES handler returns for the engine to page (`$skiptoken`, `nextLink`)."""
+    """A list a ROUTES handler returns for the engine to page (`$skiptoken`, `nextLink`). With `render`, the list
+    holds stored bodies and only the page's items are rendered (a 500-item list rendered every item for each of its
+    five pages)."""
+
+    def __init__(self, items=(), render=None):
+        super().__init__(items)
+        self.render = render
 
 
 class ResourceType:

@@ -141,12 +141,22 @@ def agents(ctx, vault):
     return common.meta_get(ctx, _agents_key(vault), {})
 
 
+def _set_agents(ctx, vault, registered):
+    common.meta_set(ctx, _agents_key(vault), registered)
+    ctx.__dict__.get("_asr_agents", {}).pop(_agents_key(vault), None)
+
+
 def agent_for_machine(ctx, vault, machine):
-    """The agent registered for a discovered machine (matched by BIOS id), or None."""
-    registered = agents(ctx, vault)
+    """The agent registered for a discovered machine (matched by BIOS id), or None (a copy: for reading). The
+    vault's registrations are read once per request (every item of a list asks; put_agent forgets them)."""
+    memo = ctx.__dict__.setdefault("_asr_agents", {})
+    key = _agents_key(vault)
+    if key not in memo:
+        memo[key] = agents(ctx, vault)
+    registered = memo[key]
     for form in bios_forms(machine["properties"].get("biosGuid")):
         if form in registered:
-            return registered[form]
+            return dict(registered[form])
     return None
 
 
@@ -154,7 +164,7 @@ def put_agent(ctx, vault, record):
     """Store an agent registration (keyed by its BIOS id, lower case)."""
     registered = agents(ctx, vault)
     registered[record["biosId"].lower()] = record
-    common.meta_set(ctx, _agents_key(vault), registered)
+    _set_agents(ctx, vault, registered)
 
 
 def _appliance_identity(ctx, vault):
@@ -184,7 +194,7 @@ def agent_registration(ctx, match, body):
                   "osName": ident.get("OsName", ""), "csType": info["csType"], "source": "Manual",
                   "registeredAt": registered.get(key, {}).get("registeredAt", now), "lastHeartbeat": now}
         registered[key] = record
-        common.meta_set(ctx, _agents_key(vault), registered)
+        _set_agents(ctx, vault, registered)
         return 200, {"status": "Registered", "appliance": _appliance_identity(ctx, vault)}
     if key not in registered:
         return 404, {"error": {"code": "NotRegistered",
@@ -192,11 +202,11 @@ def agent_registration(ctx, match, body):
                                % info["biosId"]}}
     if info["action"] == "unregister":
         registered.pop(key)
-        common.meta_set(ctx, _agents_key(vault), registered)
+        _set_agents(ctx, vault, registered)
         return 200, {"status": "Unregistered"}
     registered[key].update({"agentVersion": info["agentVersion"] or registered[key]["agentVersion"],
                             "lastHeartbeat": now})
-    common.meta_set(ctx, _agents_key(vault), registered)
+    _set_agents(ctx, vault, registered)
     return 200, {"status": "Registered", "appliance": _appliance_identity(ctx, vault)}
 
 
@@ -367,15 +377,15 @@ def _vcenter_names(site, about, endpoint):
     return name, "%s/vcenters/%s" % (site["id"], name)
 
 
-#: a periodic discovery's vCenter read done ahead by the background advancer, outside the store lock (read_ahead):
-#: {"event", "inventory", "error", "started"}; whoever applies the due discovery first takes it (a request that
-#: comes while it is read waits for it instead of reading again)
+#: a periodic discovery's vCenter read done ahead, outside the store lock (read_ahead, by the background advancer or a
+#: thread a request starts): {"event", "inventory", "error", "started"}; whoever applies the due discovery first takes
+#: it once it is done - nobody waits for it under the store lock
 _AHEAD = {"read": None}
 _AHEAD_LOCK = threading.Lock()
 #: the read-ahead runs at time scales from this one up (the bench's 60); below (tests' manual clock, scale 1) the
 #: request reads vCenter itself, exactly when the discovery is due
 AHEAD_MIN_SCALE = 10.0
-#: real seconds a read-ahead stays usable, and a request waits at most for one under way
+#: real seconds a finished read-ahead stays usable
 AHEAD_TTL = 30.0
 
 
@@ -409,17 +419,33 @@ def next_sync(ctx):
     return min(times) if times else None
 
 
+def reads_ahead(ctx):
+    """Is the periodic discovery read ahead (outside the lock) rather than by the request it is due in?"""
+    return vcenter.configured() and ctx.engine.app.clock.time_scale >= AHEAD_MIN_SCALE
+
+
 def read_ahead(ctx):
     """The background advancer's I/O, outside the store lock: when a periodic discovery is due (and the clock runs
     at AHEAD_MIN_SCALE or more), read vCenter now for it (one read: the lab has one vCenter), so that the request
     or background slice that applies the discovery need not read it under the lock."""
-    if not vcenter.configured() or ctx.engine.app.clock.time_scale < AHEAD_MIN_SCALE or not _due_sites(ctx):
+    if not reads_ahead(ctx) or not _due_sites(ctx):
         return
+    read = _new_read()
+    if read is not None:
+        _read_into(read)
+
+
+def _new_read():
+    """A new read-ahead record (None: one is under way or done, not taken yet)."""
     with _AHEAD_LOCK:
         if _AHEAD["read"] is not None:
-            return
+            return None
         read = _AHEAD["read"] = {"event": threading.Event(), "inventory": None, "error": None,
                                  "started": time.monotonic()}
+        return read
+
+
+def _read_into(read):
     try:
         read["inventory"] = read_vcenter()
     except Exception as err:  # pylint: disable=broad-except  # the discovery that applies it reports it
@@ -429,18 +455,24 @@ def read_ahead(ctx):
 
 
 def _take_ahead():
-    """The read-ahead (waiting for one under way, at most AHEAD_TTL), consumed; None when there is none usable."""
+    """The finished read-ahead, consumed (never waited for: the store lock is held); None when there is none done
+    or it is older than AHEAD_TTL (then it is dropped: the next read starts afresh)."""
     with _AHEAD_LOCK:
         read = _AHEAD["read"]
-    if read is None:
-        return None
-    read["event"].wait(AHEAD_TTL)
-    with _AHEAD_LOCK:
-        if _AHEAD["read"] is read:
-            _AHEAD["read"] = None
-    if not read["event"].is_set() or time.monotonic() - read["started"] > AHEAD_TTL:
+        if read is None or not read["event"].is_set():
+            return None
+        _AHEAD["read"] = None
+    if time.monotonic() - read["started"] > AHEAD_TTL:
         return None
     return read
+
+
+def _start_ahead():
+    """A request found a periodic discovery due before any read-ahead: read it on a thread of its own (the request
+    goes on; the discovery applies once the read is done, in a later request or background slice)."""
+    read = _new_read()
+    if read is not None:
+        threading.Thread(target=_read_into, args=(read,), name="drlab-discovery-read", daemon=True).start()
 
 
 def forget_ahead():
@@ -723,11 +755,19 @@ def advance(ctx, req=None):
     live = [s for s in sites if ctx.get(s) is not None]
     if len(live) != len(sites):
         common.meta_set(ctx, SITES_KEY, live)
-    ahead = []
-    for _site_id, vault in _due_sites(ctx):
-        if not ahead:
-            ahead.append(_take_ahead())     # read ahead by the background advancer (or under way), else None
-        sync(ctx, vault, ahead[0])
+    due = _due_sites(ctx)
+    if not due:
+        return
+    ahead = None
+    if reads_ahead(ctx):
+        # at the bench's time scales a request never reads vCenter (seconds at 500 VMs) nor waits for a read while
+        # it holds the store lock: the discovery applies once a read-ahead is done (one read for every due site)
+        ahead = _take_ahead()
+        if ahead is None:
+            _start_ahead()
+            return
+    for _site_id, vault in due:
+        sync(ctx, vault, ahead)
 
 
 def _auto_register(ctx):
@@ -1162,7 +1202,7 @@ def _admin_agent_version(ctx, match, body):
         raise ArmError(404 if key is None else 400, "NotFound" if key is None else "BadRequest",
                        "bios_id: no agent registered for %s / version: required" % bios)
     registered[key].update({"agentVersion": str(version), "withoutRebootTo": (body or {}).get("without_reboot")})
-    common.meta_set(ctx, _agents_key(vault), registered)
+    _set_agents(ctx, vault, registered)
     return 200, dict(registered[key])
 
 

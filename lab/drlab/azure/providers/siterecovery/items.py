@@ -260,13 +260,13 @@ def add_recovery_point(item, when, kind, salt):
     return dict(point)
 
 
-def recovery_points(ctx, item, now=None):
-    """The item's recovery points, newest first: [{"name", "id", "time", "type", "provider"}] (InMageRcm:
-    to Azure; InMageRcmFailback: to on-premises, from the Azure VM, with the failback policy)."""
+def _point_times(ctx, item, now=None):
+    """[(lab time, point)] of the item's recovery points, newest first, `point` being the type of a scheduled one
+    (materialized by _point) or the dict of an extra one; and the provider (None: no points)."""
     repl = replication(item)
     provider = _instance_type(item)
     if provider not in ("InMageRcm", "InMageRcmFailback"):
-        return []
+        return [], None
     now = common.now_epoch(ctx) if now is None else now
     crash, app, history = policies.frequencies(ctx, _points_policy(ctx, item))
     keep = max(history, crash) * 60.0
@@ -285,17 +285,27 @@ def recovery_points(ctx, item, now=None):
                 while anchor + k * step <= hi:
                     times[anchor + k * step] = kind      # app-consistent wins a shared instant
                     k += 1
-    multi = bool(_details(item).get("multiVmGroupName")) and provider == "InMageRcm"
-    out = {}
-    for when in sorted(times, reverse=True):
-        name = common.stable_guid(item["id"], "rp", int(when))
-        out[when] = {"name": name, "id": "%s/recoveryPoints/%s" % (item["id"], name), "time": common.to_iso(when),
-                     "epoch": when, "type": times[when], "provider": provider,
-                     "multi_vm": multi and times[when] == "ApplicationConsistent"}
     for point in repl.get("extra_points") or []:
         if floor <= point["epoch"] <= now:
-            out[point["epoch"]] = dict(point, provider=provider, multi_vm=False)
-    return [out[when] for when in sorted(out, reverse=True)]
+            times[point["epoch"]] = point
+    return [(when, times[when]) for when in sorted(times, reverse=True)], provider
+
+
+def _point(item, provider, when, point):
+    """One recovery point of _point_times as recovery_points lists it."""
+    if isinstance(point, dict):
+        return dict(point, provider=provider, multi_vm=False)
+    name = common.stable_guid(item["id"], "rp", int(when))
+    multi = bool(_details(item).get("multiVmGroupName")) and provider == "InMageRcm"
+    return {"name": name, "id": "%s/recoveryPoints/%s" % (item["id"], name), "time": common.to_iso(when),
+            "epoch": when, "type": point, "provider": provider, "multi_vm": multi and point == "ApplicationConsistent"}
+
+
+def recovery_points(ctx, item, now=None):
+    """The item's recovery points, newest first: [{"name", "id", "time", "type", "provider"}] (InMageRcm:
+    to Azure; InMageRcmFailback: to on-premises, from the Azure VM, with the failback policy)."""
+    times, provider = _point_times(ctx, item, now)
+    return [_point(item, provider, when, point) for when, point in times]
 
 
 def find_recovery_point(ctx, item, value):
@@ -305,8 +315,13 @@ def find_recovery_point(ctx, item, value):
 
 
 def latest_recovery_point(ctx, item, kind=None):
-    """The newest recovery point (of a type: CrashConsistent / ApplicationConsistent), or None."""
-    return next((p for p in recovery_points(ctx, item) if kind is None or p["type"] == kind), None)
+    """The newest recovery point (of a type: CrashConsistent / ApplicationConsistent), or None. Only that one is
+    made (every render of an item asks for it: naming a day of points cost a list of 300 items seconds)."""
+    times, provider = _point_times(ctx, item)
+    for when, point in times:
+        if kind is None or (point["type"] if isinstance(point, dict) else point) == kind:
+            return _point(item, provider, when, point)
+    return None
 
 
 def render_recovery_point(point):
@@ -956,7 +971,7 @@ def _items_in_vault(ctx, match, query, body):
     vault = common.require_vault(ctx, match)
     clauses = jobs.parse_filter(query.get("$filter"), ITEM_FILTER_FIELDS)
     items = [i for i in common.list_in_vault(ctx, ITEM, vault) if all(_item_matches(ctx, i, c) for c in clauses)]
-    return 200, Paged([render_listed(ctx, i) for i in items])
+    return 200, Paged(items, lambda item: render_listed(ctx, item))
 
 
 for _handler in (_enable, _update, _disable, _purge, _items_in_vault):
