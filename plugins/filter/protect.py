@@ -292,12 +292,12 @@ def _module_state(result):
 
 
 def _none(action, changed):
-    return dict(action=action, changed=changed, state=None, phase=None, progress=None, error=None, item=None)
+    return dict(action=action, changed=changed, state=None, phase=None, progress=None, error=None, item=None, disks=None)
 
 
 def protect_results(vms, result=None, predict=False):
-    """What happened (or would happen) to each VM: {vms: {name: {action, changed, state, phase, progress, error, item}},
-    pending (enabled, not protected yet), enabled, replicating (already, action none/update/attach), failed [[name,
+    """What happened (or would happen) to each VM: {vms: {name: {action, changed, state, phase, progress, error, item,
+    disks}}, pending (enabled, not protected yet), disk_vms (the disks step's VMs), enabled, replicating (already, action none/update/attach), failed [[name,
     message]], timed_out, rounds}. `result`: the dr.asr.protected_item task's (None/skipped: not run); `predict`: the
     run could not plan (check mode against a vault or policy to be created): VMs not protected are predicted enabled."""
     out = {}
@@ -312,7 +312,7 @@ def protect_results(vms, result=None, predict=False):
             for v in state.get("vms") or []:
                 out[v["name"]] = dict(action=v.get("action"), changed=bool(v.get("changed")), state=v.get("state"),
                                       phase=v.get("phase"), progress=v.get("progress"), error=v.get("error"),
-                                      item=v.get("item"))
+                                      item=v.get("item"), disks=v.get("disks"))
         elif ran and (result.get("failed") or result.get("msg") or isinstance(result.get("error"), dict)):
             # the task says failed_when: false (its `failed` is then false): the module's error or message says it
             error = result.get("error") or {"message": result.get("msg") or "unknown error"}
@@ -323,8 +323,12 @@ def protect_results(vms, result=None, predict=False):
                 out[vm["name"]] = _none("enable", True)
     timed_out = ran and (result.get("error") or {}).get("kind") == "timeout"
     pending = [] if predict else [n for n, r in out.items() if not r["error"] and r["phase"] != "protected"]
+    # the disks step (dr.asr.protected_item_disks): protected VMs this run did not enable whose disks differ from
+    # vCenter's, or were not compared (the item's details were not read)
+    disk_vms = [n for n, r in out.items() if r["phase"] == "protected" and not r["error"] and r["action"] != "enable"
+                and not (r.get("disks") or {}).get("in_sync")]
     return dict(vms=out, pending=pending, timed_out=bool(timed_out), rounds=int(result.get("rounds") or 1) if ran else 0,
-                enabled=[n for n, r in out.items() if r["action"] == "enable"],
+                disk_vms=disk_vms, enabled=[n for n, r in out.items() if r["action"] == "enable"],
                 replicating=[n for n, r in out.items() if r["action"] in ("none", "update", "attach")],
                 failed=[[n, (r["error"] or {}).get("message")] for n, r in out.items() if r["error"]])
 

@@ -554,6 +554,15 @@ vms:
     item:
       description: The VM's protected item after the run, as RV(dr.asr.protected_item_info#module:protected_items) returns it.
       type: dict
+    disks:
+      description:
+        - The VM's disks in vCenter (as the appliance discovered them) against the disks its replication holds, compared
+          when the run read the item's details (a VM already replicating to Azure, nothing running); null otherwise.
+        - C(add) lists the VM's disks not replicated (what M(dr.asr.protected_item_disks) would add), C(removed) the
+          replicated disks vCenter no longer has. The protect role runs its disks step only for VMs not C(in_sync).
+      type: dict
+      sample: {in_sync: false, add: [{id: 6000C29a-0000-4000-8000-00000000d002, label: Hard disk 2, size_gb: 4}],
+               removed: []}
 progress:
   description:
     - Where the jobs of the run are, as its last look saw them - how many ended of how many, and for each running

@@ -90,3 +90,18 @@ class MachineIndex(object):
                  "(the appliance re-reads vCenter periodically)." % len(names))
         return InputError(parameter, value, "the name (or UUID) of a VM the vault's replication appliance discovered",
                           hint=hint)
+
+
+def disk_difference(disk_map, machine, details):
+    """A replicated VM's disks in vCenter (machine_facts) against the item's (its provider details, from a GET: a
+    list carries them empty [recorded]): {add: the machine's disks the item does not replicate, removed: the item's
+    protected disk ids vCenter no longer has (or marks unavailable), mapping: {VMware uuid: the item's disk id}}.
+    `disk_map` is the provider's matcher (the item names disks as the Mobility agent does [recorded])."""
+    mapping = disk_map(machine["disks"], details)
+    protected = details.get("protectedDisks") or []
+    ids = set((x.get("diskId") or "").lower() for x in protected)
+    add = [disk for disk in machine["disks"] if (mapping.get((disk["id"] or "").lower()) or "").lower() not in ids]
+    mapped = set((v or "").lower() for v in mapping.values())
+    removed = [x.get("diskId") for x in protected
+               if (x.get("diskId") or "").lower() not in mapped or (x.get("diskState") or "").lower() == "unavailable"]
+    return dict(add=add, removed=removed, mapping=mapping)

@@ -60,14 +60,9 @@ class AddDisks(Action):
         machine = self.machine(run, item)
         if machine is None:
             return [], [], None
-        d = details(item)
-        mapping = self.provider_of(item).disk_map(machine["disks"], d)          # {VMware uuid: the item's disk id}
-        self.mappings[_low(item.get("id"))] = mapping
-        protected = set(_low(x.get("diskId")) for x in d.get("protectedDisks") or [])
-        add = [disk for disk in machine["disks"] if _low(mapping.get(_low(disk["id"]))) not in protected]
-        mapped = set(_low(v) for v in mapping.values())
-        gone = [x.get("diskId") for x in d.get("protectedDisks") or []
-                if _low(x.get("diskId")) not in mapped or _low(x.get("diskState")) == "unavailable"]
+        found = machines.disk_difference(self.provider_of(item).disk_map, machine, details(item))
+        self.mappings[_low(item.get("id"))] = found["mapping"]
+        add, gone = found["add"], found["removed"]
         return add, gone, machine
 
     @staticmethod

@@ -209,6 +209,24 @@ def test_results_of_the_run():
     assert out["vms"]["web-01"]["item"]["rpo_seconds"] == 30
 
 
+def test_the_disks_step_gets_only_vms_whose_disks_differ_or_were_not_compared():
+    vms = gate(ready(selected(["web-01", "web-02", "db-01", "app-01", "new-01", "bad-01"])),
+               [dict(name=n, protected=n != "new-01", agent_registered=True)
+                for n in ("web-01", "web-02", "db-01", "app-01", "new-01", "bad-01")])
+    in_sync = dict(in_sync=True, add=[], removed=[])
+    result = dict(changed=True, vms=[
+        dict(vm_result("web-01", "none", False), disks=in_sync),
+        dict(vm_result("web-02", "update", True), disks=dict(in_sync=False, add=[dict(id="d2")], removed=[])),
+        dict(vm_result("db-01", "none", False), disks=dict(in_sync=False, add=[], removed=["{GUID-1}"])),
+        vm_result("app-01", "attach", False),                                   # busy: not compared
+        dict(vm_result("new-01"), disks=None),                                  # enabled by this run
+        dict(vm_result("bad-01", "none", False, error=dict(message="boom")), disks=None)])
+    out = f.protect_results(list(vms.values()), result)
+    assert out["disk_vms"] == ["web-02", "db-01", "app-01"]
+    assert out["vms"]["web-01"]["disks"] == in_sync
+    assert f.protect_results(list(vms.values()), None)["disk_vms"] == []
+
+
 def test_a_wait_that_ran_out_of_time_reports_progress():
     vms = protected_vms()
     partial = dict(changed=True, vms=[vm_result("web-01", phase="initial_replication", state="InitialReplicationInProgress",

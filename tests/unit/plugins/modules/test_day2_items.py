@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.dr.asr.plugins.modules import protected_item_disks, resolve_health_errors, resync
+from ansible_collections.dr.asr.plugins.modules import protected_item, protected_item_disks, resolve_health_errors, resync
 from ansible_collections.dr.asr.tests.unit.asr_fake import GROUP, RG, VAULT, FakeAsr
 from ansible_collections.dr.asr.tests.unit.plugins.modules.utils import (
     fail_module, patch_exit_json, run_module, set_module_args)
@@ -79,6 +79,27 @@ def test_a_disk_added_in_vcenter_is_predicted_added_and_rerun_writes_nothing(arm
     fake.calls = []
     again = run(protected_item_disks, dict(items=["db-01", "web-01"]))
     assert not again["changed"] and fake.writes() == [] and again["diff"] == []
+
+
+def test_protected_item_reports_what_the_disks_module_would_find_from_its_one_read(arm):
+    """protected_item compares vCenter's disks with the item's GET it reads anyway (the protect role then runs the
+    disks step only for the VMs not in sync): the same verdicts as protected_item_disks, no second item read."""
+    fake = arm(["db-01", "web-01", "web-02"])       # db-01 has two disks in vCenter, web-01 and web-02 one
+    _disks(fake, "db-01", protected=1, unprotected=1)
+    _disks(fake, "web-01", protected=1)
+    _disks(fake, "web-02", protected=2)
+    fake.calls = []
+    result = run(protected_item, dict(vms=[{"name": n} for n in ("db-01", "web-01", "web-02")]))
+    assert not result["changed"] and fake.writes() == [] and fake.count("GET", "item_get") == 3
+    by = dict((v["name"], v["disks"]) for v in result["vms"])
+    db_disk = fake.machines[0]["properties"]["disks"][1]
+    assert by["db-01"] == dict(in_sync=False, removed=[], add=[dict(id=db_disk["uuid"], label=db_disk["label"],
+                                                                    size_gb=db_disk["maxSizeInBytes"] // 1024 ** 3)])
+    assert by["web-01"] == dict(in_sync=True, add=[], removed=[])
+    assert by["web-02"] == dict(in_sync=False, add=[], removed=["/dev/sdb"])
+    disks = run(protected_item_disks, dict(items=["db-01", "web-01", "web-02"]), check_mode=True)
+    verdicts = dict((e["name"], e["action"]) for e in disks["protected_items"])
+    assert verdicts == {"db-01": "start", "web-01": "none", "web-02": "none"}
 
 
 def test_disk_type_and_log_storage_account_options_go_into_the_body(arm):
