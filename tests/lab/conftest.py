@@ -456,3 +456,30 @@ def asr_lab(tmp_path_factory):
             vc_proc.wait(15)
         if vc_proc.stdout:
             vc_proc.stdout.close()
+
+
+@pytest.fixture
+def inprocess_app(tmp_path):
+    """An Azure simulator App in this process, with no server and no background advancer: tests drive its engine
+    (`app.engine.admin_context()`, `app.store.transaction()`) and its clock themselves."""
+    from drlab.azure import config as configmod
+    from drlab.azure.server import App
+    out = App(Settings(state_dir=str(tmp_path)), configmod.load(), str(tmp_path), "https://127.0.0.1:1")
+    yield out
+    if out.engine.advancer is not None:
+        out.engine.advancer.stop()
+    out.close()
+
+
+@pytest.fixture
+def bare_vault():
+    """`bare_vault(app)` -> (admin context, vault id): a resource group and a Recovery Services vault put straight into
+    the in-process App's store (no appliance, no fabric)."""
+    def make(app):
+        vault = "/subscriptions/%s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v" % (
+            app.settings.subscription_id)
+        ctx = app.engine.admin_context()
+        ctx.put("/subscriptions/%s/resourceGroups/rg" % app.settings.subscription_id, {"location": "westeurope"})
+        ctx.put(vault, {"location": "westeurope", "properties": {}})
+        return ctx, vault
+    return make

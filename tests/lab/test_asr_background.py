@@ -25,30 +25,15 @@ sys.path.insert(0, os.path.join(ROOT, "lab"))
 from drlab.azure import background  # noqa: E402
 from drlab.azure import config as configmod  # noqa: E402
 from drlab.azure.providers.siterecovery import common, errors, jobs, plans  # noqa: E402
-from drlab.settings import Settings  # noqa: E402
 
 #: longest a test waits for lab state the background advancer produces (a guard against a hang, not a timing)
 GUARD = 120.0
 
 
 @pytest.fixture
-def app(tmp_path):
-    from drlab.azure.server import App
-    out = App(Settings(state_dir=str(tmp_path)), configmod.load(), str(tmp_path), "https://127.0.0.1:1")
-    out.clock.set_scale(0)          # lab time moves only when a test moves it
-    yield out
-    if out.engine.advancer is not None:
-        out.engine.advancer.stop()
-    out.close()
-
-
-def _vault(app):
-    vault = "/subscriptions/%s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v" % (
-        app.settings.subscription_id)
-    ctx = app.engine.admin_context()
-    ctx.put("/subscriptions/%s/resourceGroups/rg" % app.settings.subscription_id, {"location": "westeurope"})
-    ctx.put(vault, {"location": "westeurope", "properties": {}})
-    return ctx, vault
+def app(inprocess_app):
+    inprocess_app.clock.set_scale(0)          # lab time moves only when a test moves it
+    return inprocess_app
 
 
 RAN = []
@@ -89,9 +74,9 @@ def recorded():
     yield RAN
 
 
-def test_the_items_of_a_group_complete_at_their_own_lab_times(app, recorded):
+def test_the_items_of_a_group_complete_at_their_own_lab_times(app, recorded, bare_vault):
     with app.store.transaction():
-        ctx, vault = _vault(app)
+        ctx, vault = bare_vault(app)
         t0 = common.now_epoch(ctx)
         job = _group_job(ctx, vault, [_run("a", [10, 100]), _run("b", [10, 20, 5]), _run("c", [50])])
     steps = []
@@ -119,13 +104,13 @@ def test_the_items_of_a_group_complete_at_their_own_lab_times(app, recorded):
                      (60, "InProgress", "InProgress"), (200, "Succeeded", "Succeeded")]
 
 
-def test_a_failed_item_shows_at_its_time_and_fails_the_job_after_its_group(app, recorded):
+def test_a_failed_item_shows_at_its_time_and_fails_the_job_after_its_group(app, recorded, bare_vault):
     def boom(ctx, job, task):
         recorded.append((task["args"]["vm"], task["name"], task["end"]))
         raise errors.asr_error(400, "990001", "the Azure VM could not be created")
     jobs.register_callback("test.background.boom", boom)
     with app.store.transaction():
-        ctx, vault = _vault(app)
+        ctx, vault = bare_vault(app)
         t0 = common.now_epoch(ctx)
         failing = _run("b", [10, 20])
         failing["tasks"][1]["callback"] = "test.background.boom"
@@ -151,10 +136,10 @@ def test_a_failed_item_shows_at_its_time_and_fails_the_job_after_its_group(app, 
     assert [r[:2] for r in recorded] == [("b", "T0"), ("b", "T1"), ("a", "T0")]
 
 
-def test_the_engine_works_in_slices_with_each_callback_once(app, recorded):
+def test_the_engine_works_in_slices_with_each_callback_once(app, recorded, bare_vault):
     runs = [_run("vm%02d" % i, [10 + i, 20]) for i in range(8)]
     with app.store.transaction():
-        ctx, vault = _vault(app)
+        ctx, vault = bare_vault(app)
         job = _group_job(ctx, vault, runs)
     app.clock.advance(1000)
     slices = 0
@@ -175,9 +160,9 @@ def test_the_engine_works_in_slices_with_each_callback_once(app, recorded):
     assert {c["state"] for c in children.values()} == {"Succeeded"}
 
 
-def test_the_background_advancer_runs_due_work_without_a_request(app, recorded):
+def test_the_background_advancer_runs_due_work_without_a_request(app, recorded, bare_vault):
     with app.store.transaction():
-        ctx, vault = _vault(app)
+        ctx, vault = bare_vault(app)
         job = _group_job(ctx, vault, [_run("a", [10, 20]), _run("b", [30])])
     advancer = app.engine.advancer = background.Advancer(app).start()
     assert advancer.state()["running"]

@@ -205,26 +205,10 @@ def test_the_registry_refuses_a_key_registered_twice_and_what_is_not_callable():
     assert registry.build([first]).callbacks == {"test.layers.same": fn}
 
 
-@pytest.fixture
-def app(tmp_path):
-    from drlab.azure.server import App
-    out = App(Settings(state_dir=str(tmp_path)), configmod.load(), str(tmp_path), "https://127.0.0.1:1")
-    yield out
-    out.close()
-
-
-def _vault(app):
-    vault = "/subscriptions/%s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v" % (
-        app.settings.subscription_id)
-    ctx = app.engine.admin_context()
-    ctx.put("/subscriptions/%s/resourceGroups/rg" % app.settings.subscription_id, {"location": "westeurope"})
-    ctx.put(vault, {"location": "westeurope", "properties": {}})
-    return ctx, vault
-
-
-def test_a_job_naming_an_unregistered_callback_is_refused_when_it_starts(app):
+def test_a_job_naming_an_unregistered_callback_is_refused_when_it_starts(inprocess_app, bare_vault):
+    app = inprocess_app
     with app.store.transaction():
-        ctx, vault = _vault(app)
+        ctx, vault = bare_vault(app)
         for tasks, hooks in (([jobs.Task("a", duration=10, callback="asr.item.no_such_key")], {}),
                              ([jobs.Task("a", duration=10)], {"on_failure": "asr.action.no_such_hook"})):
             with pytest.raises(errors.AsrError) as err:
@@ -235,13 +219,13 @@ def test_a_job_naming_an_unregistered_callback_is_refused_when_it_starts(app):
         assert ctx.list(common.JOB) == [] and not app.store.meta_get(jobs.ACTIVE_KEY)
 
 
-def _store_job_naming(tmp_path, key, nested=False):
+def _store_job_naming(tmp_path, key, bare_vault, nested=False):
     """A state directory with a running job whose task (or, nested, a plan group's item task) names `key`."""
     from drlab.azure.server import App
     first = App(Settings(state_dir=str(tmp_path)), configmod.load(), str(tmp_path), "https://127.0.0.1:1")
     try:
         with first.store.transaction():
-            ctx, vault = _vault(first)
+            ctx, vault = bare_vault(first)
             run = {"item": vault + "/x", "on_failure": None, "tasks": [{"callback": "asr.action.tfo_create"}]}
             job = jobs.start_job(ctx, vault, scenario="Drill", friendly_name="Drill", target_id=vault + "/x",
                                  target_name="x", target_type="Other",
@@ -260,9 +244,9 @@ def _store_job_naming(tmp_path, key, nested=False):
 
 
 @pytest.mark.parametrize("nested", [False, True])
-def test_a_stored_job_naming_an_unregistered_callback_stops_the_start(tmp_path, nested):
+def test_a_stored_job_naming_an_unregistered_callback_stops_the_start(tmp_path, nested, bare_vault):
     from drlab.azure.server import App
-    job_id = _store_job_naming(tmp_path, "asr.item.retired_key", nested)
+    job_id = _store_job_naming(tmp_path, "asr.item.retired_key", bare_vault, nested)
     with pytest.raises(providers.ProviderError) as err:
         App(Settings(state_dir=str(tmp_path)), configmod.load(), str(tmp_path), "https://127.0.0.1:1")
     assert "refused to start" in str(err.value) and "asr.item.retired_key" in str(err.value)
@@ -271,8 +255,8 @@ def test_a_stored_job_naming_an_unregistered_callback_stops_the_start(tmp_path, 
     assert plans.nested_callbacks({"args": {"runs": [{"on_failure": "a.b", "tasks": [{"callback": None}]}]}}) == {"a.b"}
 
 
-def test_a_stored_job_naming_an_unregistered_callback_stops_the_simulator(tmp_path):
-    _store_job_naming(tmp_path, "asr.item.retired_key")
+def test_a_stored_job_naming_an_unregistered_callback_stops_the_simulator(tmp_path, bare_vault):
+    _store_job_naming(tmp_path, "asr.item.retired_key", bare_vault)
     sim = SimulatorProcess(str(tmp_path), port=0)
     with pytest.raises(RuntimeError) as err:
         sim.start(timeout=60)

@@ -266,6 +266,8 @@ class BatchRun(Run):
     """A Run of a maintenance action: at most `batch_size` jobs at a time (the rest wait, `queued`, and start when a
     batch ended, within the same wait), the items read with a GET for the report, the action's own facts."""
 
+    details_after = True
+
     def __init__(self, vault, params, action, warn=None):
         super().__init__(vault, params, action, warn)
         self.batch_size = params.get("batch_size") or 0
@@ -291,13 +293,6 @@ class BatchRun(Run):
             for target in queued[:self.batch_size]:
                 target.followup = True
             sent = Run.followup(self) or sent
-
-    def refresh(self):
-        super().refresh()
-        todo = self.moved()
-        fresh = self.vault.get_items([t.resource for t in todo]) if todo else {}
-        for target in todo:
-            target.resource = fresh.get(target.resource["id"].lower(), target.resource)
 
     def target_result(self, target, predicted=False):
         out = super().target_result(target, predicted)

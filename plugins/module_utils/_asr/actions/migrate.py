@@ -89,6 +89,8 @@ class SwitchProvider(Action):
 class SwitchRun(Run):
     """A Run whose report says where each item moved (a GET: a list is not trusted for the switch details)."""
 
+    details_after = True
+
     def __init__(self, vault, params, action, target_vault, warn=None):
         super().__init__(vault, params, action, warn)
         self.target_vault = target_vault
@@ -107,13 +109,6 @@ class SwitchRun(Run):
             raise InputError("items", [name_of(t.resource) for t in started], "at most %d items that have not moved "
                              "yet: Azure Site Recovery moves up to %d machines in one go" % (MAX_BATCH, MAX_BATCH),
                              hint="Split them into batches (the dr.asr.migrate_classic role does).")
-
-    def refresh(self):
-        super().refresh()
-        targets = self.moved()
-        fresh = self.vault.get_items([t.resource for t in targets]) if targets else {}
-        for target in targets:
-            target.resource = fresh.get(target.resource["id"].lower(), target.resource)
 
     def _after(self, target, predicted):
         after = dict(state_of(target.before) if predicted else state_of(target.resource))

@@ -120,19 +120,14 @@ class FactsRun(Run):
     resync flag, the health errors, the disks), and whose report reads the items with a GET (a list carries them
     empty or sparse [recorded])."""
 
+    details_after = True
+
     def read_details(self, targets):
         """The GET of each item is also its `before` (a list carries its disks empty [recorded])."""
         super().read_details(targets)
         for target in targets:
             if target.kind == "item" and not target.changed and self.action.needs_details(target.resource):
                 target.before = target.resource
-
-    def refresh(self):
-        super().refresh()
-        targets = self.moved()
-        fresh = self.vault.get_items([t.resource for t in targets]) if targets else {}
-        for target in targets:
-            target.resource = fresh.get(target.resource["id"].lower(), target.resource)
 
     def target_result(self, target, predicted=False):
         out = super().target_result(target, predicted)

@@ -40,6 +40,10 @@ EPOCH = datetime.datetime(1970, 1, 1, tzinfo=UTC)
 class Run(pipeline.Work):
     """One module run of an Action over its targets (see the module docstring)."""
 
+    #: the report shows details a list carries empty [recorded] (disks, agent facts): the items that may have changed
+    #: are read again with a GET each after the list
+    details_after = False
+
     def __init__(self, vault, params, action, warn=None):
         self.vault = vault
         self.params = params
@@ -401,6 +405,11 @@ class Run(pipeline.Work):
                 target.members = [fresh.get(m["id"].lower(), m) for m in target.members]
             else:
                 target.resource = fresh.get(target.resource["id"].lower(), target.resource)
+        if self.details_after:
+            moved = self.moved()
+            full = self.vault.get_items([t.resource for t in moved]) if moved else {}
+            for target in moved:
+                target.resource = full.get(target.resource["id"].lower(), target.resource)
 
     def _after(self, target, predicted):
         if predicted:
