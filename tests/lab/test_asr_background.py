@@ -306,3 +306,34 @@ def test_a_due_discovery_is_read_once_ahead_and_never_read_or_waited_for_under_t
     assert [vault for vault, _ in synced] == ["vault-a", "vault-b"]
     assert all(ahead["inventory"] == {"vms": [], "read": 1} for _, ahead in synced) and reads == [1]
     assert fabric._take_ahead() is None                # taken once
+
+
+def test_the_lab_s_own_power_change_tells_the_listeners_about_that_item_alone(app, bare_vault):
+    """fabric.power_seen (the lab powered one item's source VM off or on) updates that item's discovered machine and
+    tells the discovery listeners it changed that item only (a plan failback of 300 VMs made each of its 300 power
+    tasks look at every item of the vault); a power state the machine already shows changes and tells nothing."""
+    from drlab.azure.providers.siterecovery import fabric
+    heard = []
+    installed = list(fabric._DISCOVERY_LISTENERS)
+    fabric.install_discovery_listeners([lambda ctx, vault, when, item_ids: heard.append((vault, item_ids))])
+    try:
+        with app.store.transaction():
+            ctx, vault = bare_vault(app)
+            site = "/subscriptions/%s/resourceGroups/rg/providers/Microsoft.OffAzure/VMwareSites/s" % (
+                app.settings.subscription_id)
+            ctx.put(site, {"location": "westeurope", "properties": {}})
+            items = {}
+            for name in ("a", "b"):
+                machine_id = "%s/machines/m-%s" % (site, name)
+                ctx.put(machine_id, {"properties": {"powerStatus": "ON", "vMwareToolsStatus": "Running"}})
+                items[name] = {"id": "%s/replicationFabrics/f/replicationProtectionContainers/c/"
+                                     "replicationProtectedItems/%s" % (vault, name),
+                               "properties": {"providerSpecificDetails": {"fabricDiscoveryMachineId": machine_id}}}
+            assert fabric.power_seen(ctx, items["a"], "OFF")
+            assert heard == [(vault, [items["a"]["id"]])]
+            assert ctx.get(site + "/machines/m-a")["properties"]["powerStatus"] == "OFF"
+            assert ctx.get(site + "/machines/m-b")["properties"]["powerStatus"] == "ON"
+            assert fabric.power_seen(ctx, items["a"], "OFF")
+            assert heard == [(vault, [items["a"]["id"]])]            # already off: nothing changed, nobody told
+    finally:
+        fabric.install_discovery_listeners(installed)

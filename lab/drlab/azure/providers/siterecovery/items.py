@@ -536,9 +536,14 @@ def _health_event(ctx, item, status):
                     health_errors=[e for e in errs if e["errorCategory"] != "TestFailover"])
 
 
-def _on_discovery(ctx, vault, when):
-    """After a discovery sync: data flows (or stops) as the source machines are on (or off)."""
-    for item in common.list_in_vault(ctx, ITEM, vault):
+def _on_discovery(ctx, vault, when, item_ids=None):
+    """After a discovery sync (of the vault's items, or of `item_ids` alone): data flows (or stops) as the source
+    machines are on (or off)."""
+    if item_ids is None:
+        found = common.list_in_vault(ctx, ITEM, vault)
+    else:
+        found = [item for item in (ctx.get(i) for i in item_ids) if item is not None]
+    for item in found:
         repl = replication(item)
         if repl["ir"] is None:
             continue

@@ -31,7 +31,8 @@ What a module contributes is declared at its module level and read here, nowhere
   stored with the jobs (SQLite) and name their callback again after a restart: they never change.
 * `RESULTS = {kind: fn(ctx, job) -> (status, body)}`: what `operationresults` answers for a finished job of
   that result kind.
-* `DISCOVERY_LISTENERS = (fn(ctx, vault, when), ...)`: called after every discovery sync (fabric.sync).
+* `DISCOVERY_LISTENERS = (fn(ctx, vault, when, item_ids), ...)`: called after every discovery sync (fabric.sync;
+  item_ids None) and after the lab's own power change of one item's machine (fabric.power_seen; item_ids: that item).
 
 `build(modules)` collects them and refuses (RegistryError) a key or kind registered twice, a value that is not
 callable, a declaration of the wrong shape; `install(registry)` gives the tables to the engine (jobs.install) and
