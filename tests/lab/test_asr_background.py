@@ -303,8 +303,8 @@ def test_a_due_discovery_is_read_once_ahead_and_never_read_or_waited_for_under_t
             time.monotonic() < deadline:
         time.sleep(0.01)
     fabric.advance(ctx)                                # the read is done: both sites discover from it, once
-    assert [vault for vault, _ in synced] == ["vault-a", "vault-b"]
-    assert all(ahead["inventory"] == {"vms": [], "read": 1} for _, ahead in synced) and reads == [1]
+    assert [vault for vault, _ahead in synced] == ["vault-a", "vault-b"]
+    assert all(ahead["inventory"] == {"vms": [], "read": 1} for _vault, ahead in synced) and reads == [1]
     assert fabric._take_ahead() is None                # taken once
 
 
