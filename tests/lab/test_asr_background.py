@@ -307,6 +307,22 @@ def test_a_due_discovery_is_read_once_ahead_and_never_read_or_waited_for_under_t
     assert all(ahead["inventory"] == {"vms": [], "read": 1} for _vault, ahead in synced) and reads == [1]
     assert fabric._take_ahead() is None                # taken once
 
+    # a read that started before the discovered state changed here (the lab's own power change, a sync) is never
+    # applied: it would undo that change; it is dropped and a new read goes out
+    synced.clear()
+    fabric.advance(ctx)                                # due again: a new read starts (released: it ends at once)
+    while (fabric._AHEAD["read"] is None or not fabric._AHEAD["read"]["event"].is_set()) and \
+            time.monotonic() < deadline:
+        time.sleep(0.01)
+    fabric._discovered_changed()                       # e.g. fabric.power_seen powered one item's machine off
+    fabric.advance(ctx)                                # the stale read is dropped, another one starts
+    assert synced == []
+    while (fabric._AHEAD["read"] is None or not fabric._AHEAD["read"]["event"].is_set()) and \
+            time.monotonic() < deadline:
+        time.sleep(0.01)
+    fabric.advance(ctx)
+    assert [vault for vault, _ahead in synced] == ["vault-a", "vault-b"] and len(reads) == 3
+
 
 def test_the_lab_s_own_power_change_tells_the_listeners_about_that_item_alone(app, bare_vault):
     """fabric.power_seen (the lab powered one item's source VM off or on) updates that item's discovered machine and

@@ -381,7 +381,7 @@ def _vcenter_names(site, about, endpoint):
 #: a periodic discovery's vCenter read done ahead, outside the store lock (read_ahead, by the background advancer or a
 #: thread a request starts): {"event", "inventory", "error", "started"}; whoever applies the due discovery first takes
 #: it once it is done - nobody waits for it under the store lock
-_AHEAD = {"read": None}
+_AHEAD = {"read": None, "epoch": 0}
 _AHEAD_LOCK = threading.Lock()
 #: the read-ahead runs at time scales from this one up (the bench's 60); below (tests' manual clock, scale 1) the
 #: request reads vCenter itself, exactly when the discovery is due
@@ -442,7 +442,7 @@ def _new_read():
         if _AHEAD["read"] is not None:
             return None
         read = _AHEAD["read"] = {"event": threading.Event(), "inventory": None, "error": None,
-                                 "started": time.monotonic()}
+                                 "started": time.monotonic(), "epoch": _AHEAD["epoch"]}
         return read
 
 
@@ -456,16 +456,25 @@ def _read_into(read):
 
 
 def _take_ahead():
-    """The finished read-ahead, consumed (never waited for: the store lock is held); None when there is none done
-    or it is older than AHEAD_TTL (then it is dropped: the next read starts afresh)."""
+    """The finished read-ahead, consumed (never waited for: the store lock is held); None when there is none done,
+    when it is older than AHEAD_TTL, or when the discovered state changed here after it started (a sync, the lab's
+    own power change: applying it would undo that) - then it is dropped and the next read starts afresh."""
     with _AHEAD_LOCK:
         read = _AHEAD["read"]
         if read is None or not read["event"].is_set():
             return None
         _AHEAD["read"] = None
-    if time.monotonic() - read["started"] > AHEAD_TTL:
+        stale = read["epoch"] != _AHEAD["epoch"]
+    if stale or time.monotonic() - read["started"] > AHEAD_TTL:
         return None
     return read
+
+
+def _discovered_changed():
+    """The discovered machines changed here (a sync applied, the lab's own power change): a read-ahead started before
+    now is stale."""
+    with _AHEAD_LOCK:
+        _AHEAD["epoch"] += 1
 
 
 def _start_ahead():
@@ -493,6 +502,7 @@ def sync(ctx, vault, ahead=None):
     now = common.now_epoch(ctx)
     lab = private(site)
     lab["last_sync"] = now
+    _discovered_changed()
     endpoint = _vcenter_endpoint()
     if endpoint is None:
         ctx.put(site["id"], site)
@@ -601,6 +611,7 @@ def power_seen(ctx, item, status):
         props.update(wanted)
         props["updatedTimestamp"] = common.to_iso(now)
         ctx.put(machine["id"], machine)
+        _discovered_changed()
         # only this item's machine changed: the listeners look at it alone (every item of the vault for each power
         # task made a 300-item plan failback quadratic: 90 s of lab time per run inside requests)
         _notify(ctx, common.vault_id_of(item["id"]), now, [item["id"]])
