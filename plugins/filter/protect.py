@@ -297,8 +297,8 @@ def _none(action, changed):
 
 def protect_results(vms, result=None, predict=False):
     """What happened (or would happen) to each VM: {vms: {name: {action, changed, state, phase, progress, error, item,
-    disks}}, pending (enabled, not protected yet), disk_vms (the disks step's VMs), enabled, replicating (already, action none/update/attach), failed [[name,
-    message]], timed_out, rounds}. `result`: the dr.asr.protected_item task's (None/skipped: not run); `predict`: the
+    disks}}, pending (enabled, not protected yet), disk_vms (the disks step's VMs), enabled, replicating (already,
+    action none/update/attach), failed [[name, message]], timed_out, rounds}. `result`: the dr.asr.protected_item task's (None/skipped: not run); `predict`: the
     run could not plan (check mode against a vault or policy to be created): VMs not protected are predicted enabled."""
     out = {}
     state = _module_state(result)
