@@ -519,6 +519,18 @@ def test_crud_normalizes_the_groups(lab_plans):
            advance=30).result()
     assert p.raw() == raw
 
+    # a plan's members by the item list's recoveryPlanName filter (ProtectedItemsQueryParameter; Azure PowerShell
+    # lists a plan's items so): db and app, not web; the unfiltered list pages over every item, each once
+    members = lab.asr.replication_protected_items.list(lab.rg, lab.vault, filter="recoveryPlanName eq '%s'" % PLAN)
+    assert sorted(i.name for i in members) == ["plans-app-01", "plans-db-01"]
+    page_size = lab.sim.admin.config()["page_size"]
+    lab.sim.admin.patch_config(page_size=2)
+    first = lab.arm("GET", lab.vault_id + "/replicationProtectedItems").json()
+    assert len(first["value"]) == 2 and first["nextLink"]
+    every = [i.name for i in lab.asr.replication_protected_items.list(lab.rg, lab.vault)]
+    assert len(every) == len(set(every)) and set(VMS) <= set(every)
+    lab.sim.admin.patch_config(page_size=page_size)
+
     # PATCH: web joins group 2; a SaveRecoveryPlan job too [recorded for a create; the update: guessed]
     saves = len([j for j in p.jobs() if j.properties.scenario_name == "SaveRecoveryPlan"])
     groups = copy.deepcopy(props["groups"])

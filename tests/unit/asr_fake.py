@@ -188,6 +188,7 @@ class FakeAsr(object):
         self.policies = {}              # name (lower) -> policy
         self.mappings = {}              # name (lower) -> container mapping
         self.plans = {}                 # name (lower) -> recovery plan, as stored (rendered on reads)
+        self.item_filters = []          # the $filter of every item list (None: the whole vault)
         self.jobs = {}                  # job name -> job, without tasks (rendered on GETs)
         self.calls = []
         self.bodies = []                # the action POSTs: (action, target name, body)
@@ -619,7 +620,15 @@ class FakeAsr(object):
         return item
 
     def _item_list(self, match, query, body):
-        return self._page([self.listed(self._rendered_item(i)) for i in self.items.values()], query, match.group(0))
+        items = list(self.items.values())
+        self.item_filters.append(query.get("$filter"))
+        plan = re.search(r"recoveryPlanName eq '((?:[^']|'')*)'", query.get("$filter") or "", re.I)
+        if plan:                                        # ProtectedItemsQueryParameter: the plan's members
+            found = self.plans.get(plan.group(1).replace("''", "'").lower())
+            ids = set(r["id"].lower() for g in (found["properties"]["groups"] if found else [])
+                      for r in g["replicationProtectedItems"])
+            items = [i for i in items if i["id"].lower() in ids]
+        return self._page([self.listed(self._rendered_item(i)) for i in items], query, match.group(0))
 
     def _item_get(self, match, query, body):
         item = self._item_by_name(match.group("item"))

@@ -228,6 +228,9 @@ class Context:
     def list(self, full_type, scope=None):
         return self.engine.list_bodies(full_type, scope)
 
+    def list_ids(self, full_type, scope=None):
+        return self.engine.list_ids(full_type, scope)
+
     def list_children(self, rid_or_str):
         rid = ids.parse(rid_or_str)
         return [r["body"] for r in self.engine.store.list(parent_key=rid.key)]
@@ -363,11 +366,21 @@ class Engine:
         self.store.put(rid, body, lab_now=self.app.clock.now_epoch())
 
     def list_bodies(self, full_type, scope=None):
+        kw = self._list_scope(full_type, scope)
+        return [] if kw is None else [r["body"] for r in self.store.list(**kw)]
+
+    def list_ids(self, full_type, scope=None):
+        """The ids list_bodies would answer, without their bodies."""
+        kw = self._list_scope(full_type, scope)
+        return [] if kw is None else self.store.list_ids(**kw)
+
+    @staticmethod
+    def _list_scope(full_type, scope):
         kw = {"type_key": full_type.lower()} if full_type else {}
         if scope:
             srid = ids.try_parse(scope)
             if srid is None:
-                return []
+                return None
             if srid.is_subscription:
                 kw["sub_key"] = srid.subscription
             elif srid.is_resource_group:
@@ -375,7 +388,7 @@ class Engine:
                 kw["rg_key"] = srid.resource_group
             else:
                 kw["parent_key"] = srid.key
-        return [r["body"] for r in self.store.list(**kw)]
+        return kw
 
     def delete_tree(self, ctx, rid, hooks=True):
         """Delete a resource and everything under it; cancel their pending operations; hooks."""
@@ -709,8 +722,8 @@ class Engine:
             except ValueError:
                 raise ArmError(400, "InvalidTopParameter", "The value '%s' of parameter '$top' is invalid." % top)
         chunk = items[start:start + size]
-        if render is not None:
-            chunk = [render(item) for item in chunk]
+        if render is not None:      # None: the item is gone (a list of ids read before the bodies)
+            chunk = [shown for shown in (render(item) for item in chunk) if shown is not None]
         body = {"value": chunk}
         if start + size < len(items):
             params = [(k, v) for k, v in req.query.items() if k.lower() not in ("$skiptoken", "api-version")]

@@ -193,6 +193,20 @@ class Store:
 
     def list(self, type_key=None, sub_key=None, rg_key=None, parent_key=None, top_level_only=False,
              exclude_type_keys=()):
+        sql, args = self._select("*", type_key, sub_key, rg_key, parent_key, top_level_only, exclude_type_keys)
+        with self.lock:
+            rows = self._db.execute(sql, args).fetchall()
+        return [self._row_to_dict(r) for r in rows]
+
+    def list_ids(self, type_key=None, sub_key=None, rg_key=None, parent_key=None):
+        """The ids `list` would answer, in its order, without reading (decoding) a body: a big list pages on these
+        and reads only the page's bodies."""
+        sql, args = self._select("id", type_key, sub_key, rg_key, parent_key, False, ())
+        with self.lock:
+            return [r[0] for r in self._db.execute(sql, args).fetchall()]
+
+    @staticmethod
+    def _select(columns, type_key, sub_key, rg_key, parent_key, top_level_only, exclude_type_keys):
         clauses, args = [], []
         if type_key is not None:
             clauses.append("type_key = ?")
@@ -211,13 +225,11 @@ class Store:
         for t in exclude_type_keys:
             clauses.append("type_key != ?")
             args.append(t.lower())
-        sql = "SELECT * FROM resources"
+        sql = "SELECT %s FROM resources" % columns
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
         sql += " ORDER BY seq"
-        with self.lock:
-            rows = self._db.execute(sql, args).fetchall()
-        return [self._row_to_dict(r) for r in rows]
+        return sql, args
 
     def count_resources(self):
         with self.lock:

@@ -40,16 +40,21 @@ def items(vault, names, parameter="items"):
 
 
 def plan(vault, name):
-    """(plan, member items) of a recovery plan (one plan list and one GET of the plan, one item list)."""
+    """(plan, member items) of a recovery plan: one plan list, one GET of the plan, the list of its members
+    (`vault.protected_items(plan=...)`). The plan's GET says who its members are; a member the filtered list does not
+    carry is looked for in the vault-wide list before it is left out (an item that no longer exists)."""
     plans = lookup.vault_read(vault, vault.recovery_plans)
     found = next((p for p in plans if lookup.matches(p, name)), None)
     if found is None:
         raise not_found("recovery_plan", name, "a recovery plan of vault %s" % vault.name, [p["name"] for p in plans])
     found = vault.get_plan(found["name"])
-    listed = vault.protected_items()
-    members = []
-    for member_id in plan_member_ids(found):
-        item = next((i for i in listed if lookup.same_id(i.get("id"), member_id)), None)
-        if item is not None:
-            members.append(item)
-    return found, members
+    wanted = [id_key(m) for m in plan_member_ids(found)]
+    listed = dict((id_key(i["id"]), i) for i in vault.protected_items(plan=found["name"]) if i.get("id"))
+    if any(m not in listed for m in wanted):
+        listed = dict((id_key(i["id"]), i) for i in vault.protected_items() if i.get("id"))
+    return found, [listed[m] for m in wanted if m in listed]
+
+
+def id_key(value):
+    """An ARM id as a dict key: ids compare case-insensitively, a trailing slash aside (common.same_id)."""
+    return value.rstrip("/").lower()

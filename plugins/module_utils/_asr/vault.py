@@ -42,9 +42,11 @@ class AsrVault(object):
         return self._cache[key]
 
     def forget(self, *keys):
-        """Drop cached lists (after a change), all of them when no key is given."""
-        for key in keys or list(self._cache):
-            self._cache.pop(key, None)
+        """Drop cached lists (after a change), all of them when no key is given ("items" also drops the lists of
+        plans' members)."""
+        for key in list(self._cache):
+            if not keys or key in keys or (isinstance(key, tuple) and key[0] in keys):
+                self._cache.pop(key, None)
 
     def fabrics(self):
         return self._list("fabrics", "fabrics", self.client.replication_fabrics.list)
@@ -58,8 +60,15 @@ class AsrVault(object):
     def policies(self):
         return self._list("policies", "replication policies", self.client.replication_policies.list)
 
-    def protected_items(self):
-        return self._list("items", "protected items", self.client.replication_protected_items.list)
+    def protected_items(self, plan=None):
+        """The vault's protected items; with `plan` (a recovery plan's name), ASR's list of that plan's members only
+        (`$filter=recoveryPlanName eq '...'`: ProtectedItemsQueryParameter, as Azure PowerShell lists a plan's items).
+        A run on one plan of a 1,000-VM vault reads one page instead of ten."""
+        if plan is None:
+            return self._list("items", "protected items", self.client.replication_protected_items.list)
+        odata = "recoveryPlanName eq '%s'" % plan.replace("'", "''")
+        return self._list(("items", plan.lower()), "protected items of recovery plan %s" % plan,
+                          lambda group, vault: self.client.replication_protected_items.list(group, vault, filter=odata))
 
     def get_plan(self, name):
         """A recovery plan by GET (a list answer is never trusted for its groups)."""

@@ -77,6 +77,11 @@ class Run(pipeline.Work):
         for parameter, item in resolve.items(self.vault, self.params.get("items") or []):
             self.targets.append(self._target("item", item, name_of(item), parameter))
 
+    def listed_items(self):
+        """The item list a run reads again: its plan's members when it works on a plan (ASR filters the list), else
+        the vault's."""
+        return self.vault.protected_items(plan=self.plan.name if self.plan is not None else None)
+
     # -- decide -----------------------------------------------------------------------------------------------
     def check_jobs(self, targets):
         """Read the jobs the targets' (and plan members') currentScenario names, once: a job that ended (ASR keeps
@@ -299,7 +304,7 @@ class Run(pipeline.Work):
                 found = [j for j in found if (from_iso(j.get("start_time")) or known_start) >= known_start]
             elif found and any(j.get("state") in jobs.FINAL_STATES for j in found):
                 self.vault.forget("items")
-                now = dict((i["id"].lower(), i) for i in self.vault.protected_items())
+                now = dict((i["id"].lower(), i) for i in self.listed_items())
                 members = [now.get(m["id"].lower(), m) for m in target.members]
                 if not (members and all(self.action.done(self, m) for m in members)):
                     found = [j for j in found if j.get("state") not in jobs.FINAL_STATES]
@@ -330,7 +335,7 @@ class Run(pipeline.Work):
         if not todo:
             return False
         self.vault.forget("items", "plans")
-        fresh = dict((i["id"].lower(), i) for i in self.vault.protected_items())
+        fresh = dict((i["id"].lower(), i) for i in self.listed_items())
         for target in todo:
             target.followup = False
             target.extra_jobs = []
@@ -367,7 +372,7 @@ class Run(pipeline.Work):
 
         def look():
             self.vault.forget("items")
-            fresh = dict((i["id"].lower(), i) for i in self.vault.protected_items())
+            fresh = dict((i["id"].lower(), i) for i in self.listed_items())
             waiting = []
             for target in todo:
                 target.resource = fresh.get(target.resource["id"].lower(), target.resource)
@@ -398,7 +403,7 @@ class Run(pipeline.Work):
         if not any(t.changed or t.job or t.action != "none" for t in everything):
             return
         self.vault.forget("items", "plans")
-        fresh = dict((i["id"].lower(), i) for i in self.vault.protected_items())
+        fresh = dict((i["id"].lower(), i) for i in self.listed_items())
         for target in self.targets + ([self.plan] if self.plan and self.plan not in self.targets else []):
             if target.kind == "plan":
                 target.resource = self.vault.get_plan(target.name)

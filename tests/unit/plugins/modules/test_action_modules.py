@@ -169,6 +169,35 @@ def test_a_lost_answer_is_not_repeated_when_its_job_has_ended(arm):
     assert [b[0] for b in fake.bodies] == ["testfailovercleanup"]    # sent once, not again
 
 
+def test_a_plan_run_lists_only_the_plans_members(arm):
+    """A run on one plan asks ASR for that plan's members (recoveryPlanName filter), never the whole vault: a plan of
+    2 items in a vault of 40 reads one short list per look, and every member is reported."""
+    fake = arm(names(40))
+    fake.add_plan("rp-shop", [["web-01"], ["web-02"]])
+    result = run(test_failover, dict(recovery_plan="rp-shop"))
+    assert result["changed"] and result["recovery_plan"]["action"] == "start"
+    assert sorted(i["name"] for i in result["recovery_plan"]["items"]) == ["web-01", "web-02"]
+    assert fake.item_filters and set(fake.item_filters) == set(["recoveryPlanName eq 'rp-shop'"])
+
+
+def test_a_member_the_plan_filter_misses_is_found_in_the_vault_list(arm, monkeypatch):
+    """Should ASR's filtered list leave out a member the plan's GET names, the run looks in the vault-wide list
+    before it leaves the member out: no member is dropped because of the filter."""
+    fake = arm(names(3))
+    fake.add_plan("rp-shop", [["web-01"], ["web-02"]])
+    real = fake._item_list
+
+    def short(match, query, body):
+        status, page, headers = real(match, query, body)
+        if query.get("$filter"):
+            page["value"] = [i for i in page["value"] if not i["name"].endswith("web-02")]
+        return status, page, headers
+    monkeypatch.setattr(fake, "_item_list", short)
+    result = run(test_failover, dict(recovery_plan="rp-shop", wait=False))
+    assert sorted(i["name"] for i in result["recovery_plan"]["items"]) == ["web-01", "web-02"]
+    assert None in fake.item_filters                  # the vault-wide list was read
+
+
 def test_resume_cleanup_finishes_the_cleanup_an_interrupted_drill_left_running(arm):
     """A drill interrupted during its cleanup: the plan's TestFailoverCleanup job still runs. With resume_cleanup the
     rerun waits for that job as its own and starts no second test failover; without it, it waits, then drills."""

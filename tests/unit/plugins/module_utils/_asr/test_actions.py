@@ -109,8 +109,12 @@ class FakeVault(object):
         self.full = {}          # id (lower) -> what a GET answers (default: the listed item)
         self.item_gets = []
 
-    def protected_items(self):
-        return self.items
+    def protected_items(self, plan=None):
+        if plan is None:
+            return self.items
+        plan = next(p for p in self.plans if p["name"].lower() == plan.lower())      # ASR's recoveryPlanName filter
+        members = set(m.lower() for m in state.plan_member_ids(plan))
+        return [i for i in self.items if i["id"].lower() in members]
 
     def recovery_plans(self):
         return self.plans
