@@ -314,22 +314,22 @@ rounds:
 '''
 
 from ansible_collections.dr.asr.plugins.module_utils._module import DrAsrModule, run
-from ansible_collections.dr.asr.plugins.module_utils._asr import common, lookup, plans
+from ansible_collections.dr.asr.plugins.module_utils._asr import common, plans
 from ansible_collections.dr.asr.plugins.module_utils._asr.tracker import JobTracker
 
 ARGUMENT_SPEC = plans.ARGUMENT_SPEC
 
 
-def read(vault, name):
-    """(plan REST dict or None, the vault's protected items indexed). One list of each."""
-    plan = plans.find(vault, name)
-    return plan, plans.ItemIndex(lookup.vault_read(vault, vault.protected_items))
+def read(vault, params):
+    """(plan REST dict or None, the protected items the options resolve against: plans.item_index)."""
+    plan = plans.find(vault, params["name"])
+    return plan, plans.item_index(vault, plan, params)
 
 
 def plan_present(vault, params):
     """What to do: the write (create/update/None), the groups it sends, before and after."""
     name = params["name"]
-    plan, index = read(vault, name)
+    plan, index = read(vault, params)
     want = plans.resolve(params, plan, index, vault)
     parts = plans.changes(plan, want)
     groups = plans.body_groups(plan, want)
@@ -395,7 +395,7 @@ def ensure_present(module, tracker, params):
 
 def ensure_absent(module, tracker, params):
     vault, name = tracker.vault, params["name"]
-    plan, index = read(vault, name)
+    plan, index = read(vault, params)
     jobs = []
     if plan is not None and not module.check_mode:
         attached = attach(tracker, plan, name)
@@ -405,7 +405,7 @@ def ensure_absent(module, tracker, params):
                         diff=dict(before=before, after=before))
         if attached:
             jobs += attached
-            plan, index = read(vault, name)
+            plan, index = read(vault, params)
     if plan is None:
         return dict(changed=False, recovery_plan={}, jobs=jobs, diff=dict(before={}, after={}))
     before = plans.view(plan["name"], plan["properties"].get("groups"), index)

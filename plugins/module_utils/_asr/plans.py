@@ -558,6 +558,24 @@ def predicted(plan, name, fabric_id, groups):
 
 # -- reads, busy plans, writes --------------------------------------------------------------------------
 
+def item_index(vault, plan, params):
+    """The protected items the options are resolved against. An existing plan whose members the options name again
+    (the rerun of a plan, a change of its actions, members moved between its groups) needs its members only: ASR's
+    list of them (recoveryPlanName filter), one page for a 100-VM plan of a 1,000-VM vault. A new plan, a new member
+    or a name the members do not have: every protected item of the vault (a VM name is then checked for being unique
+    in the vault, and the errors name close matches among all of them)."""
+    if plan is not None:
+        index = ItemIndex(vault.protected_items(plan=plan["name"]))
+        groups = params.get("groups") or []
+        members = [key_of(ref.get("id")) for group in (plan.get("properties") or {}).get("groups") or []
+                   for ref in group.get("replicationProtectedItems") or []]
+        if (all(m in index.by_id for m in members) and
+                all(len(index.by_vm.get(vm) or []) == 1 for g in groups for vm in g.get("vms") or []) and
+                all(key_of(i) in index.by_key for g in groups for i in g.get("items") or [])):
+            return index
+    return ItemIndex(lookup.vault_read(vault, vault.protected_items))
+
+
 def find(vault, name):
     """The plan named `name` (case-insensitive), or None: found in the vault-wide list (cached), then read with a
     GET (what is compared never comes from a list answer)."""

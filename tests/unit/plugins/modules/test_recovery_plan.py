@@ -84,6 +84,25 @@ def test_rerun_and_reordered_members_write_nothing(arm):
     assert len(arm.calls) == 6          # per run: one list of plans, a GET of the plan, one list of items; no job list
 
 
+def test_a_rerun_reads_the_plans_members_only_a_new_member_the_vault(arm):
+    """A plan's rerun resolves its VMs against ASR's list of the plan's members (recoveryPlanName filter); a VM that
+    is no member yet, or a name no member has, is looked up among every protected item of the vault."""
+    run(dict(name="rp-shop", groups=THREE_TIER))
+    del arm.item_filters[:]
+    assert not run(dict(name="rp-shop", groups=THREE_TIER))["changed"]
+    assert arm.item_filters == ["recoveryPlanName eq 'rp-shop'"]
+    fewer_vms = [dict(vms=["db-01"]), dict(vms=["app-01", "app-02"], pre_actions=[LAG]), dict(vms=["web-01"])]
+    del arm.item_filters[:]
+    fewer = run(dict(name="rp-shop", groups=fewer_vms))
+    assert fewer["changed"] and arm.item_filters == ["recoveryPlanName eq 'rp-shop'"]     # web-02 leaves: members
+    del arm.item_filters[:]
+    back = run(dict(name="rp-shop", groups=THREE_TIER))
+    assert back["changed"] and arm.item_filters == ["recoveryPlanName eq 'rp-shop'", None]  # web-02 joins: the vault
+    assert [g["vms"] for g in back["recovery_plan"]["groups"]][2] == ["web-01", "web-02"]
+    unknown = fail(dict(name="rp-shop", groups=[dict(vms=["db-01", "web-1"])]))
+    assert "Close matches: web-01" in unknown["msg"]
+
+
 def test_a_plan_asr_answers_in_its_own_order_is_no_change(arm):
     arm.add_plan("rp-seeded", [["db-01"], ["web-01", "web-02"]], reverse=True)
     same = run(dict(name="rp-seeded", groups=[dict(vms=["db-01"]), dict(vms=["web-02", "web-01"])]))
