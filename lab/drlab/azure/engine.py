@@ -201,6 +201,7 @@ class Context:
         self.config = engine.app.config
         self.operation_id = str(uuid.uuid4())
         self.response_headers = {}
+        self.memo = {}            # what a provider reads once per request (rp.Context)
 
     @property
     def locations(self):

@@ -244,6 +244,7 @@ class Context:
     ctx.put(rid_or_str, body)           store without going through prepare_put (side effects)
     ctx.delete(rid_or_str)              delete (and its children) without checks
     ctx.list(full_type, scope=None) -> [dict]   scope: "/subscriptions/s[/resourceGroups/rg]" or a parent id
+    ctx.list_ids(full_type, scope=None) -> [str]   the ids list() answers, no body read (page on them)
     ctx.exists_rg(sub, rg) -> bool
     ctx.now() -> datetime (lab clock, UTC);  ctx.now_iso() -> "2026-...Z"
     ctx.new_guid() -> str
@@ -261,4 +262,6 @@ class Context:
                                         starts (a GUID); a provider may set it (e.g. to a job id)
     ctx.response_headers                dict merged into the answer (e.g. x-ms-request-id)
     ctx.list_children(rid_or_str) -> [dict]   everything stored directly under a resource
+    ctx.memo                            {} that lives as long as the context (one request, one background slice):
+                                        what a provider reads once per request (keys: the provider's own)
     """

@@ -144,13 +144,13 @@ def agents(ctx, vault):
 
 def _set_agents(ctx, vault, registered):
     common.meta_set(ctx, _agents_key(vault), registered)
-    ctx.__dict__.get("_asr_agents", {}).pop(_agents_key(vault), None)
+    ctx.memo.get("asr.agents", {}).pop(_agents_key(vault), None)
 
 
 def agent_for_machine(ctx, vault, machine):
     """The agent registered for a discovered machine (matched by BIOS id), or None (a copy: for reading). The
     vault's registrations are read once per request (every item of a list asks; put_agent forgets them)."""
-    memo = ctx.__dict__.setdefault("_asr_agents", {})
+    memo = ctx.memo.setdefault("asr.agents", {})
     key = _agents_key(vault)
     if key not in memo:
         memo[key] = agents(ctx, vault)
