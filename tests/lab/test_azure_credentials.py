@@ -15,6 +15,7 @@ The Azure CLI credential is not exercised: it runs `az`, which the lab does not 
 """
 import datetime
 import os
+import time
 
 import pytest
 from azure.core.exceptions import ClientAuthenticationError
@@ -187,3 +188,32 @@ def test_factory_ca_bundle_from_ssl_cert_file(azure_sim, clean_env):
                      tenant=azure_sim.tenant_id)
     params.pop("ca_bundle")
     _factory_works(azure_sim, params)
+
+
+def test_factory_clients_pace_themselves_to_arms_read_bucket(azure_lab, clean_env):
+    """A run reading fast (8 GETs in flight, as AsrVault.get_items) against a read bucket of 20 refilled 25 per
+    second: the clients wait while ARM says few reads remain (PacingPolicy) and meet no 429 - without the pacing the
+    bucket runs dry within the first 30 reads. The bucket is the lab's ARM throttle, real time on both sides."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    sim = azure_lab
+    clients = AzureClients(_params(sim, client_id=sim.client_id, secret=sim.client_secret, tenant=sim.tenant_id))
+    try:
+        groups = clients.client("resource").resource_groups
+        group = groups.create_or_update("rg-pacing", {"location": "westeurope"}).name
+        since = time.time()
+        sim.admin.set_throttle({"subscription": {"reads": {"capacity": 20, "refill_per_second": 25}}})
+        lock, names = threading.Lock(), []
+
+        def read(_index):
+            name = groups.get(group).name
+            with lock:
+                names.append(name)
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(read, range(80)))
+    finally:
+        clients.close()
+    log = [e for e in sim.admin.requests(since=since, path_regex="rg-pacing") if e["method"] == "GET"]
+    assert names == [group] * 80
+    assert len(log) >= 80 and [e for e in log if e["status"] == 429] == []

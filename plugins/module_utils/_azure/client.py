@@ -35,7 +35,7 @@ from ansible_collections.dr.asr.plugins.module_utils._tls import resolve_ca_bund
 from ansible_collections.dr.asr.plugins.module_utils._azure.cloud import resolve_cloud
 from ansible_collections.dr.asr.plugins.module_utils._journal import Journal
 from ansible_collections.dr.asr.plugins.module_utils._azure.policies import (
-    RETRY, FreshTokenPolicy, JournalPolicy, ResendUnsentPolicy, SendOnceRetryPolicy)
+    RETRY, FreshTokenPolicy, JournalPolicy, PacingPolicy, ResendUnsentPolicy, SendOnceRetryPolicy)
 from ansible_collections.dr.asr.plugins.module_utils._azure.models import as_dict
 from ansible_collections.dr.asr.plugins.module_utils._azure.reads import RunCache, read_or_none
 
@@ -215,6 +215,7 @@ class AzureClients(object):
         self._settings = None
         self.cache = RunCache()         # reads shared by the whole module run (_azure.reads)
         self.journal = Journal()        # the writes ARM may have carried out (DrAsrModule sets the run's own)
+        self._pacing = PacingPolicy()   # one for every client: they share the subscription's request buckets
 
     def read(self, key, what, call, convert=as_dict, missing=None):
         """A resource read once per run (`key`), None (or `missing`) when it does not exist."""
@@ -380,7 +381,7 @@ class AzureClients(object):
         # marked SEND_ONCE) that may have run is not (_azure.policies)
         kwargs.update(authentication_policy=FreshTokenPolicy(self.credential, cloud.scope),
                       per_call_policies=[JournalPolicy(self.journal)], retry_policy=SendOnceRetryPolicy(**RETRY),
-                      per_retry_policies=[ResendUnsentPolicy()], **RETRY)
+                      per_retry_policies=[self._pacing, ResendUnsentPolicy()], **RETRY)
         if self._wait_sleep is not None:
             kwargs["polling_interval"] = self._wait_sleep
         client = cls(self.credential, self.subscription_id, **kwargs)

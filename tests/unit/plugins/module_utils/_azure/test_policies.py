@@ -10,8 +10,8 @@ from azure.core.rest import HttpRequest
 
 from ansible_collections.dr.asr.plugins.module_utils._azure.client import AzureClients
 from ansible_collections.dr.asr.plugins.module_utils._azure.policies import (
-    RETRY, SEND_ONCE, FreshTokenPolicy, JournalPolicy, ResendUnsentPolicy, SendOnceRetryPolicy, challenge_error,
-    nbf_claims)
+    RETRY, SEND_ONCE, FreshTokenPolicy, JournalPolicy, PacingPolicy, ResendUnsentPolicy, SendOnceRetryPolicy,
+    challenge_error, nbf_claims, remaining_requests)
 from ansible_collections.dr.asr.plugins.module_utils._journal import Journal
 
 SCOPE = "https://management.azure.com/.default"
@@ -122,6 +122,7 @@ def test_challenge_parsing_and_claims():
 
 def test_clients_get_the_policies_and_retry_settings(monkeypatch):
     from azure.mgmt.recoveryservices import RecoveryServicesClient
+    from azure.mgmt.recoveryservicessiterecovery import SiteRecoveryManagementClient
     seen = {}
 
     def fake_init(self, credential, subscription_id, **kwargs):
@@ -132,7 +133,11 @@ def test_clients_get_the_policies_and_retry_settings(monkeypatch):
                                 cloud_environment="AzureCloud"), credential=FakeCredential())
     clients.client("recoveryservices")
     assert isinstance(seen["authentication_policy"], FreshTokenPolicy)
-    assert [type(p) for p in seen["per_retry_policies"]] == [ResendUnsentPolicy]
+    assert [type(p) for p in seen["per_retry_policies"]] == [PacingPolicy, ResendUnsentPolicy]
+    pacing = seen["per_retry_policies"][0]
+    monkeypatch.setattr(SiteRecoveryManagementClient, "__init__", fake_init)
+    clients.client("siterecovery")
+    assert seen["per_retry_policies"][0] is pacing          # one for every client: the subscription's buckets
     assert seen["retry_status"] == RETRY["retry_status"] > 3
     assert isinstance(seen["retry_policy"], SendOnceRetryPolicy)
     assert seen["retry_policy"].status_retries == RETRY["retry_status"]
@@ -191,3 +196,41 @@ def test_a_write_answered_with_a_gateway_error_is_journaled_as_maybe_written():
     pipeline.run(HttpRequest("POST", "https://arm.example/v/replicationProtectedItems/i/testFailover?api-version=1"))
     pipeline.run(HttpRequest("POST", "https://arm.example/v/replicationProtectedItems/i/testFailover?api-version=1"))
     assert journal.entries == ["POST /v/replicationProtectedItems/i/testFailover (answer 503)"]
+
+
+class FakeClock(object):
+    def __init__(self):
+        self.now = 100.0
+        self.sleeps = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(round(seconds, 3))
+        self.now += seconds
+
+
+def test_pacing_waits_for_the_bucket_when_arm_says_few_requests_remain():
+    """ARM's remaining-requests headers: plenty left, no wait; 2 reads left, the next GET waits until 25 per second
+    refilled the bucket to LOW (0.4 s); a write is not held back by the reads' bucket; the headers' global form
+    counts too."""
+    clock = FakeClock()
+    low = PacingPolicy.LOW
+    transport = FakeTransport([
+        (200, {}, {"x-ms-ratelimit-remaining-subscription-reads": "200"}),
+        (200, {}, {"x-ms-ratelimit-remaining-subscription-reads": "2"}),
+        (202, None, {"x-ms-ratelimit-remaining-subscription-writes": "150"}),
+        (200, {}, {"x-ms-ratelimit-remaining-subscription-global-reads": "7"}),
+        (200, {}, {}),
+    ])
+    pipeline = Pipeline(transport, [PacingPolicy(sleep=clock.sleep, clock=clock)])
+    for method in ("GET", "GET", "POST", "GET", "GET"):
+        pipeline.run(HttpRequest(method, "https://arm.example/x"))
+    assert clock.sleeps == [round((low - 2) / 25.0, 3), round((low - 7) / 25.0, 3)]
+    assert [m for m, _a in transport.sent] == ["GET", "GET", "POST", "GET", "GET"]
+
+
+def test_remaining_requests_reads_every_form_of_the_header():
+    assert remaining_requests({"X-Ms-Ratelimit-Remaining-Subscription-Deletes": "3", "x-ms-other": "1",
+                               "x-ms-ratelimit-remaining-subscription-reads": "bad"}) == {"deletes": 3}
