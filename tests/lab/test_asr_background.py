@@ -353,3 +353,31 @@ def test_the_lab_s_own_power_change_tells_the_listeners_about_that_item_alone(ap
             assert heard == [(vault, [items["a"]["id"]])]            # already off: nothing changed, nobody told
     finally:
         fabric.install_discovery_listeners(installed)
+
+
+def test_a_running_plan_job_is_read_once_per_request_for_all_its_items(app, bare_vault, monkeypatch):
+    """A page of items or a plan render asks active_job for each member: the running jobs' index and the plan job are
+    read once per request (common.memo_read), and any write - this request's or another's - is seen at once."""
+    ctx, vault = bare_vault(app)
+    members = ["%s/i%d" % (vault, n) for n in range(50)]
+    job = jobs.start_job(ctx, vault, scenario="TestFailover", friendly_name="Test failover", target_id=vault + "/p",
+                         target_name="p", target_type="RecoveryPlan", affected_ids=members,
+                         tasks=[jobs.Task("T0", "task", 600)])
+    reads = []
+    real_get = type(ctx).get
+
+    def counting_get(self, rid):
+        if isinstance(rid, str) and rid.lower() == job["id"].lower():
+            reads.append(rid)
+        return real_get(self, rid)
+    monkeypatch.setattr(type(ctx), "get", counting_get)
+    request = app.engine.admin_context()
+    assert all(jobs.active_job(request, m)["id"] == job["id"] for m in members)
+    assert len(reads) == 1
+    assert jobs.active_job(request, vault + "/p", own=True)["id"] == job["id"]          # its own target
+    assert jobs.active_job(request, members[0], own=True) is None                        # only locked by it
+    jobs.cancel(ctx, ctx.get(job["id"]))                 # another context writes: this one sees it on its next read
+    assert jobs.active_job(request, members[0]) is None
+    assert common.memo_read(request, "k", lambda: [1]) is common.memo_read(request, "k", lambda: [2])
+    common.meta_set(request, "asr.test.key", 1)
+    assert common.memo_read(request, "k", lambda: [2]) == [2]

@@ -34,6 +34,8 @@ RUNBOOK = ("/subscriptions/%s/resourceGroups/rg1/providers/Microsoft.Automation/
 class FakeStore:
     """The engine's meta store: no job runs (jobs.active_job reads its index of running jobs)."""
 
+    version = 0
+
     def meta_get(self, key, default=None):
         return default
 
@@ -51,6 +53,7 @@ class FakeCtx:
     def __init__(self, bodies):
         self.bodies = {b["id"].lower(): b for b in bodies}
         self.engine = FakeEngine()
+        self.memo = {}
 
     def get(self, rid):
         rid = ids.try_parse(rid) if isinstance(rid, str) else rid

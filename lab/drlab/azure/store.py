@@ -102,6 +102,9 @@ class Store:
         self._depth = 0
         row = self._db.execute("SELECT MAX(seq) FROM resources").fetchone()
         self._seq = (row[0] or 0)
+        #: bumped by every write of resources or meta (and by a rollback): a reader may keep what it decoded while
+        #: the version is the same (the siterecovery provider's per-request reads: common.memo_read)
+        self.version = 0
 
     def close(self):
         with self.lock:
@@ -120,6 +123,7 @@ class Store:
                 self._depth -= 1
                 if outer:
                     self._db.execute("ROLLBACK")
+                    self.version += 1
                 raise
             self._depth -= 1
             if outer:
@@ -133,12 +137,14 @@ class Store:
 
     def meta_set(self, key, value):
         with self.lock:
+            self.version += 1
             self._db.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
                              "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, json.dumps(value)))
 
     def meta_delete_prefix(self, prefix):
         """Delete the meta items whose key starts with prefix (a provider's own state, on reset)."""
         with self.lock:
+            self.version += 1
             self._db.execute("DELETE FROM meta WHERE substr(key, 1, ?) = ?", (len(prefix), prefix))
 
     # -- resources ------------------------------------------------------------------------------
@@ -161,6 +167,7 @@ class Store:
         rg_key = rid.resource_group.lower() if rid.resource_group is not None else None
         data = json.dumps(body, separators=(",", ":"))
         with self.lock:
+            self.version += 1
             row = self._db.execute("SELECT created, seq FROM resources WHERE key = ?", (key,)).fetchone()
             if row:
                 self._db.execute("UPDATE resources SET id = ?, body = ?, changed = ? WHERE key = ?",
@@ -188,6 +195,7 @@ class Store:
         rows = self.subtree(key)
         key = key.lower()
         with self.lock:
+            self.version += 1
             self._db.execute("DELETE FROM resources WHERE " + _prefix_clause("key"), (key, len(key) + 1, key + "/"))
         return rows
 
@@ -237,6 +245,7 @@ class Store:
 
     def wipe(self):
         with self.lock:
+            self.version += 1
             self._db.execute("DELETE FROM resources")
             self._db.execute("DELETE FROM operations")
             self._db.execute("DELETE FROM blobs")

@@ -223,6 +223,20 @@ def meta_get(ctx, key, default=None):
     return ctx.engine.store.meta_get(key, default)
 
 
+def memo_read(ctx, key, read):
+    """`read()` once per context (one request, one background slice) while nothing is written to the store: any
+    write (a resource, a meta key, this thread's or another's) forgets every memoized read. What it returns is
+    shared by the readers of the context: read-only (ctx.get a copy to change)."""
+    version = ctx.engine.store.version
+    memo = ctx.memo.setdefault("asr.reads", {})
+    if memo.get(None) != version:
+        memo.clear()
+        memo[None] = version
+    if key not in memo:
+        memo[key] = read()
+    return memo[key]
+
+
 def meta_set(ctx, key, value):
     ctx.engine.store.meta_set(key, value)
 

@@ -888,7 +888,7 @@ def _purge(ctx, match, query, body):
     if running is None:
         jobs.ensure_idle(ctx, item_id, item["properties"]["friendlyName"])
     else:
-        jobs.cancel(ctx, running)
+        jobs.cancel(ctx, ctx.get(running["id"]))       # its own copy: active_job's is read-only
     item = ctx.get(item_id)
     words = vocabulary.job("purge")
     job = jobs.start_job(ctx, vault, scenario=words.scenario, friendly_name=words.friendly,

@@ -237,24 +237,32 @@ def get_job(ctx, job_id):
     return ctx.get(job_id)
 
 
+def _running_index(ctx):
+    """({target: [job ids]}, {affected id: [job ids]}) of the running jobs' index (ACTIVE_KEY), in its order."""
+    by_target, by_affected = {}, {}
+    for entry in common.meta_get(ctx, ACTIVE_KEY, []):
+        by_target.setdefault(entry.get("target"), []).append(entry["id"])
+        for affected in entry.get("affected") or []:
+            by_affected.setdefault(affected, []).append(entry["id"])
+    return by_target, by_affected
+
+
 def active_job(ctx, target_id, own=False):
     """The running (InProgress / Suspended) job on target_id, or None: a job whose target it is, else
-    (unless `own`) a job that locks it as one of its affected_ids (a recovery plan job's items)."""
+    (unless `own`) a job that locks it as one of its affected_ids (a recovery plan job's items).
+
+    The index and the jobs are read once per request while nothing is written (common.memo_read: rendering a
+    100-item plan or a page of items asked for the same plan job 100 times), so the job is read-only here."""
     if not target_id:
         return None
     key = target_id.lower().rstrip("/")
-    locking = None
-    for entry in common.meta_get(ctx, ACTIVE_KEY, []):
-        mine = entry.get("target") == key
-        if not mine and (own or key not in (entry.get("affected") or [])):
-            continue
-        job = ctx.get(entry["id"])
-        if job is None or job_state(job) not in RUNNING_STATES:
-            continue
-        if mine:
-            return job
-        locking = locking or job
-    return locking
+    by_target, by_affected = common.memo_read(ctx, "jobs.running", lambda: _running_index(ctx))
+    for job_ids in (by_target.get(key) or [], [] if own else by_affected.get(key) or []):
+        for job_id in job_ids:
+            job = common.memo_read(ctx, ("job", job_id.lower()), lambda job_id=job_id: ctx.get(job_id))
+            if job is not None and job_state(job) in RUNNING_STATES:
+                return job
+    return None
 
 
 def ensure_idle(ctx, target_id, target_name):
