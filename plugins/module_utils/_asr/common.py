@@ -78,7 +78,12 @@ def compact(body):
 
 def same_id(a, b):
     """ARM ids compare case-insensitively (ASR answers /Subscriptions/, the SDK sends /subscriptions/)."""
-    return isinstance(a, str) and isinstance(b, str) and a.rstrip("/").lower() == b.rstrip("/").lower()
+    return isinstance(a, str) and isinstance(b, str) and id_key(a) == id_key(b)
+
+
+def id_key(resource_id):
+    """An ARM id as a comparison or dict key (same_id's comparison; None -> "")."""
+    return (resource_id or "").rstrip("/").lower()
 
 
 def resource_group_id(value, subscription):

@@ -31,7 +31,8 @@ import re
 from ansible_collections.dr.asr.plugins.module_utils._errors import AzureError, DrAsrError, InputError
 from ansible_collections.dr.asr.plugins.module_utils._asr import jobs as asr_jobs
 from ansible_collections.dr.asr.plugins.module_utils._asr import lookup
-from ansible_collections.dr.asr.plugins.module_utils._asr.common import Problems, close_matches
+from ansible_collections.dr.asr.plugins.module_utils._asr.common import Problems, close_matches, id_key as key_of
+from ansible_collections.dr.asr.plugins.module_utils._asr.state import plan_member_ids
 
 #: "Up to 100 protected instances can be added to one recovery plan" (MicrosoftDocs recovery-plan-overview)
 MAX_ITEMS = 100
@@ -103,11 +104,6 @@ def timeout_input(value, parameter):
     if duration_seconds(text):
         return text.upper()
     raise InputError(parameter, value, "a positive number of minutes (30) or an ISO 8601 duration (PT30M, PT1H30M)")
-
-
-def key_of(resource_id):
-    """The comparison key of an ARM id: ASR answers /Subscriptions/, the SDK sends /subscriptions/."""
-    return (resource_id or "").rstrip("/").lower()
 
 
 def fabric_id_of(item_id):
@@ -567,9 +563,7 @@ def item_index(vault, plan, params):
     if plan is not None:
         index = ItemIndex(vault.protected_items(plan=plan["name"]))
         groups = params.get("groups") or []
-        members = [key_of(ref.get("id")) for group in (plan.get("properties") or {}).get("groups") or []
-                   for ref in group.get("replicationProtectedItems") or []]
-        if (all(m in index.by_id for m in members) and
+        if (all(key_of(m) in index.by_id for m in plan_member_ids(plan)) and
                 all(len(index.by_vm.get(vm) or []) == 1 for g in groups for vm in g.get("vms") or []) and
                 all(key_of(i) in index.by_key for g in groups for i in g.get("items") or [])):
             return index

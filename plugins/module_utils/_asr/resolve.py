@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ansible_collections.dr.asr.plugins.module_utils._errors import InputError
 from ansible_collections.dr.asr.plugins.module_utils._asr import lookup
-from ansible_collections.dr.asr.plugins.module_utils._asr.common import Problems, not_found
+from ansible_collections.dr.asr.plugins.module_utils._asr.common import Problems, id_key, not_found
 from ansible_collections.dr.asr.plugins.module_utils._asr.state import name_of, plan_member_ids
 
 
@@ -53,8 +53,3 @@ def plan(vault, name):
     if any(m not in listed for m in wanted):
         listed = dict((id_key(i["id"]), i) for i in vault.protected_items() if i.get("id"))
     return found, [listed[m] for m in wanted if m in listed]
-
-
-def id_key(value):
-    """An ARM id as a dict key: ids compare case-insensitively, a trailing slash aside (common.same_id)."""
-    return value.rstrip("/").lower()

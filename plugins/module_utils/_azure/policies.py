@@ -130,7 +130,8 @@ def request_kind(method):
 
 
 def remaining_requests(headers):
-    """{kind: the fewest requests ARM says remain} of an answer's x-ms-ratelimit-remaining-subscription-* headers."""
+    """{kind: the fewest requests ARM says remain} of an answer's x-ms-ratelimit-remaining-{subscription,tenant}-*
+    headers (their -global- form too)."""
     out = {}
     for name, value in headers.items():
         match = _REMAINING.match(name)

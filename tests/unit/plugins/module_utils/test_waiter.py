@@ -2,19 +2,7 @@ import pytest
 
 from ansible_collections.dr.asr.plugins.module_utils._errors import WaitTimeout
 from ansible_collections.dr.asr.plugins.module_utils._waiter import Probe, Waiter
-
-
-class FakeClock(object):
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def clock(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
+from ansible_collections.dr.asr.tests.unit.plugins.module_utils.fake_clock import FakeClock
 
 
 def probes(*items):

@@ -943,6 +943,7 @@ ITEM_FILTER_FIELDS = ("sourceFabricName", "sourceFabricLocation", "instanceType"
 
 
 def _item_matches(ctx, item, clause):
+    """Does a stored item match one `$filter` clause (recoveryPlanName: _items_in_vault, from the plan)?"""
     field, _op, value = clause
     details = _details(item)
     wanted = value.lower()
@@ -954,8 +955,6 @@ def _item_matches(ctx, item, clause):
         return details.get("instanceType", "").lower() == wanted
     if field == "processServerId":
         return str(details.get("processServerId") or "").lower() == wanted
-    if field == "recoveryPlanName":
-        return item["id"].lower() in _plan_member_keys(ctx, _vault(item), value)
     if field == "multiVmGroupName":
         return str(details.get("multiVmGroupName") or "").lower() == wanted
     if field == "vCenterName":

@@ -13,6 +13,7 @@ from ansible_collections.dr.asr.plugins.module_utils._azure.policies import (
     RETRY, SEND_ONCE, FreshTokenPolicy, JournalPolicy, PacingPolicy, ResendUnsentPolicy, SendOnceRetryPolicy,
     challenge_error, nbf_claims, remaining_requests)
 from ansible_collections.dr.asr.plugins.module_utils._journal import Journal
+from ansible_collections.dr.asr.tests.unit.plugins.module_utils.fake_clock import FakeClock
 
 SCOPE = "https://management.azure.com/.default"
 EXPIRED = ('Bearer authorization_uri="https://login.example/t", error="invalid_token", '
@@ -198,19 +199,6 @@ def test_a_write_answered_with_a_gateway_error_is_journaled_as_maybe_written():
     assert journal.entries == ["POST /v/replicationProtectedItems/i/testFailover (answer 503)"]
 
 
-class FakeClock(object):
-    def __init__(self):
-        self.now = 100.0
-        self.sleeps = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(round(seconds, 3))
-        self.now += seconds
-
-
 def test_pacing_waits_for_the_bucket_when_arm_says_few_requests_remain():
     """ARM's remaining-requests headers: plenty left, no wait; 2 reads left, the next GET waits until 25 per second
     refilled the bucket to LOW (0.4 s); a write is not held back by the reads' bucket; the headers' global form
@@ -224,10 +212,10 @@ def test_pacing_waits_for_the_bucket_when_arm_says_few_requests_remain():
         (200, {}, {"x-ms-ratelimit-remaining-subscription-global-reads": "7"}),
         (200, {}, {}),
     ])
-    pipeline = Pipeline(transport, [PacingPolicy(sleep=clock.sleep, clock=clock)])
+    pipeline = Pipeline(transport, [PacingPolicy(sleep=clock.sleep, clock=clock.clock)])
     for method in ("GET", "GET", "POST", "GET", "GET"):
         pipeline.run(HttpRequest(method, "https://arm.example/x"))
-    assert clock.sleeps == [round((low - 2) / 25.0, 3), round((low - 7) / 25.0, 3)]
+    assert [round(s, 3) for s in clock.sleeps] == [round((low - 2) / 25.0, 3), round((low - 7) / 25.0, 3)]
     assert [m for m, _a in transport.sent] == ["GET", "GET", "POST", "GET", "GET"]
 
 

@@ -12,19 +12,7 @@ from ansible_collections.dr.asr.plugins.module_utils._errors import VSphereError
 from ansible_collections.dr.asr.plugins.module_utils._waiter import Waiter
 from ansible_collections.dr.asr.plugins.module_utils._vsphere import tasks
 from ansible_collections.dr.asr.tests.unit.plugins.module_utils._vsphere.fake_vcenter import FakeVCenter
-
-
-class FakeClock(object):
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def clock(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
+from ansible_collections.dr.asr.tests.unit.plugins.module_utils.fake_clock import FakeClock
 
 
 def waiter(timeout=60, sleep=5):
